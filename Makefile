@@ -1,0 +1,50 @@
+# The two commands of the README: `make demo` and `make test`. Everything installs into .venv.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# CPU machines take the CPU wheel; GPU users install their own torch first and pass TORCH=
+TORCH ?= torch==2.13.0
+ORACLE ?= .oracle
+WORK ?= work
+
+.PHONY: install test lint demo oracle oracle-test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q --upgrade pip
+	$(if $(TORCH),$(BIN)/pip install -q "$(TORCH)")
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+test: lint
+	$(BIN)/pytest -q
+
+demo: install
+	bash scripts/demo.sh "$(BIN)" "$(WORK)"
+
+# MMAction2 as a reference oracle in its own venv (docs/oracle.md)
+$(ORACLE)/bin/python:
+	$(PYTHON) -m venv $(ORACLE)
+	$(ORACLE)/bin/pip install -q torch==2.13.0 numpy
+	$(ORACLE)/bin/pip install -q "mmengine>=0.7.1,<1.0.0" "mmcv-lite==2.1.0" einops scipy importlib_metadata
+	$(ORACLE)/bin/pip install -q --no-deps mmaction2==1.2.0
+	$(ORACLE)/bin/python scripts/patch_mmaction.py
+
+oracle: $(ORACLE)/bin/python
+
+oracle-test: install oracle
+	MGPROTO_ORACLE_PYTHON=$(ORACLE)/bin/python $(BIN)/pytest -q -m oracle
+
+bench: install oracle
+	MGPROTO_ORACLE_PYTHON=$(ORACLE)/bin/python $(BIN)/python benchmarks/heatmaps.py
+
+clean:
+	rm -rf $(WORK) .pytest_cache .ruff_cache

@@ -1,0 +1,233 @@
+"""Typed experiment configuration: frozen dataclasses, YAML overrides, ``--set a.b=c``.
+
+The dataclasses below are the schema and hold every default (with a comment saying where the
+number comes from). A YAML file holds only overrides; ``--set`` applies one-off changes on top.
+Unknown keys and values of the wrong type are rejected with the valid names, so a typo never
+silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A configuration file or override that does not fit the schema."""
+
+
+@dataclass(frozen=True)
+class PoseInputConfig:
+    """How keypoints become pseudo-heatmaps (PoseConv3D's GeneratePoseTarget)."""
+
+    layout: str = "coco17"  # keypoint layout name (see mgproto.data.layouts.LAYOUTS)
+    clip_len: int = 32  # pose frames per clip (RGBPoseConv3D: 32)
+    with_joints: bool = True  # one heatmap channel per joint
+    with_limbs: bool = False  # one heatmap channel per limb (PoseConv3D "limb" model)
+    sigma: float = 0.6  # Gaussian width in heatmap pixels (PoseConv3D: 0.6; RGBPose: 0.7)
+    use_score: bool = True  # heatmap amplitude = keypoint confidence
+    train_size: int = 56  # heatmap side after the training crop (PoseConv3D: 56)
+    test_size: int = 64  # heatmap side at test time, no crop (PoseConv3D: 64)
+    pre_crop_size: int = 64  # side the compacted box is resized to before the random crop
+    area_range: tuple[float, float] = (0.56, 1.0)  # RandomResizedCrop area share
+    aspect_ratio_range: tuple[float, float] = (0.75, 1.3333333333333333)  # log-uniform
+    compact_padding: float = 0.25  # PoseCompact: box grown by this share on each side
+    compact_threshold: int = 10  # PoseCompact: no crop if the box is smaller (pixels)
+    flip_ratio: float = 0.5  # probability of a horizontal flip in training
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """Uniform temporal sampling (PoseConv3D's UniformSampleFrames)."""
+
+    num_clips_test: int = 10  # clips per sample at test time (PoseConv3D: 10)
+    test_seed: int = 255  # test-mode sampling is deterministic with this seed (reference: 255)
+    flip_test: bool = True  # add the horizontally flipped view at test time
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the data lives and how samples are built."""
+
+    annotations: str = ""  # interchange file (.pkl or .npz); empty = the synthetic benchmark
+    num_classes: int = 32  # iMiGUE / MiGA: 31 micro-gestures + 1 non-MG class
+    train_split: str = "train"  # split names inside the annotation file
+    val_split: str = "val"
+    test_split: str = "test"
+    pose: PoseInputConfig = field(default_factory=PoseInputConfig)
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """The root of every experiment configuration."""
+
+    name: str = "experiment"  # run name, used for the run directory
+    seed: int = 0  # global seed (data order, augmentation, init)
+    data: DataConfig = field(default_factory=DataConfig)
+
+
+# --------------------------------------------------------------------------------------------
+# Building dataclasses from plain dicts, with type checks
+# --------------------------------------------------------------------------------------------
+
+T = typing.TypeVar("T")
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def _coerce(value: Any, tp: Any, where: str) -> Any:
+    """Check ``value`` against annotation ``tp`` and convert lists to tuples, ints to floats."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if dataclasses.is_dataclass(tp):
+        if isinstance(value, tp):
+            return value
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping for {tp.__name__}, got {value!r}")
+        return from_dict(tp, value, prefix=f"{where}.")
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(f"{where}: {value!r} is not one of {list(args)}")
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, where)
+            except ConfigError as err:
+                errors.append(str(err))
+        raise ConfigError(f"{where}: {value!r} fits none of {[_type_name(a) for a in args]}")
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_coerce(v, args[0], f"{where}[{i}]") for i, v in enumerate(value))
+        if len(value) != len(args):
+            raise ConfigError(f"{where}: expected {len(args)} values, got {len(value)}")
+        return tuple(_coerce(v, a, f"{where}[{i}]") for i, (v, a) in enumerate(zip(value, args)))
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        return {str(k): _coerce(v, args[1], f"{where}.{k}") for k, v in value.items()}
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true/false, got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: expected an integer, got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where}: expected a number, got {value!r}")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string, got {value!r}")
+        return value
+    raise ConfigError(f"{where}: unsupported annotation {tp!r}")  # pragma: no cover
+
+
+def from_dict(cls: type[T], data: dict[str, Any], *, prefix: str = "") -> T:
+    """Build dataclass ``cls`` from ``data``; missing keys take defaults, unknown keys raise."""
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise ConfigError(
+            f"unknown key {prefix}{unknown[0]!s}; valid keys of "
+            f"{prefix.rstrip('.') or cls.__name__}: " + ", ".join(names)
+        )
+    kwargs = {k: _coerce(v, hints[k], f"{prefix}{k}") for k, v in data.items()}
+    return cls(**kwargs)
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    """Plain-dict form of a config (tuples become lists), ready for YAML or JSON."""
+
+    def plain(v: Any) -> Any:
+        if isinstance(v, tuple | list):
+            return [plain(x) for x in v]
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        return v
+
+    return plain(dataclasses.asdict(cfg))
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``"a.b=3"`` -> (["a", "b"], 3); the value is parsed as YAML (numbers, lists, bools)."""
+    if "=" not in text:
+        raise ConfigError(f"override {text!r} must look like key.path=value")
+    key, raw = text.split("=", 1)
+    path = [p for p in key.strip().split(".") if p]
+    if not path:
+        raise ConfigError(f"override {text!r} has an empty key")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as err:
+        raise ConfigError(f"override {text!r}: value is not valid YAML ({err})") from None
+    return path, value
+
+
+def merge_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``key.path=value`` overrides to a nested dict (returns a new dict)."""
+    out = _deep_copy(data)
+    for text in overrides:
+        path, value = parse_override(text)
+        node = out
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"override {text!r}: {part!r} is not a section")
+            node = child
+        node[path[-1]] = value
+    return out
+
+
+def _deep_copy(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deep_copy(v) if isinstance(v, dict) else v for k, v in d.items()}
+
+
+def load_config(
+    path: str | Path | None = None,
+    overrides: list[str] | None = None,
+    cls: type[T] = ExperimentConfig,  # type: ignore[assignment]
+) -> T:
+    """Load a YAML override file (or none) plus ``--set`` overrides into ``cls``."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        try:
+            loaded = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{path}: not valid YAML ({err})") from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: the top level must be a mapping")
+        data = loaded or {}
+    data = merge_overrides(data, overrides or [])
+    try:
+        return from_dict(cls, data)
+    except ConfigError as err:
+        where = f"{path}: " if path is not None else ""
+        raise ConfigError(f"{where}{err}") from None
+
+
+def dump_config(cfg: Any) -> str:
+    """The fully resolved config as YAML (saved in every run directory and checkpoint)."""
+    return yaml.safe_dump(to_dict(cfg), sort_keys=False)

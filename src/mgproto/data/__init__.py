@@ -1,0 +1,1 @@
+"""Data: formats, layouts, converters, sampling, transforms, heatmaps, datasets."""

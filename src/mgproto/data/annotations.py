@@ -1,0 +1,387 @@
+"""The skeleton interchange format (PYSKL / MMAction2 pickle) and our pickle-free twin.
+
+A file holds ``{'split': {name: [frame_dir, ...]}, 'annotations': [record, ...]}`` where each
+record is a dict with
+
+=================  ===========================  ==============================================
+key                type                         meaning
+=================  ===========================  ==============================================
+frame_dir          str                          clip id, e.g. ``0054_3``
+label              int                          class index (-1 = unlabelled test clip)
+img_shape          (H, W)                       frame size the keypoints refer to
+original_shape     (H, W)                       frame size of the source video
+total_frames       int                          T
+keypoint           float32 (M, T, V, 2)         x, y in pixels; missing joint = score 0
+keypoint_score     float32 (M, T, V)            confidence in [0, 1]
+=================  ===========================  ==============================================
+
+Optional keys of ours (ignored by PYSKL / MMAction2): ``video_id``, ``subject_id``,
+``start_frame``, ``end_frame`` (inclusive, in the source video), ``layout`` and ``filename``
+(the matching RGB clip; MMAction2 reads the same key). An optional top-level ``meta`` dict holds
+``layout``, ``classes`` and ``dataset``.
+
+Loading is safe: pickles go through an unpickler that admits only numpy arrays, builtin
+containers and scalars; ``.npz`` files (our own format: arrays plus one JSON document) never
+unpickle anything.
+
+Axis legend: M persons, T frames, V joints.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mgproto.data.layouts import get_layout
+
+OPTIONAL_KEYS = (
+    "video_id", "subject_id", "start_frame", "end_frame", "layout", "filename", "fps",
+)  # fmt: skip
+
+
+class AnnotationError(ValueError):
+    """A skeleton file or record that is malformed; the message names file, record and key."""
+
+
+@dataclass
+class AnnotationFile:
+    """The content of one interchange file.
+
+    Attributes:
+        annotations: records (dicts, see the module docstring).
+        split: split name -> list of frame_dir.
+        meta: optional dataset-level facts (``layout``, ``classes``, ``dataset``).
+    """
+
+    annotations: list[dict[str, Any]]
+    split: dict[str, list[str]] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def select(self, split: str | None) -> list[dict[str, Any]]:
+        """Records of ``split`` in split-list order (all records if ``split`` is None)."""
+        if split is None:
+            return list(self.annotations)
+        if split not in self.split:
+            raise KeyError(f"no split {split!r}; splits in the file: {sorted(self.split)}")
+        by_id = {r["frame_dir"]: r for r in self.annotations}
+        missing = [f for f in self.split[split] if f not in by_id]
+        if missing:
+            raise AnnotationError(
+                f"split {split!r} names {len(missing)} clips that have no record, "
+                f"first {missing[0]!r}"
+            )
+        return [by_id[f] for f in self.split[split]]
+
+
+# --------------------------------------------------------------------------------------------
+# Safe unpickling
+# --------------------------------------------------------------------------------------------
+
+_ALLOWED_GLOBALS = {
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"),
+    ("numpy._core.multiarray", "scalar"),
+    ("numpy.core.numeric", "_frombuffer"),
+    ("numpy._core.numeric", "_frombuffer"),
+    ("_codecs", "encode"),  # numpy arrays pickled with protocol <= 2 store bytes through it
+    ("collections", "OrderedDict"),
+    ("builtins", "set"),
+    ("builtins", "frozenset"),
+    ("builtins", "slice"),
+    ("builtins", "complex"),
+}
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _ALLOWED_GLOBALS or (
+            module in ("numpy", "numpy.dtypes") and name.endswith("DType")
+        ):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(
+            f"refusing to load {module}.{name}: only numpy arrays, builtin containers and "
+            "scalars may appear in an annotation pickle"
+        )
+
+
+def safe_unpickle(data: bytes, *, source: str = "<bytes>") -> Any:
+    """Unpickle ``data`` admitting only numpy arrays, builtin containers and scalars."""
+    try:
+        return _SafeUnpickler(io.BytesIO(data)).load()
+    except pickle.UnpicklingError as err:
+        if str(err).startswith("refusing"):
+            raise AnnotationError(f"{source}: {err}") from None
+        raise AnnotationError(
+            f"{source}: not a readable pickle (truncated or corrupt: {err})"
+        ) from None
+    except (EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as err:
+        raise AnnotationError(
+            f"{source}: not a readable pickle (truncated or corrupt: {type(err).__name__}: {err})"
+        ) from None
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------
+
+
+def _where(source: str, index: int, record: Any) -> str:
+    name = record.get("frame_dir", "?") if isinstance(record, dict) else "?"
+    return f"{source}: record {index} ({name!r})"
+
+
+def validate_record(
+    record: dict[str, Any],
+    *,
+    index: int = 0,
+    source: str = "<memory>",
+    num_classes: int | None = None,
+    num_joints: int | None = None,
+) -> dict[str, Any]:
+    """Check one record and return it normalised (float32 arrays, tuples, NaNs of missing joints
+    set to 0). Raises AnnotationError naming the file, the record index and its frame_dir.
+
+    Args:
+        record: the record dict.
+        num_classes: if given, labels must lie in [0, num_classes) (or be -1 = unlabelled).
+        num_joints: if given, V must equal it (e.g. the layout's joint count).
+    """
+    where = _where(source, index, record)
+    if not isinstance(record, dict):
+        raise AnnotationError(f"{where}: a record must be a dict, got {type(record).__name__}")
+    for key in ("frame_dir", "keypoint", "total_frames", "img_shape"):
+        if key not in record:
+            raise AnnotationError(f"{where}: missing key {key!r}")
+    out = dict(record)
+    if not isinstance(out["frame_dir"], str) or not out["frame_dir"]:
+        raise AnnotationError(f"{where}: frame_dir must be a non-empty string")
+
+    kp = np.asarray(out["keypoint"])
+    if kp.ndim != 4 or kp.shape[-1] != 2:
+        raise AnnotationError(f"{where}: keypoint must have shape (M, T, V, 2), got {kp.shape}")
+    if not np.issubdtype(kp.dtype, np.floating):
+        raise AnnotationError(f"{where}: keypoint must be floating point, got {kp.dtype}")
+    m, t, v, _ = kp.shape
+    if m < 1 or v < 1:
+        raise AnnotationError(f"{where}: keypoint has no persons or joints, shape {kp.shape}")
+    if t < 1:
+        raise AnnotationError(f"{where}: empty clip (0 frames)")
+    if num_joints is not None and v != num_joints:
+        layout = out.get("layout")
+        what = f"layout {layout!r} expects" if layout else "expected"
+        raise AnnotationError(f"{where}: keypoint has {v} joints, {what} {num_joints}")
+    if "keypoint_score" in out and out["keypoint_score"] is not None:
+        score = np.asarray(out["keypoint_score"])
+        if score.shape != (m, t, v):
+            raise AnnotationError(
+                f"{where}: keypoint_score shape {score.shape} does not match keypoint {(m, t, v)}"
+            )
+        if not np.issubdtype(score.dtype, np.floating):
+            raise AnnotationError(f"{where}: keypoint_score must be floating point")
+        if not np.all(np.isfinite(score)):
+            raise AnnotationError(f"{where}: keypoint_score has NaN or infinite values")
+        if score.min() < 0 or score.max() > 1:
+            raise AnnotationError(
+                f"{where}: keypoint_score must lie in [0, 1], found [{score.min()}, {score.max()}]"
+            )
+    else:
+        score = np.ones((m, t, v), np.float32)  # PYSKL convention: no score = fully confident
+        score[~np.all(np.isfinite(kp), axis=-1)] = 0
+    bad = ~np.all(np.isfinite(kp), axis=-1) & (score > 0)
+    if bad.any():
+        mi, ti, vi = (int(x[0]) for x in np.nonzero(bad))
+        raise AnnotationError(
+            f"{where}: non-finite keypoint at person {mi}, frame {ti}, joint {vi} with score "
+            f"{float(score[mi, ti, vi]):.3g} > 0 (a missing joint must have score 0)"
+        )
+    kp = np.where(np.isfinite(kp), kp, 0).astype(np.float32)
+    out["keypoint"], out["keypoint_score"] = kp, score.astype(np.float32)
+
+    total = out["total_frames"]
+    if isinstance(total, bool) or not isinstance(total, int | np.integer) or int(total) != t:
+        raise AnnotationError(f"{where}: total_frames={total!r} but keypoint has {t} frames")
+    out["total_frames"] = int(total)
+    for key in ("img_shape", "original_shape"):
+        if key not in out:
+            continue
+        shape = tuple(int(x) for x in np.asarray(out[key]).reshape(-1))
+        if len(shape) != 2 or min(shape) <= 0:
+            raise AnnotationError(f"{where}: {key} must be (H, W) > 0, got {out[key]!r}")
+        out[key] = shape
+    out.setdefault("original_shape", out["img_shape"])
+
+    label = out.get("label", -1)
+    if isinstance(label, bool) or not isinstance(label, int | np.integer):
+        raise AnnotationError(f"{where}: label must be an integer, got {label!r}")
+    label = int(label)
+    if num_classes is not None and not (label == -1 or 0 <= label < num_classes):
+        raise AnnotationError(
+            f"{where}: unknown class id {label}; valid ids are 0..{num_classes - 1} (-1 = none)"
+        )
+    out["label"] = label
+    if "layout" in out and out["layout"] is not None:
+        try:
+            layout_v = get_layout(str(out["layout"])).num_joints
+        except KeyError as err:
+            raise AnnotationError(f"{where}: {err.args[0]}") from None
+        if layout_v != v:
+            raise AnnotationError(
+                f"{where}: keypoint has {v} joints, layout {out['layout']!r} expects {layout_v}"
+            )
+    return out
+
+
+def validate_file(
+    ann: AnnotationFile,
+    *,
+    source: str,
+    num_classes: int | None = None,
+    num_joints: int | None = None,
+) -> AnnotationFile:
+    """Validate every record and the split lists; returns the normalised file."""
+    if num_joints is None and ann.meta.get("layout"):
+        num_joints = get_layout(str(ann.meta["layout"])).num_joints
+    records = [
+        validate_record(r, index=i, source=source, num_classes=num_classes, num_joints=num_joints)
+        for i, r in enumerate(ann.annotations)
+    ]
+    seen: dict[str, int] = {}
+    for i, r in enumerate(records):
+        if r["frame_dir"] in seen:
+            raise AnnotationError(
+                f"{source}: record {i} ({r['frame_dir']!r}) repeats the frame_dir of record "
+                f"{seen[r['frame_dir']]}"
+            )
+        seen[r["frame_dir"]] = i
+    for name, ids in ann.split.items():
+        missing = [x for x in ids if x not in seen]
+        if missing:
+            raise AnnotationError(
+                f"{source}: split {name!r} names {len(missing)} unknown clips, first {missing[0]!r}"
+            )
+    return AnnotationFile(records, {k: list(v) for k, v in ann.split.items()}, dict(ann.meta))
+
+
+# --------------------------------------------------------------------------------------------
+# Reading and writing
+# --------------------------------------------------------------------------------------------
+
+
+def _from_object(obj: Any, source: str) -> AnnotationFile:
+    if isinstance(obj, list):  # a bare list of records (also accepted by MMAction2)
+        return AnnotationFile(obj)
+    if not isinstance(obj, dict) or "annotations" not in obj:
+        raise AnnotationError(
+            f"{source}: expected a dict with 'split' and 'annotations' (or a list of records)"
+        )
+    split = obj.get("split") or {}
+    if not isinstance(split, dict) or not all(isinstance(v, list | tuple) for v in split.values()):
+        raise AnnotationError(f"{source}: 'split' must map split names to lists of frame_dir")
+    if not isinstance(obj["annotations"], list):
+        raise AnnotationError(f"{source}: 'annotations' must be a list of records")
+    meta = obj.get("meta") or {}
+    return AnnotationFile(
+        list(obj["annotations"]), {str(k): list(v) for k, v in split.items()}, dict(meta)
+    )
+
+
+def load_annotations(
+    path: str | Path, *, num_classes: int | None = None, num_joints: int | None = None
+) -> AnnotationFile:
+    """Read and validate a ``.pkl`` (PYSKL / MMAction2) or ``.npz`` (ours) skeleton file."""
+    path = Path(path)
+    if not path.is_file():
+        raise AnnotationError(f"{path}: file not found")
+    source = str(path)
+    if path.suffix == ".npz":
+        ann = _load_npz(path)
+    else:
+        ann = _from_object(safe_unpickle(path.read_bytes(), source=source), source)
+    return validate_file(ann, source=source, num_classes=num_classes, num_joints=num_joints)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _load_npz(path: Path) -> AnnotationFile:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            doc = json.loads(bytes(z["__doc__"]).decode("utf-8"))
+            records = []
+            for i, rec in enumerate(doc["annotations"]):
+                rec = dict(rec)
+                rec["keypoint"] = z[f"{i}/keypoint"]
+                rec["keypoint_score"] = z[f"{i}/keypoint_score"]
+                for key in ("img_shape", "original_shape"):
+                    if key in rec:
+                        rec[key] = tuple(rec[key])
+                records.append(rec)
+    except (OSError, ValueError, KeyError, EOFError) as err:
+        raise AnnotationError(
+            f"{path}: not a readable mgproto .npz ({type(err).__name__}: {err})"
+        ) from None
+    return AnnotationFile(records, doc.get("split", {}), doc.get("meta", {}))
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_annotations(ann: AnnotationFile, path: str | Path) -> Path:
+    """Write ``ann`` atomically: ``.pkl`` in the PYSKL layout, ``.npz`` in our safe format."""
+    path = Path(path)
+    if path.suffix == ".npz":
+        doc = {"split": ann.split, "meta": _plain(ann.meta), "annotations": []}
+        arrays: dict[str, np.ndarray] = {}
+        for i, rec in enumerate(ann.annotations):
+            doc["annotations"].append(
+                {k: _plain(v) for k, v in rec.items() if k not in ("keypoint", "keypoint_score")}
+            )
+            arrays[f"{i}/keypoint"] = np.asarray(rec["keypoint"], np.float32)
+            arrays[f"{i}/keypoint_score"] = np.asarray(rec["keypoint_score"], np.float32)
+        arrays["__doc__"] = np.frombuffer(json.dumps(doc).encode("utf-8"), dtype=np.uint8)
+        _atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
+    else:
+        obj: dict[str, Any] = {"split": ann.split, "annotations": ann.annotations}
+        if ann.meta:
+            obj["meta"] = ann.meta
+        _atomic_write(path, lambda f: pickle.dump(obj, f, protocol=4))
+    return path
+
+
+def class_counts(records: Iterable[dict[str, Any]], num_classes: int) -> np.ndarray:
+    """(K,) number of records per label (unlabelled records are not counted)."""
+    counts = np.zeros(num_classes, np.int64)
+    for r in records:
+        if r["label"] >= 0:
+            counts[r["label"]] += 1
+    return counts

@@ -1,0 +1,177 @@
+"""UTKinect-Action3D (Kinect v1, 20 joints): ``joints_sSS_eEE.txt`` + ``actionLabel.txt``.
+
+Each joints line is a frame id then 20 joints x (x, y, z) in metres, camera coordinates
+(x right, y up, z away from the camera). Frame ids are sparse and some repeat (the first
+occurrence is kept). ``actionLabel.txt`` lists, per ``sSS_eEE``, ``name: start end`` in frame
+ids; clip ``sSS_eEE_<name>`` covers the ids in [start, end].
+
+2-D projection (a pinhole model of the Kinect v1 depth camera at 640x480):
+``u = cx + f * x / z``, ``v = cy - f * y / z`` with f = 571.26 px (2 x the SDK's 285.63 at
+320x240), cx = 320, cy = 240. Joints with z <= 0 or non-finite values get score 0; every other
+joint has score 1 (the files carry no confidences).
+
+Split: cross-subject, odd subjects train and even subjects test (the common protocol), unless
+``--test-subjects`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import numpy as np
+
+from mgproto.data.annotations import AnnotationFile
+from mgproto.data.converters.common import add_output_argument
+from mgproto.data.sequences import (
+    ConversionReport,
+    Segment,
+    Sequence,
+    UnknownClassError,
+    build_file,
+    cut_clips,
+)
+
+HELP = "UTKinect-Action3D skeletons (joints_sSS_eEE.txt + actionLabel.txt)"
+CLASSES = (
+    "walk", "sitDown", "standUp", "pickUp", "carry", "throw", "push", "pull", "waveHands",
+    "clapHands",
+)  # fmt: skip
+FOCAL = 571.26  # Kinect v1 depth camera at 640x480 (SDK: 285.63 at 320x240)
+IMG_SHAPE = (480, 640)
+_SEQ = re.compile(r"^s(\d+)_e(\d+)$")
+
+
+def project(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pinhole projection of camera-space joints.
+
+    Args:
+        xyz: (..., 3) metres.
+
+    Returns:
+        (..., 2) pixel coordinates and (...,) scores (1 for a valid joint, 0 otherwise).
+    """
+    x, y, z = xyz[..., 0], xyz[..., 1], xyz[..., 2]
+    valid = np.all(np.isfinite(xyz), axis=-1) & (z > 1e-6)
+    safe_z = np.where(valid, z, 1.0)
+    u = IMG_SHAPE[1] / 2 + FOCAL * x / safe_z
+    v = IMG_SHAPE[0] / 2 - FOCAL * y / safe_z
+    uv = np.stack([u, v], axis=-1)
+    uv[~valid] = 0
+    return uv.astype(np.float32), valid.astype(np.float32)
+
+
+def read_joints(path: Path) -> Sequence:
+    """Read one ``joints_sSS_eEE.txt`` into a Sequence (M=1, V=20)."""
+    ids, rows = [], []
+    seen = set()
+    with open(path) as f:
+        for line_no, line in enumerate(f, 1):
+            parts = line.split()
+            if not parts:
+                continue
+            if len(parts) != 61:
+                raise ValueError(f"{path}: line {line_no} has {len(parts)} values, expected 61")
+            frame_id = int(float(parts[0]))
+            if frame_id in seen:
+                continue
+            seen.add(frame_id)
+            ids.append(frame_id)
+            rows.append([float(p) for p in parts[1:]])
+    if not rows:
+        raise ValueError(f"{path}: no frames")
+    xyz = np.asarray(rows, np.float64).reshape(len(rows), 20, 3)
+    uv, score = project(xyz)
+    name = path.stem.removeprefix("joints_")
+    match = _SEQ.match(name)
+    if match is None:
+        raise ValueError(f"{path}: name must look like joints_sSS_eEE.txt")
+    return Sequence(
+        video_id=name,
+        keypoint=uv[None],
+        keypoint_score=score[None],
+        img_shape=IMG_SHAPE,
+        layout="kinect20",
+        frame_ids=np.asarray(ids),
+        subject_id=str(int(match.group(1))),
+        fps=30.0,
+        source=str(path),
+    )
+
+
+def read_labels(path: Path) -> dict[str, list[Segment]]:
+    """``actionLabel.txt`` -> {sequence name: segments}; NaN ranges give start/end None."""
+    out: dict[str, list[Segment]] = {}
+    current = None
+    with open(path) as f:
+        for line_no, line in enumerate(f, 1):
+            text = line.strip()
+            if not text:
+                continue
+            if _SEQ.match(text):
+                current = text
+                out[current] = []
+                continue
+            if current is None or ":" not in text:
+                raise ValueError(f"{path}: line {line_no} ({text!r}) is not 'name: start end'")
+            name, rng = text.split(":", 1)
+            values = rng.split()
+            if len(values) != 2:
+                raise ValueError(f"{path}: line {line_no} needs a start and an end frame")
+            start, end = (_frame(v) for v in values)
+            out[current].append(Segment(f"{current}_{name.strip()}", name.strip(), start, end))
+    return out
+
+
+def _frame(text: str) -> int | None:
+    value = float(text)
+    return None if value != value else int(value)
+
+
+def label_of(raw: str) -> int:
+    if raw not in CLASSES:
+        raise UnknownClassError(f"unknown UTKinect action {raw!r}; valid: {', '.join(CLASSES)}")
+    return CLASSES.index(raw)
+
+
+def convert(
+    root: Path, *, labels: str = "actionLabel.txt", test_subjects: tuple[int, ...] | None = None
+) -> tuple[AnnotationFile, ConversionReport]:
+    """Convert the UTKinect folder ``root`` (all sequences listed in the label file)."""
+    root = Path(root)
+    label_path = root / labels
+    if not label_path.is_file():
+        raise FileNotFoundError(f"{label_path}: label file not found")
+    report = ConversionReport()
+    records = []
+    for name, segments in read_labels(label_path).items():
+        path = root / f"joints_{name}.txt"
+        if not path.is_file():
+            report.skip(str(path), "joints file not found")
+            continue
+        records += cut_clips(read_joints(path), segments, label_of=label_of, report=report)
+    test = set(test_subjects) if test_subjects else {s for s in range(1, 11) if s % 2 == 0}
+
+    def split_of(r: dict) -> str:
+        return "test" if int(r["subject_id"]) in test else "train"
+
+    meta = {"dataset": "utkinect", "layout": "kinect20", "classes": list(CLASSES)}
+    return build_file(records, split_of=split_of, meta=meta), report
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("root", help="folder with joints_sSS_eEE.txt and the label file")
+    parser.add_argument("--labels", default="actionLabel.txt", help="label file inside root")
+    parser.add_argument(
+        "--test-subjects",
+        type=int,
+        nargs="*",
+        default=None,
+        help="subjects of the test split (default: the even ones)",
+    )
+    add_output_argument(parser)
+
+
+def run(args: argparse.Namespace) -> tuple[AnnotationFile, ConversionReport]:
+    return convert(Path(args.root), labels=args.labels, test_subjects=args.test_subjects)

@@ -1,0 +1,138 @@
+"""Uniform temporal sampling (PoseConv3D's UniformSampleFrames, reference-spec section 2).
+
+A clip of n frames is cut into L equal segments and one frame is taken from each: a random one
+in training, and in test mode a deterministic draw from a generator seeded with ``test_seed``
+(the reference reseeds with 255 on every call, so test clips are reproducible). Clips shorter
+than L repeat frames; clips between L and 2L frames insert n - L single-frame skips at random
+positions.
+
+One call gives the indices of every modality of a sample (e.g. pose 32 frames and RGB 8
+frames). Two alignments are offered:
+
+- ``independent``: each modality is sampled on its own, as the reference does
+  (MMUniformSampleFrames).
+- ``nested``: RGB frames are a subset of the pose frames (every ``ratio``-th pose index, at the
+  centre of each group), so each RGB frame coincides with a pose frame.
+
+Axis legend: N clips, L frames per clip.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+Alignment = Literal["independent", "nested"]
+
+
+def _one_clip(
+    n: int,
+    clip_len: int,
+    rng: np.random.Generator,
+    clip_index: int,
+    num_clips: int,
+    test_mode: bool,
+) -> np.ndarray:
+    """(L,) frame indices of one clip (not yet wrapped modulo n)."""
+    if n < clip_len:
+        if test_mode:
+            start = clip_index if n < num_clips else clip_index * n // num_clips
+        else:
+            start = int(rng.integers(0, n))
+        return np.arange(start, start + clip_len)
+    if n < 2 * clip_len:
+        offset = np.zeros(clip_len + 1, np.int64)
+        offset[rng.choice(clip_len + 1, n - clip_len, replace=False)] = 1
+        return np.arange(clip_len) + np.cumsum(offset)[:-1]
+    bounds = np.arange(clip_len + 1) * n // clip_len
+    return bounds[:-1] + rng.integers(0, bounds[1:] - bounds[:-1])
+
+
+def uniform_sample(
+    num_frames: int,
+    clip_len: int,
+    *,
+    num_clips: int = 1,
+    test_mode: bool = False,
+    rng: np.random.Generator | None = None,
+    test_seed: int = 255,
+) -> np.ndarray:
+    """Frame indices of ``num_clips`` clips of ``clip_len`` frames each.
+
+    Args:
+        num_frames: n, frames in the sample (>= 1).
+        clip_len: L, frames per clip.
+        num_clips: N, clips (test time uses several).
+        test_mode: deterministic sampling seeded with ``test_seed``.
+        rng: generator for training mode (a fresh unseeded one if None).
+
+    Returns:
+        (N, L) int64 indices in [0, num_frames).
+    """
+    if num_frames < 1:
+        raise ValueError(f"cannot sample from an empty clip (num_frames={num_frames})")
+    if clip_len < 1 or num_clips < 1:
+        raise ValueError(f"clip_len and num_clips must be >= 1, got {clip_len}, {num_clips}")
+    if test_mode:
+        rng = np.random.default_rng(test_seed)
+    elif rng is None:
+        rng = np.random.default_rng()
+    clips = [
+        _one_clip(num_frames, clip_len, rng, i, num_clips, test_mode) for i in range(num_clips)
+    ]
+    return np.mod(np.stack(clips), num_frames).astype(np.int64)
+
+
+def sample_modalities(
+    num_frames: int,
+    clip_lens: dict[str, int],
+    *,
+    num_clips: int = 1,
+    test_mode: bool = False,
+    rng: np.random.Generator | None = None,
+    test_seed: int = 255,
+    alignment: Alignment = "independent",
+) -> dict[str, np.ndarray]:
+    """Indices for each modality of one sample, from the same clip.
+
+    Args:
+        num_frames: frames in the sample.
+        clip_lens: modality -> frames per clip, e.g. ``{"pose": 32, "rgb": 8}``.
+        alignment: ``independent`` (reference) or ``nested`` (RGB frames are pose frames;
+            needs ``pose`` and ``rgb`` with a pose length that is a multiple of the RGB one).
+
+    Returns:
+        modality -> (N, L_modality) int64 indices.
+    """
+    if alignment == "independent" or not {"pose", "rgb"} <= set(clip_lens):
+        return {
+            name: uniform_sample(
+                num_frames,
+                length,
+                num_clips=num_clips,
+                test_mode=test_mode,
+                rng=rng,
+                test_seed=test_seed,
+            )
+            for name, length in clip_lens.items()
+        }
+    if alignment != "nested":
+        raise ValueError(f"unknown alignment {alignment!r}; valid: independent, nested")
+    pose_len, rgb_len = clip_lens["pose"], clip_lens["rgb"]
+    if pose_len % rgb_len:
+        raise ValueError(
+            f"nested alignment needs pose clip_len ({pose_len}) to be a multiple "
+            f"of the RGB clip_len ({rgb_len})"
+        )
+    out = sample_modalities(
+        num_frames,
+        {k: v for k, v in clip_lens.items() if k != "rgb"},
+        num_clips=num_clips,
+        test_mode=test_mode,
+        rng=rng,
+        test_seed=test_seed,
+    )
+    ratio = pose_len // rgb_len
+    out["rgb"] = out["pose"][:, ratio // 2 :: ratio].copy()
+    return out

@@ -1,0 +1,193 @@
+import pickle
+
+import numpy as np
+import pytest
+
+from mgproto.data.annotations import (
+    AnnotationError,
+    AnnotationFile,
+    load_annotations,
+    save_annotations,
+    validate_record,
+)
+
+
+@pytest.fixture
+def ann(make_rec):
+    recs = [make_rec(f"0001_{k}", label=k % 3, num_frames=10 + k, seed=k) for k in range(4)]
+    recs[1]["keypoint"] = np.concatenate([recs[1]["keypoint"]] * 2)  # two persons
+    recs[1]["keypoint_score"] = np.concatenate([recs[1]["keypoint_score"]] * 2)
+    recs[2].update(
+        video_id="0001", subject_id="7", start_frame=5, end_frame=16, filename="0001_2.mp4"
+    )
+    return AnnotationFile(
+        recs,
+        {"train": ["0001_0", "0001_1"], "test": ["0001_2", "0001_3"]},
+        {"layout": "coco17", "classes": ["a", "b", "c"]},
+    )
+
+
+@pytest.mark.parametrize("suffix", [".pkl", ".npz"])
+def test_round_trip(tmp_path, ann, suffix):
+    path = save_annotations(ann, tmp_path / f"ann{suffix}")
+    back = load_annotations(path, num_classes=3)
+    assert back.split == ann.split and back.meta == ann.meta
+    for a, b in zip(ann.annotations, back.annotations):
+        assert a["frame_dir"] == b["frame_dir"] and a["label"] == b["label"]
+        assert b["keypoint"].dtype == np.float32 and b["keypoint_score"].dtype == np.float32
+        np.testing.assert_array_equal(a["keypoint"], b["keypoint"])
+        np.testing.assert_array_equal(a["keypoint_score"], b["keypoint_score"])
+        assert tuple(b["img_shape"]) == (480, 640)
+    assert back.annotations[2]["filename"] == "0001_2.mp4"
+    assert back.annotations[2]["subject_id"] == "7"
+    assert [r["frame_dir"] for r in back.select("test")] == ["0001_2", "0001_3"]
+
+
+def test_pickle_is_pyskl_layout(tmp_path, ann):
+    path = save_annotations(ann, tmp_path / "ann.pkl")
+    with open(path, "rb") as f:
+        raw = pickle.load(f)
+    assert set(raw) >= {"split", "annotations"}
+    assert raw["annotations"][0]["keypoint"].shape == (1, 10, 17, 2)
+
+
+def test_reads_a_plain_pyskl_pickle_without_optional_fields(tmp_path, make_rec):
+    rec = make_rec("S001C001P001R001A001", num_frames=5)
+    rec.pop("layout")
+    rec.pop("keypoint_score")  # PYSKL: missing scores mean 1
+    with open(tmp_path / "ntu.pkl", "wb") as f:
+        pickle.dump({"split": {"xsub_train": [rec["frame_dir"]]}, "annotations": [rec]}, f)
+    back = load_annotations(tmp_path / "ntu.pkl")
+    assert np.all(back.annotations[0]["keypoint_score"] == 1)
+
+
+def test_missing_joint_nan_with_score_zero_becomes_zero(make_rec):
+    rec = make_rec()
+    rec["keypoint"][0, 3, 5] = np.nan
+    rec["keypoint_score"][0, 3, 5] = 0
+    out = validate_record(rec)
+    assert np.all(out["keypoint"][0, 3, 5] == 0)
+
+
+# ---- bad input: one clear error naming the file, the record and its frame_dir --------------
+
+
+def test_truncated_pickle(tmp_path, ann):
+    path = save_annotations(ann, tmp_path / "ann.pkl")
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(AnnotationError, match=r"ann\.pkl: not a readable pickle \(truncated"):
+        load_annotations(path)
+
+
+class _Evil:
+    def __reduce__(self):
+        return (print, ("pwned",))
+
+
+def test_pickle_that_runs_code_is_refused(tmp_path, capsys):
+    path = tmp_path / "evil.pkl"
+    path.write_bytes(pickle.dumps({"split": {}, "annotations": [_Evil()]}))
+    with pytest.raises(AnnotationError, match=r"evil\.pkl: refusing to load builtins\.print"):
+        load_annotations(path)
+    assert "pwned" not in capsys.readouterr().out
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(AnnotationError, match="nope.pkl: file not found"):
+        load_annotations(tmp_path / "nope.pkl")
+
+
+def _write(tmp_path, records):
+    path = tmp_path / "bad.pkl"
+    with open(path, "wb") as f:
+        pickle.dump({"split": {}, "annotations": records}, f)
+    return path
+
+
+def test_wrong_joint_count(tmp_path, make_rec):
+    recs = [make_rec("a"), make_rec("0054_3", num_joints=22)]
+    path = _write(tmp_path, recs)
+    with pytest.raises(
+        AnnotationError,
+        match=r"bad\.pkl: record 1 \('0054_3'\): keypoint has 22 joints, "
+        r"layout 'coco17' expects 17",
+    ):
+        load_annotations(path)
+
+
+def test_nan_keypoints_with_confidence(tmp_path, make_rec):
+    rec = make_rec("0002_1")
+    rec["keypoint"][0, 4, 2, 0] = np.nan
+    with pytest.raises(
+        AnnotationError,
+        match=r"record 0 \('0002_1'\): non-finite keypoint at "
+        r"person 0, frame 4, joint 2",
+    ):
+        load_annotations(_write(tmp_path, [rec]))
+
+
+def test_unknown_class_id(tmp_path, make_rec):
+    path = _write(tmp_path, [make_rec("x", label=0), make_rec("0003_0", label=40)])
+    with pytest.raises(
+        AnnotationError,
+        match=r"record 1 \('0003_0'\): unknown class id 40; "
+        r"valid ids are 0..31",
+    ):
+        load_annotations(path, num_classes=32)
+
+
+def test_empty_clip(tmp_path, make_rec):
+    rec = make_rec("0004_2", num_frames=0)
+    with pytest.raises(AnnotationError, match=r"record 0 \('0004_2'\): empty clip"):
+        load_annotations(_write(tmp_path, [rec]))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda r: r.update(total_frames=99), "total_frames=99 but keypoint has 20 frames"),
+        (lambda r: r.update(keypoint=r["keypoint"][..., :1]), r"shape \(M, T, V, 2\)"),
+        (lambda r: r["keypoint_score"].__setitem__((0, 0, 0), 1.5), r"must lie in \[0, 1\]"),
+        (lambda r: r.update(keypoint_score=r["keypoint_score"][:, :3]), "does not match"),
+        (lambda r: r.update(img_shape=(0, 5)), r"img_shape must be \(H, W\) > 0"),
+        (lambda r: r.pop("keypoint"), "missing key 'keypoint'"),
+        (lambda r: r.update(label="3"), "label must be an integer"),
+        (lambda r: r.update(layout="coco99"), "unknown layout 'coco99'"),
+    ],
+)
+def test_record_checks(tmp_path, make_rec, change, message):
+    rec = make_rec("0005_0")
+    change(rec)
+    with pytest.raises(AnnotationError, match=r"record 0 \('0005_0'\): .*" + message):
+        load_annotations(_write(tmp_path, [rec]))
+
+
+def test_duplicate_frame_dir_and_bad_split(tmp_path, make_rec):
+    with pytest.raises(AnnotationError, match="repeats the frame_dir of record 0"):
+        load_annotations(_write(tmp_path, [make_rec("a"), make_rec("a")]))
+    path = tmp_path / "split.pkl"
+    with open(path, "wb") as f:
+        pickle.dump({"split": {"train": ["zz"]}, "annotations": [make_rec("a")]}, f)
+    with pytest.raises(AnnotationError, match="split 'train' names 1 unknown clips, first 'zz'"):
+        load_annotations(path)
+
+
+def test_corrupt_npz(tmp_path):
+    path = tmp_path / "x.npz"
+    path.write_bytes(b"not a zip")
+    with pytest.raises(AnnotationError, match=r"x\.npz: not a readable mgproto \.npz"):
+        load_annotations(path)
+
+
+def test_save_is_atomic(tmp_path, ann, monkeypatch):
+    path = save_annotations(ann, tmp_path / "ann.pkl")
+    before = path.read_bytes()
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(pickle, "dump", boom)
+    with pytest.raises(RuntimeError):
+        save_annotations(ann, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["ann.pkl"]

@@ -1,0 +1,61 @@
+import numpy as np
+import pytest
+
+from mgproto.data.sampling import sample_modalities, uniform_sample
+
+
+@pytest.mark.parametrize("n", [1, 5, 31, 32, 40, 63, 64, 100, 1000])
+def test_shapes_range_and_order(n):
+    inds = uniform_sample(n, 32, num_clips=3, rng=np.random.default_rng(0))
+    assert inds.shape == (3, 32) and inds.dtype == np.int64
+    assert inds.min() >= 0 and inds.max() < n
+    if n >= 32:
+        assert np.all(np.diff(inds, axis=1) > 0)  # strictly increasing, no repeats
+
+
+def test_one_frame_per_segment_when_long():
+    n, L = 320, 32
+    inds = uniform_sample(n, L, rng=np.random.default_rng(1))[0]
+    assert np.array_equal(inds // 10, np.arange(L))  # one frame in each of the 32 bins
+
+
+def test_between_L_and_2L_covers_with_single_skips():
+    inds = uniform_sample(40, 32, rng=np.random.default_rng(2))[0]
+    steps = np.diff(inds)
+    assert set(steps.tolist()) <= {1, 2} and (steps == 2).sum() <= 8
+
+
+def test_short_clip_wraps():
+    inds = uniform_sample(5, 8, num_clips=2, test_mode=True)
+    # test mode starts clip i at i * n // num_clips (reference-spec 2)
+    assert inds.tolist() == [[0, 1, 2, 3, 4, 0, 1, 2], [2, 3, 4, 0, 1, 2, 3, 4]]
+
+
+def test_test_mode_is_deterministic_and_clips_differ():
+    a = uniform_sample(500, 32, num_clips=10, test_mode=True)
+    b = uniform_sample(500, 32, num_clips=10, test_mode=True, rng=np.random.default_rng(9))
+    assert np.array_equal(a, b)
+    assert len({tuple(c) for c in a}) == 10
+
+
+def test_training_is_random():
+    rng = np.random.default_rng(0)
+    a, b = uniform_sample(500, 32, rng=rng), uniform_sample(500, 32, rng=rng)
+    assert not np.array_equal(a, b)
+
+
+def test_modalities_from_one_call():
+    out = sample_modalities(200, {"pose": 32, "rgb": 8}, rng=np.random.default_rng(0))
+    assert out["pose"].shape == (1, 32) and out["rgb"].shape == (1, 8)
+    nested = sample_modalities(
+        200, {"pose": 32, "rgb": 8}, alignment="nested", rng=np.random.default_rng(0)
+    )
+    assert np.array_equal(nested["rgb"][0], nested["pose"][0, 2::4])
+    assert set(nested["rgb"][0]) <= set(nested["pose"][0])
+    with pytest.raises(ValueError, match="multiple"):
+        sample_modalities(200, {"pose": 30, "rgb": 8}, alignment="nested")
+
+
+def test_empty_clip_error():
+    with pytest.raises(ValueError, match="empty clip"):
+        uniform_sample(0, 32)

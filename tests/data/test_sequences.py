@@ -1,0 +1,85 @@
+import numpy as np
+
+from mgproto.data.sequences import (
+    ConversionReport,
+    Segment,
+    Sequence,
+    UnknownClassError,
+    build_file,
+    cut_clips,
+)
+
+
+def _seq(frame_ids=None, num_frames=10):
+    kp = np.arange(num_frames * 3 * 2, dtype=np.float32).reshape(1, num_frames, 3, 2)
+    score = np.ones((1, num_frames, 3), np.float32)
+    score[0, 8:] = 0  # the last two frames have no person
+    return Sequence(
+        "0007",
+        kp,
+        score,
+        (100, 200),
+        "coco17",
+        frame_ids=frame_ids,
+        subject_id="3",
+        fps=25.0,
+        source="seq.csv",
+    )
+
+
+def _label(raw):
+    if raw not in ("a", "b"):
+        raise UnknownClassError(f"unknown class {raw!r}")
+    return {"a": 0, "b": 1}[raw]
+
+
+def test_cut_and_report():
+    report = ConversionReport()
+    segs = [
+        Segment("0007_0", "a", 2, 4),
+        Segment("0007_1", "zz", 0, 3),
+        Segment("0007_2", "b", None, None),
+        Segment("0007_3", "b", 5, 3),
+        Segment("0007_4", "b", 20, 30),
+        Segment("0007_5", "b", 8, 9),
+        Segment("0007_6", "b", 7, 100),
+    ]
+    seq = _seq()
+    seq.layout = None  # a 3-joint toy sequence has no layout
+    recs = cut_clips(seq, segs, label_of=_label, report=report)
+    assert [r["frame_dir"] for r in recs] == ["0007_0", "0007_6"]
+    first = recs[0]
+    assert first["total_frames"] == 3 and first["label"] == 0
+    np.testing.assert_array_equal(first["keypoint"], seq.keypoint[:, 2:5])
+    assert (first["start_frame"], first["end_frame"], first["subject_id"]) == (2, 4, "3")
+    assert recs[1]["total_frames"] == 3  # frames 7..9 (the range is clipped to the sequence)
+    reasons = dict(report.skipped)
+    assert "unknown class 'zz'" in reasons["0007_1 (seq.csv)"]
+    assert "no valid frame range" in reasons["0007_2 (seq.csv)"]
+    assert "ends before it starts" in reasons["0007_3 (seq.csv)"]
+    assert "outside the sequence" in reasons["0007_4 (seq.csv)"]
+    assert "all scores are 0" in reasons["0007_5 (seq.csv)"]
+    assert report.written == 2 and report.per_class == {0: 1, 1: 1}
+    assert "skipped 5" in report.summary(["a", "b"])
+
+
+def test_sparse_frame_ids():
+    ids = np.array([10, 12, 14, 16, 18, 20, 22, 24, 26, 28])
+    seq = _seq(frame_ids=ids)
+    seq.layout = None
+    recs = cut_clips(seq, [Segment("c", "a", 13, 19)], label_of=_label, report=ConversionReport())
+    np.testing.assert_array_equal(recs[0]["keypoint"], seq.keypoint[:, 2:5])  # ids 14, 16, 18
+
+
+def test_build_file_splits():
+    recs = [
+        {"frame_dir": "a", "subject_id": "1"},
+        {"frame_dir": "b", "subject_id": "2"},
+        {"frame_dir": "c", "subject_id": "9"},
+    ]
+    ann = build_file(
+        recs,
+        split_of=lambda r: {"1": "train", "2": "test"}.get(r["subject_id"]),
+        meta={"dataset": "x"},
+    )
+    assert ann.split == {"train": ["a"], "test": ["b"]}
