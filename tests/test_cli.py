@@ -1,0 +1,62 @@
+import pickle
+
+import numpy as np
+import pytest
+
+from mgproto.cli import main
+from mgproto.data.annotations import AnnotationFile, save_annotations
+
+
+def test_config_verb(capsys):
+    assert main(["config", "--set", "data.pose.sigma=0.7"]) == 0
+    assert "sigma: 0.7" in capsys.readouterr().out
+    assert main(["config", "--set", "data.pose.sigmaa=0.7"]) == 2
+    assert "unknown key data.pose.sigmaa" in capsys.readouterr().err
+
+
+def test_inspect_and_preview(tmp_path, make_rec, capsys):
+    recs = [make_rec(f"v_{k}", label=k % 2, num_frames=12, seed=k) for k in range(4)]
+    path = save_annotations(AnnotationFile(recs, {"train": ["v_0", "v_1"]},
+                                           {"layout": "coco17", "classes": ["a", "b"]}),
+                            tmp_path / "x.pkl")  # fmt: skip
+    assert main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "4 clips; layout coco17" in out and "class   1 b: 2" in out
+    png = tmp_path / "sheet.png"
+    assert main(["preview-pose", str(path), "-o", str(png), "--frames", "3"]) == 0
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert main(["preview-pose", str(path), "-o", str(png), "--clips", "nope"]) == 2
+    assert "no clip 'nope'" in capsys.readouterr().err
+
+
+def test_bad_file_gives_one_clear_error(tmp_path, capsys):
+    path = tmp_path / "bad.pkl"
+    path.write_bytes(pickle.dumps({"split": {}, "annotations": [{"frame_dir": "a"}]})[:-3])
+    assert main(["inspect", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mgproto inspect: error:") and "bad.pkl" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_python_dash_m_entry_point():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "mgproto", "--help"], capture_output=True,
+                         text=True, check=True)  # fmt: skip
+    assert "convert" in out.stdout and "inspect" in out.stdout
+
+
+@pytest.mark.parametrize("fmt", ["imigue", "miga2023", "miga2025", "smg", "utkinect"])
+def test_convert_formats_listed(fmt, capsys):
+    with pytest.raises(SystemExit):
+        main(["convert", fmt, "--help"])
+    assert "-o" in capsys.readouterr().out
+
+
+def test_keypoints_untouched_by_inspect(tmp_path, make_rec):
+    rec = make_rec("z", num_frames=5)
+    path = save_annotations(AnnotationFile([rec]), tmp_path / "z.npz")
+    main(["inspect", str(path)])
+    with np.load(path) as z:
+        assert z["0/keypoint"].shape == (1, 5, 17, 2)
