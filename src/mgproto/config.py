@@ -43,12 +43,25 @@ class PoseInputConfig:
 
 
 @dataclass(frozen=True)
+class RGBInputConfig:
+    """How video frames become the RGB input (RGBPoseConv3D's RGB pathway)."""
+
+    clip_len: int = 8  # RGB frames per clip (RGBPoseConv3D: 8)
+    pre_crop_size: int = 256  # side after the compact box, before the random crop (ref: 256)
+    train_size: int = 224  # side after the training crop (ref: 224)
+    test_size: int = 256  # side at test time, no crop (ref: 256)
+    mean: tuple[float, float, float] = (123.675, 116.28, 103.53)  # ImageNet, RGB order, 0-255
+    std: tuple[float, float, float] = (58.395, 57.12, 57.375)  # iMiGUE: see configs/imigue
+    compact: bool = True  # crop frames to the keypoints' box first (MMCompact)
+
+
+@dataclass(frozen=True)
 class SamplingConfig:
     """Uniform temporal sampling (PoseConv3D's UniformSampleFrames)."""
 
     num_clips_test: int = 10  # clips per sample at test time (PoseConv3D: 10)
     test_seed: int = 255  # test-mode sampling is deterministic with this seed (reference: 255)
-    flip_test: bool = True  # add the horizontally flipped view at test time
+    flip_test: bool = True  # add the mirrored view at test time (ref: pose-only yes, RGBPose no)
 
 
 @dataclass(frozen=True)
@@ -56,12 +69,24 @@ class DataConfig:
     """Where the data lives and how samples are built."""
 
     annotations: str = ""  # interchange file (.pkl or .npz); empty = the synthetic benchmark
+    video_root: str = ""  # folder that records' `filename` is relative to ("" = the file's)
+    modalities: tuple[str, ...] = ("rgb", "pose")  # any non-empty subset of rgb, pose
+    alignment: Literal["independent", "nested"] = "independent"  # see data/sampling.py
     num_classes: int = 32  # iMiGUE / MiGA: 31 micro-gestures + 1 non-MG class
     train_split: str = "train"  # split names inside the annotation file
     val_split: str = "val"
     test_split: str = "test"
     pose: PoseInputConfig = field(default_factory=PoseInputConfig)
+    rgb: RGBInputConfig = field(default_factory=RGBInputConfig)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
+
+    def __post_init__(self) -> None:
+        bad = [m for m in self.modalities if m not in ("rgb", "pose")]
+        if not self.modalities or bad or len(set(self.modalities)) != len(self.modalities):
+            raise ConfigError(
+                f"data.modalities must be a non-empty subset of ['rgb', 'pose'], "
+                f"got {list(self.modalities)}"
+            )
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from mgproto.config import PoseInputConfig, SamplingConfig
-from mgproto.data.dataset import SkeletonDataset
+from mgproto.config import DataConfig, PoseInputConfig, SamplingConfig
+from mgproto.data.dataset import ClipDataset
 from mgproto.data.layouts import get_layout
-from mgproto.data.pipelines import build_pose_pipeline, channel_flip_index, num_pose_channels
+from mgproto.data.pipelines import build_pipeline, channel_flip_index, num_pose_channels
 from mgproto.data.transforms import Compose, Flip, PoseCompact, PoseHeatmaps, Resize, SampleFrames
 
 
@@ -15,7 +15,7 @@ def _sample(rec):
 
 
 def test_train_pipeline_shapes(make_rec):
-    pipe = build_pose_pipeline(PoseInputConfig(), SamplingConfig(), train=True)
+    pipe = build_pipeline(DataConfig(modalities=("pose",)), train=True)
     out = pipe(_sample(make_rec(num_frames=50)), np.random.default_rng(0))
     assert out["heatmaps"].shape == (1, 17, 32, 56, 56) and out["heatmaps"].dtype == np.float32
     assert out["img_shape"] == (56, 56) and isinstance(out["flipped"], bool)
@@ -24,7 +24,10 @@ def test_train_pipeline_shapes(make_rec):
 
 def test_test_pipeline_clips_and_flip_view(make_rec):
     cfg = PoseInputConfig(with_limbs=True)
-    pipe = build_pose_pipeline(cfg, SamplingConfig(num_clips_test=3), train=False)
+    pipe = build_pipeline(
+        DataConfig(modalities=("pose",), pose=cfg, sampling=SamplingConfig(num_clips_test=3)),
+        train=False,
+    )
     a = pipe(_sample(make_rec(num_frames=50)), np.random.default_rng(0))
     b = pipe(_sample(make_rec(num_frames=50)), np.random.default_rng(1))
     c = num_pose_channels(cfg)
@@ -71,13 +74,13 @@ def test_sample_frames_declares_modalities():
 
 def test_dataset_is_deterministic_per_index_epoch_seed(make_rec):
     recs = [make_rec(f"c{i}", label=i, num_frames=40, seed=i) for i in range(3)]
-    pipe = build_pose_pipeline(PoseInputConfig(), SamplingConfig(), train=True)
-    ds = SkeletonDataset(recs, pipe, seed=5)
+    pipe = build_pipeline(DataConfig(modalities=("pose",)), train=True)
+    ds = ClipDataset(recs, pipe, seed=5)
     first = ds[1]
     assert isinstance(first["heatmaps"], torch.Tensor) and first["label"] == 1
     assert torch.equal(ds[1]["heatmaps"], first["heatmaps"])
     ds.set_epoch(1)
     assert not torch.equal(ds[1]["heatmaps"], first["heatmaps"])
     ds.set_epoch(0)
-    assert torch.equal(SkeletonDataset(recs, pipe, seed=5)[1]["heatmaps"], first["heatmaps"])
+    assert torch.equal(ClipDataset(recs, pipe, seed=5)[1]["heatmaps"], first["heatmaps"])
     assert len(ds) == 3 and ds[0]["frame_dir"] == "c0"

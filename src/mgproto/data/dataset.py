@@ -1,31 +1,59 @@
-"""Map-style skeleton dataset: records + a pipeline -> model-ready pose samples.
+"""Map-style micro-gesture dataset: records + a pipeline -> model-ready samples.
 
 Deterministic given (index, epoch, seed): each item draws its augmentation from a generator
 seeded with exactly those three numbers, so a resumed or distributed run sees the same samples.
+
+A clip that cannot be read (missing or corrupt video, too few frames) raises
+:class:`SampleError` naming the file and the record; with ``skip_errors=True`` the item is
+``None`` instead, and :func:`collate` drops it and counts it in ``batch["num_skipped"]`` so the
+training loop can log the skip.
+
+Axis legend: B batch, N clips, C channels, L frames per clip, H/W rows/columns.
 """
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from mgproto.data.frames import clip_path
 from mgproto.data.transforms import Compose
+from mgproto.data.video import VideoError
+
+log = logging.getLogger(__name__)
 
 
-class SkeletonDataset(Dataset):
-    """Pose-only samples.
+class SampleError(RuntimeError):
+    """A record whose sample cannot be built; the message names the record and the file."""
 
-    Each item is ``{"heatmaps": (N, C, L, H, W) float32 tensor, "label": int, "frame_dir": str,
-    "subject_id": str | None}`` with N = 1 in training and N = clips (x2 with flip test) at test.
+
+class ClipDataset(Dataset):
+    """Samples of micro-gesture clips for any modality set.
+
+    Each item is a dict with ``label`` (int), ``frame_dir``, ``subject_id`` and, depending on
+    the pipeline, ``imgs`` (N, 3, L_rgb, H, W) and/or ``heatmaps`` (N, C, L_pose, h, w) float32
+    tensors (N = 1 in training; clips x views at test).
     """
 
-    def __init__(self, records: list[dict[str, Any]], pipeline: Compose, *, seed: int = 0) -> None:
+    def __init__(
+        self,
+        records: list[dict[str, Any]],
+        pipeline: Compose,
+        *,
+        seed: int = 0,
+        video_root: str | Path = ".",
+        skip_errors: bool = False,
+    ) -> None:
         self.records = records
         self.pipeline = pipeline
         self.seed = seed
+        self.video_root = Path(video_root)
+        self.skip_errors = skip_errors
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -35,7 +63,7 @@ class SkeletonDataset(Dataset):
     def __len__(self) -> int:
         return len(self.records)
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
+    def _sample(self, index: int) -> dict[str, Any]:
         record = self.records[index]
         rng = np.random.default_rng([self.seed, self.epoch, index])
         sample = {
@@ -45,11 +73,47 @@ class SkeletonDataset(Dataset):
             "keypoint_score": record["keypoint_score"],
             "img_shape": tuple(record["img_shape"]),
             "total_frames": int(record["total_frames"]),
+            "video_path": clip_path(record, self.video_root),
+            "frame_offset": int(record.get("frame_offset", 0)),
         }
-        sample = self.pipeline(sample, rng)
-        return {
-            "heatmaps": torch.from_numpy(sample["heatmaps"]),
+        return self.pipeline(sample, rng)
+
+    def __getitem__(self, index: int) -> dict[str, Any] | None:
+        try:
+            sample = self._sample(index)
+        except (VideoError, OSError) as err:
+            name = self.records[index]["frame_dir"]
+            message = f"record {index} ({name!r}): {err}"
+            if self.skip_errors:
+                log.warning("skipping %s", message)
+                return None
+            raise SampleError(message) from err
+        item = {
             "label": sample["label"],
             "frame_dir": sample["frame_dir"],
-            "subject_id": record.get("subject_id"),
+            "subject_id": self.records[index].get("subject_id"),
         }
+        for key in ("imgs", "heatmaps"):
+            if key in sample:
+                item[key] = torch.from_numpy(np.ascontiguousarray(sample[key]))
+        return item
+
+
+def collate(items: list[dict[str, Any] | None]) -> dict[str, Any]:
+    """Stack items into a batch; ``None`` items (skipped clips) are dropped and counted.
+
+    Returns:
+        ``imgs`` (B, N, 3, L, H, W) / ``heatmaps`` (B, N, C, L, h, w) tensors, ``label`` (B,)
+        int64, lists ``frame_dir`` and ``subject_id``, and ``num_skipped``.
+    """
+    kept = [x for x in items if x is not None]
+    batch: dict[str, Any] = {"num_skipped": len(items) - len(kept)}
+    if not kept:
+        return batch
+    batch["label"] = torch.tensor([x["label"] for x in kept], dtype=torch.int64)
+    batch["frame_dir"] = [x["frame_dir"] for x in kept]
+    batch["subject_id"] = [x["subject_id"] for x in kept]
+    for key in ("imgs", "heatmaps"):
+        if key in kept[0]:
+            batch[key] = torch.stack([x[key] for x in kept])
+    return batch

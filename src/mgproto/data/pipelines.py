@@ -1,16 +1,23 @@
-"""Pose pipelines built from the typed config (PoseConv3D's keypoint pipelines).
+"""Sample pipelines built from the typed config (PoseConv3D / RGBPoseConv3D pipelines).
 
-Training: sample -> compact box -> resize to ``pre_crop_size`` -> random resized crop -> resize
-to ``train_size`` -> flip -> heatmaps. Testing: sample ``num_clips_test`` clips -> compact box
--> resize to ``test_size`` -> heatmaps (+ the flipped view). Heatmaps are drawn at the frame's
-own resolution (scaling 1), as in the single-stream PoseConv3D configs.
+Training: sample frames -> compact box -> resize (short side ``pre_crop_size``) -> random
+resized crop -> resize to ``train_size`` -> flip -> heatmaps / normalised frames.
+Testing: ``num_clips_test`` deterministic clips -> compact box -> resize to ``test_size`` ->
+heatmaps / frames (+ the mirrored view with ``flip_test``).
+
+Geometry is shared: with RGB in the sample, the RGB sizes drive the crop and resize, and the
+heatmaps are drawn at ``pose.train_size / rgb.train_size`` of the frame (56 / 224 = 0.25, as
+RGBPoseConv3D); pose-only pipelines work at the heatmap size directly (scaling 1).
+Single-modality pipelines build only what they need (no decoding for pose-only, no heatmaps for
+RGB-only; RGB-only still reads keypoints for the compact box unless ``rgb.compact`` is off).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from mgproto.config import PoseInputConfig, SamplingConfig
+from mgproto.config import DataConfig, PoseInputConfig
+from mgproto.data.frames import DecodeFrames, FormatRGB
 from mgproto.data.layouts import Layout, get_layout
 from mgproto.data.transforms import (
     Compose,
@@ -21,6 +28,7 @@ from mgproto.data.transforms import (
     Resize,
     SampleFrames,
     SelectPoseFrames,
+    Transform,
 )
 
 
@@ -40,48 +48,55 @@ def num_pose_channels(cfg: PoseInputConfig) -> int:
     return layout.num_joints * cfg.with_joints + layout.num_limbs * cfg.with_limbs
 
 
-def build_pose_pipeline(
-    cfg: PoseInputConfig, sampling: SamplingConfig, *, train: bool, num_clips: int | None = None
-) -> Compose:
-    """The pose-only pipeline; ``num_clips`` overrides ``sampling.num_clips_test`` at test."""
+def _heatmaps(cfg: PoseInputConfig, *, scaling: float, flip_test: bool) -> PoseHeatmaps:
     layout = get_layout(cfg.layout)
-    heat = {
-        "sigma": cfg.sigma,
-        "with_joints": cfg.with_joints,
-        "limbs": np.asarray(layout.limbs) if cfg.with_limbs else None,
-        "use_score": cfg.use_score,
-        "channel_flip_index": channel_flip_index(
+    return PoseHeatmaps(
+        sigma=cfg.sigma, scaling=scaling, with_joints=cfg.with_joints,
+        limbs=np.asarray(layout.limbs) if cfg.with_limbs else None, use_score=cfg.use_score,
+        flip_test=flip_test,
+        channel_flip_index=channel_flip_index(
             layout, with_joints=cfg.with_joints, with_limbs=cfg.with_limbs
         ),
-    }
-    compact = PoseCompact(padding=cfg.compact_padding, threshold=cfg.compact_threshold)
+    )  # fmt: skip
+
+
+def build_pipeline(cfg: DataConfig, *, train: bool, num_clips: int | None = None) -> Compose:
+    """The pipeline for ``cfg.modalities``; ``num_clips`` overrides ``num_clips_test``."""
+    use_rgb, use_pose = "rgb" in cfg.modalities, "pose" in cfg.modalities
+    pose, rgb, sampling = cfg.pose, cfg.rgb, cfg.sampling
+    clip_lens = {**({"pose": pose.clip_len} if use_pose else {}),
+                 **({"rgb": rgb.clip_len} if use_rgb else {})}  # fmt: skip
+    clips = 1 if train else (sampling.num_clips_test if num_clips is None else num_clips)
+    steps: list[Transform] = [
+        SampleFrames(clip_lens=clip_lens, num_clips=clips, test_mode=not train,
+                     test_seed=sampling.test_seed, alignment=cfg.alignment),
+    ]  # fmt: skip
+    need_keypoints = use_pose or rgb.compact
+    if need_keypoints:
+        steps.append(SelectPoseFrames(inds_key="pose_inds" if use_pose else "rgb_inds"))
+    if use_rgb:
+        steps.append(DecodeFrames())
+    if need_keypoints:
+        steps.append(PoseCompact(padding=pose.compact_padding, threshold=pose.compact_threshold))
+    sizes = (rgb.pre_crop_size, rgb.train_size, rgb.test_size) if use_rgb else (
+        pose.pre_crop_size, pose.train_size, pose.test_size)  # fmt: skip
+    pre, train_size, test_size = sizes
     if train:
-        return Compose(
-            [
-                SampleFrames(clip_lens={"pose": cfg.clip_len}, num_clips=1),
-                SelectPoseFrames(),
-                compact,
-                Resize(size=(-1, cfg.pre_crop_size)),
-                RandomResizedCrop(
-                    area_range=cfg.area_range, aspect_ratio_range=cfg.aspect_ratio_range
-                ),
-                Resize(size=(cfg.train_size, cfg.train_size)),
-                Flip(flip_index=layout.flip_index, flip_ratio=cfg.flip_ratio),
-                PoseHeatmaps(**heat),
-            ]
-        )
-    clips = sampling.num_clips_test if num_clips is None else num_clips
-    return Compose(
-        [
-            SampleFrames(
-                clip_lens={"pose": cfg.clip_len},
-                num_clips=clips,
-                test_mode=True,
-                test_seed=sampling.test_seed,
-            ),
-            SelectPoseFrames(),
-            compact,
-            Resize(size=(cfg.test_size, cfg.test_size)),
-            PoseHeatmaps(**heat, flip_test=sampling.flip_test),
-        ]
-    )
+        steps += [
+            Resize(size=(-1, pre)),
+            RandomResizedCrop(area_range=pose.area_range,
+                              aspect_ratio_range=pose.aspect_ratio_range),
+            Resize(size=(train_size, train_size)),
+        ]  # fmt: skip
+        steps.append(Flip(flip_index=get_layout(pose.layout).flip_index,
+                          flip_ratio=pose.flip_ratio))  # fmt: skip
+    else:
+        steps.append(Resize(size=(test_size, test_size)))
+    flip_test = sampling.flip_test and not train
+    if use_pose:
+        out_size = pose.train_size if train else pose.test_size
+        scaling = out_size / (train_size if train else test_size) if use_rgb else 1.0
+        steps.append(_heatmaps(pose, scaling=scaling, flip_test=flip_test))
+    if use_rgb:
+        steps.append(FormatRGB(mean=rgb.mean, std=rgb.std, flip_test=flip_test))
+    return Compose(steps)

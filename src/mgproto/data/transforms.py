@@ -99,12 +99,18 @@ class SampleFrames(Transform):
 
 
 class SelectPoseFrames(Transform):
-    """Keep the sampled pose frames: keypoint (M, T, V, 2) -> (M, N * L, V, 2)."""
+    """Keep the keypoints of the sampled frames: (M, T, V, 2) -> (M, N * L, V, 2).
 
-    requires = ("keypoint", "keypoint_score", "pose_inds")
+    ``inds_key`` names the indices to follow (``pose_inds``; ``rgb_inds`` when an RGB-only
+    pipeline still needs keypoints of its frames for the compact box).
+    """
+
+    def __init__(self, *, inds_key: str = "pose_inds") -> None:
+        self.inds_key = inds_key
+        self.requires = ("keypoint", "keypoint_score", inds_key)
 
     def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
-        inds = sample["pose_inds"].reshape(-1)
+        inds = sample[self.inds_key].reshape(-1)
         sample["keypoint"] = sample["keypoint"][:, inds]
         sample["keypoint_score"] = sample["keypoint_score"][:, inds]
         return sample
@@ -113,20 +119,22 @@ class SelectPoseFrames(Transform):
 class _Geometric(Transform):
     """Shared plumbing: apply a box crop and/or resize to keypoints and frames together."""
 
-    requires = ("keypoint", "keypoint_score", "img_shape")
+    requires = ("img_shape",)
 
     @staticmethod
     def crop(sample: Sample, box: G.Box) -> None:
-        sample["keypoint"] = G.crop_keypoints(sample["keypoint"], sample["keypoint_score"], box)
+        if "keypoint" in sample:
+            sample["keypoint"] = G.crop_keypoints(sample["keypoint"], sample["keypoint_score"], box)
         sample["img_shape"] = (box[3] - box[1], box[2] - box[0])
         if "imgs" in sample:
             sample["imgs"] = G.crop_frames(sample["imgs"], box)
 
     @staticmethod
     def resize(sample: Sample, shape: tuple[int, int]) -> None:
-        sample["keypoint"] = G.resize_keypoints(
-            sample["keypoint"], sample["keypoint_score"], sample["img_shape"], shape
-        )
+        if "keypoint" in sample:
+            sample["keypoint"] = G.resize_keypoints(
+                sample["keypoint"], sample["keypoint_score"], sample["img_shape"], shape
+            )
         sample["img_shape"] = tuple(shape)
         if "imgs" in sample:
             sample["imgs"] = G.resize_frames(sample["imgs"], shape)
@@ -135,6 +143,7 @@ class _Geometric(Transform):
 class PoseCompact(_Geometric):
     """Crop to the box of all valid joints, grown by ``padding`` and squared (PoseConv3D)."""
 
+    requires = ("keypoint", "keypoint_score", "img_shape")
     adds = ("crop_box",)
 
     def __init__(
@@ -210,7 +219,7 @@ class CenterCrop(_Geometric):
 class Flip(Transform):
     """Horizontal flip with probability ``flip_ratio``; swaps left/right joints by layout."""
 
-    requires = ("keypoint", "keypoint_score", "img_shape")
+    requires = ("img_shape",)
     adds = ("flipped",)
 
     def __init__(self, *, flip_index: np.ndarray, flip_ratio: float = 0.5) -> None:
@@ -219,15 +228,15 @@ class Flip(Transform):
 
     def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
         flipped = bool(rng.random() < self.flip_ratio)
-        if flipped:
+        if flipped and "keypoint" in sample:
             sample["keypoint"], sample["keypoint_score"] = G.flip_keypoints(
                 sample["keypoint"],
                 sample["keypoint_score"],
                 sample["img_shape"][1],
                 self.flip_index,
             )
-            if "imgs" in sample:
-                sample["imgs"] = G.flip_frames(sample["imgs"])
+        if flipped and "imgs" in sample:
+            sample["imgs"] = G.flip_frames(sample["imgs"])
         sample["flipped"] = flipped
         return sample
 

@@ -1,0 +1,84 @@
+"""RGB side of a sample: decode the sampled frames, and format them for the model.
+
+``DecodeFrames`` reads ``rgb_inds`` from the clip's video (PyAV, sequential decode) and adds
+``imgs`` (N * L, H, W, 3) uint8; the geometric transforms of ``transforms`` then crop, resize and
+flip frames and keypoints together. ``FormatRGB`` turns them into (N, 3, L, H, W) float32,
+normalised with the configured mean and std.
+
+Axis legend: N clips, L frames per clip, H/W rows/columns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from mgproto.data import geometry as G
+from mgproto.data.transforms import Sample, Transform
+from mgproto.data.video import read_frames
+
+
+def clip_path(record: dict, video_root: str | Path) -> Path:
+    """The video of a record: ``filename`` if given, else ``<frame_dir>.mp4`` (MMAction2's
+    convention), relative to ``video_root`` unless absolute."""
+    name = record.get("filename") or f"{record['frame_dir']}.mp4"
+    path = Path(name)
+    return path if path.is_absolute() else Path(video_root) / path
+
+
+def normalize_frames(
+    frames: np.ndarray, mean: tuple[float, ...], std: tuple[float, ...]
+) -> np.ndarray:
+    """(T, H, W, 3) uint8 -> (3, T, H, W) float32, (x - mean) / std per channel."""
+    scale = (1.0 / np.asarray(std, np.float32))[:, None, None, None]
+    shift = np.asarray(mean, np.float32)[:, None, None, None]
+    return (frames.transpose(3, 0, 1, 2).astype(np.float32) - shift) * scale
+
+
+class DecodeFrames(Transform):
+    """Decode the sampled RGB frames of the sample's video.
+
+    If the video's frame size differs from the annotation's ``img_shape`` (e.g. a re-encoded
+    copy), the keypoints are rescaled to the decoded size, as MMAction2's MMDecode does.
+    """
+
+    requires = ("video_path", "rgb_inds", "img_shape")
+    adds = ("imgs",)
+
+    def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
+        inds = sample["rgb_inds"].reshape(-1)
+        frames = read_frames(sample["video_path"], inds, start_frame=sample.get("frame_offset", 0))
+        shape = frames.shape[1:3]
+        if tuple(shape) != tuple(sample["img_shape"]) and "keypoint" in sample:
+            sample["keypoint"] = G.resize_keypoints(
+                sample["keypoint"], sample["keypoint_score"], sample["img_shape"], shape
+            )
+        sample["img_shape"] = tuple(shape)
+        sample["imgs"] = frames
+        return sample
+
+
+class FormatRGB(Transform):
+    """``imgs`` (N * L, H, W, 3) uint8 -> (N', 3, L, H, W) float32 normalised.
+
+    With ``flip_test`` the mirrored frames are appended as N more clips (N' = 2N), in the same
+    order as ``PoseHeatmaps`` appends its flipped view.
+    """
+
+    requires = ("imgs", "num_clips")
+
+    def __init__(self, *, mean: tuple[float, ...], std: tuple[float, ...],
+                 flip_test: bool = False) -> None:  # fmt: skip
+        self.mean, self.std, self.flip_test = tuple(mean), tuple(std), flip_test
+
+    def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
+        frames = sample["imgs"]
+        n = sample["num_clips"]
+        clips = np.stack([
+            normalize_frames(c, self.mean, self.std) for c in np.split(frames, n)
+        ])  # fmt: skip
+        if self.flip_test:
+            clips = np.concatenate([clips, np.ascontiguousarray(clips[..., ::-1])])
+        sample["imgs"] = clips
+        return sample
