@@ -90,12 +90,58 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
+class FusionConfig:
+    """Cross-modal fusion at the lateral points (paper section 2.2; PCAN's FeatureInteraction)."""
+
+    enabled: bool = False  # off = the plain RGBPoseConv3D baseline
+    attend_over: Literal["time", "channel"] = "time"  # PCAN: time tokens; paper: "channels"
+    gate: Literal["raw", "sigmoid"] = "raw"  # x + a*x (PCAN) or x + sigmoid(a)*x
+    lateral_source: Literal["unfused", "fused"] = "unfused"  # what laterals read (PCAN: unfused)
+    heads: int = 8  # attention heads over time tokens (PCAN: 8)
+    channel_heads: int = 1  # heads with channel tokens (token width = T_rgb, 8 in the paper)
+    hidden: int = 0  # projection width; 0 = the pose channels at that point (PCAN)
+    dropout: float = 0.1  # dropout on the attention matrix (PCAN: 0.1)
+
+
+@dataclass(frozen=True)
+class PrototypeConfig:
+    """Prototypical refinement (paper section 2.3; FR-Head's RenovateNet, reference-spec 4.3)."""
+
+    enabled: bool = False  # off = cross-entropy only
+    weight: float = 0.1  # loss = CE + weight * PR per stream (FR-Head: 0.1; PCAN: 0.2)
+    embed_dim: int = 256  # projection width h (PCAN fine level: 256)
+    alpha: float = 0.125  # strength of the FN/FP correction, alpha * (1 - p) (FR-Head: 0.125)
+    tau: float = 0.125  # temperature of the cosine logits (FR-Head: 0.125)
+    momentum: float = 0.9  # EMA momentum rho of the prototypes (FR-Head: 0.9)
+    detach_logits: bool = True  # FR-Head passes logits.detach(); PCAN does not
+    embed_pool: Literal["avg", "tmean_smax"] = "avg"  # avg (FR-Head style) or PCAN's pooling
+    rectify_rgb: float = 0.0  # inference rectification weight (PCAN: 5.0 for RGB)
+    rectify_pose: float = 0.0  # (PCAN: 1.0 for pose)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The network: backbone preset, heads, late fusion, fusion and prototype modules."""
+
+    preset: Literal["paper", "small", "tiny"] = "paper"  # paper = the reference sizes
+    dropout: float = 0.5  # head dropout (RGBPoseHead: 0.5)
+    late_fusion: tuple[float, float] = (1.0, 1.0)  # (rgb, pose) weights of the probabilities
+    rgb_drop_path: float = 0.0  # probability of zeroing the lateral into RGB (reference: 0)
+    pose_drop_path: float = 0.0  # probability of zeroing the lateral into pose
+    rgb_detach: bool = False  # stop gradients from RGB into the pose pathway via the lateral
+    pose_detach: bool = False
+    fusion: FusionConfig = field(default_factory=FusionConfig)
+    prototype: PrototypeConfig = field(default_factory=PrototypeConfig)
+
+
+@dataclass(frozen=True)
 class ExperimentConfig:
     """The root of every experiment configuration."""
 
     name: str = "experiment"  # run name, used for the run directory
     seed: int = 0  # global seed (data order, augmentation, init)
     data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
 
 
 # --------------------------------------------------------------------------------------------

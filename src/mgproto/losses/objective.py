@@ -1,0 +1,64 @@
+"""The training objective: the model plus its losses, in the one module that DDP wraps.
+
+loss = sum over streams of w_s CE(logits_s, y) + weight * PR_s (paper: CE_rgb + CE_pose +
+alpha (PR_rgb + PR_pose)). The prototype memories are buffers of the model's heads, so they are
+saved with the model and the PR loss keeps them identical across ranks.
+
+Axis legend: B batch, K classes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mgproto.config import PrototypeConfig
+from mgproto.losses.prototype import PrototypeRefinementLoss
+from mgproto.models.recognizer import ModelOutput, Recognizer
+
+
+class Objective(nn.Module):
+    """Model + losses. ``forward(batch)`` returns (loss, ModelOutput, named loss terms).
+
+    Args:
+        model: the recognizer.
+        prototype: PR settings (ignored unless ``enabled``).
+        stream_weights: CE weight per stream (reference: 1 each).
+    """
+
+    def __init__(
+        self,
+        model: Recognizer,
+        *,
+        prototype: PrototypeConfig | None = None,
+        stream_weights: dict[str, float] | None = None,
+    ) -> None:
+        super().__init__()
+        self.model = model
+        self.stream_weights = stream_weights or {s: 1.0 for s in model.streams}
+        self.pr_weight = 0.0
+        self.pr = None
+        if prototype is not None and prototype.enabled:
+            self.pr_weight = prototype.weight
+            self.pr = PrototypeRefinementLoss(
+                alpha=prototype.alpha, tau=prototype.tau, momentum=prototype.momentum,
+                detach_logits=prototype.detach_logits,
+            )  # fmt: skip
+
+    def forward(self, batch: dict[str, Any]) -> tuple[torch.Tensor, ModelOutput, dict]:
+        """batch with ``label`` (B,) and ``imgs`` / ``heatmaps`` -> loss, output, terms."""
+        out = self.model(imgs=batch.get("imgs"), heatmaps=batch.get("heatmaps"))
+        labels = batch["label"].repeat_interleave(out.num_clips)
+        terms: dict[str, torch.Tensor] = {}
+        for s in self.model.streams:
+            terms[f"ce_{s}"] = self.stream_weights[s] * F.cross_entropy(out.logits[s], labels)
+            if self.pr is not None and self.training:
+                protos = self.model.head[s].prototypes
+                terms[f"pr_{s}"] = self.pr_weight * self.pr(
+                    out.embeddings[s], out.logits[s], labels, protos
+                )
+        loss = torch.stack(list(terms.values())).sum()
+        return loss, out, {k: v.detach() for k, v in terms.items()}

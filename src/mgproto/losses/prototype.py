@@ -1,0 +1,113 @@
+"""Prototypical refinement loss (paper section 2.3), exactly as FR-Head's RenovateNet (V0)
+computes it (reference-spec 4.3).
+
+For a batch of embeddings z (N, D), classifier logits (N, K) and labels y (N,):
+
+1. Predictions and masks: TP = right predictions at their class; FN = a misclassified sample
+   at its true class; FP = a misclassified sample at its predicted class.
+2. Batch centres: c_FN[k] = mean z of class k's false negatives; c_FP[k] = mean z of samples
+   wrongly predicted as k; c_TP[k] = mean z of k's true positives.
+3. EMA: a class with true positives in the batch gets P[k] <- rho P[k] + (1 - rho) c_TP[k]
+   (old P detached); the new P is stored *and* used in this step's loss, so gradients flow
+   through the (1 - rho) c_TP term.
+4. With unit vectors and m[i] = alpha (1 - p[i, y_i]), only the true-class logit is corrected:
+   s_FN[i, k] = (cos(P_k, z_i) + m[i] [k = y_i] [has FN_k] (cos(c_FN_k, z_i) - 1)) / tau
+   s_FP[i, k] = (cos(P_k, z_i) + m[i] [k = y_i] [has FP_k] (-cos(c_FP_k, z_i) - 1)) / tau
+5. loss = mean_i CE(s_FN[i], y_i) + CE(s_FP[i], y_i).
+
+Minimising it pulls an ambiguous sample towards the false negatives of its own class (the hard
+positives) and away from the samples wrongly assigned to its class, strongest when the
+classifier is unsure (small p).
+
+Under DDP the true-positive sums and counts are all-reduced before the EMA, so the prototypes
+stay identical on every rank (each rank's gradient flows through its own samples only).
+
+Axis legend: N batch, K classes, D embedding.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+
+_EPS = 1e-12
+
+
+def _unit(x: torch.Tensor) -> torch.Tensor:
+    """Rows scaled to unit L2 norm as FR-Head does: x / (|x| + 1e-12)."""
+    return x / (x.norm(dim=-1, keepdim=True) + _EPS)
+
+
+def _all_reduce_sum(x: torch.Tensor) -> torch.Tensor:
+    """Sum over ranks (identity outside torch.distributed); no gradient through other ranks."""
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        total = x.detach().clone()
+        dist.all_reduce(total)
+        return x + (total - x.detach())
+    return x
+
+
+class PrototypeRefinementLoss(nn.Module):
+    """The PR loss for one stream; the prototypes are a (K, D) buffer owned by the model head.
+
+    Args:
+        alpha: strength of the FN / FP correction (FR-Head: 0.125).
+        tau: temperature of the cosine logits (FR-Head: 0.125).
+        momentum: EMA momentum rho (FR-Head: 0.9).
+        detach_logits: use detached logits for predictions and p (FR-Head: True; PCAN: False).
+    """
+
+    def __init__(
+        self,
+        *,
+        alpha: float = 0.125,
+        tau: float = 0.125,
+        momentum: float = 0.9,
+        detach_logits: bool = True,
+    ) -> None:
+        super().__init__()
+        self.alpha, self.tau, self.momentum = alpha, tau, momentum
+        self.detach_logits = detach_logits
+
+    def forward(
+        self,
+        embeddings: torch.Tensor,
+        logits: torch.Tensor,
+        labels: torch.Tensor,
+        prototypes: torch.Tensor,
+        *,
+        update: bool = True,
+    ) -> torch.Tensor:
+        """embeddings (N, D), logits (N, K), labels (N,) in [0, K), prototypes (K, D) buffer
+        (updated in place when ``update``) -> scalar loss."""
+        if self.detach_logits:
+            logits = logits.detach()
+        num_classes = logits.shape[1]
+        z = embeddings
+        lab = F.one_hot(labels, num_classes).to(z.dtype)  # (N, K)
+        pred = F.one_hot(logits.argmax(1), num_classes).to(z.dtype)
+        p = logits.float().softmax(1).to(z.dtype)
+        tp = lab * pred
+        fn = lab - tp
+        fp = pred - tp
+        has_fn = (fn.sum(0) > 1e-8).to(z.dtype)  # (K,) batch-local, as the FN/FP centres
+        has_fp = (fp.sum(0) > 1e-8).to(z.dtype)
+        c_fn = F.normalize(fn, p=1, dim=0, eps=_EPS).T @ z  # (K, D)
+        c_fp = F.normalize(fp, p=1, dim=0, eps=_EPS).T @ z
+        tp_sum = _all_reduce_sum(tp.T @ z)  # (K, D)
+        tp_count = _all_reduce_sum(tp.sum(0))  # (K,)
+        c_tp = tp_sum / (tp_count[:, None] + _EPS)
+        seen = (tp_count > 0)[:, None]
+        old = prototypes.detach().to(z.dtype)
+        protos = torch.where(seen, self.momentum * old + (1 - self.momentum) * c_tp, old)
+        if update:
+            with torch.no_grad():
+                prototypes.copy_(protos.detach().to(prototypes.dtype))
+        z_u, p_u = _unit(z), _unit(protos)
+        cos = z_u @ p_u.T  # (N, K)
+        m = self.alpha * (1 - p) * lab
+        s_fn = (cos + m * has_fn * (z_u @ _unit(c_fn).T - 1)) / self.tau
+        s_fp = (cos + m * has_fp * (-(z_u @ _unit(c_fp).T) - 1)) / self.tau
+        return F.cross_entropy(s_fn, labels) + F.cross_entropy(s_fp, labels)

@@ -1,0 +1,5 @@
+"""Models: 3D ResNet pathways, RGBPoseConv3D, cross-modal fusion, heads, the recognizer."""
+
+from mgproto.models.recognizer import ModelOutput, Recognizer, build_model
+
+__all__ = ["ModelOutput", "Recognizer", "build_model"]

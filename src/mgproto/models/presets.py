@@ -1,0 +1,54 @@
+"""Backbone sizes: ``paper`` reproduces the reference architectures; ``small`` and ``tiny`` keep
+the same topology (4 RGB stages, 3 pose stages, laterals at the same points, RGB width = 2x
+pose width so the lateral channel ratios hold) at CPU-friendly widths and depths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BackbonePreset:
+    """Widths and depths of the two pathways."""
+
+    rgb_base: int
+    rgb_blocks: tuple[int, int, int, int]
+    pose_base: int
+    pose_blocks: tuple[int, int, int]
+
+
+PRESETS = {
+    # reference-spec 1.1: SlowOnly-R50 (3, 4, 6, 3) at 64; PoseConv3D (4, 6, 3) at 32
+    "paper": BackbonePreset(64, (3, 4, 6, 3), 32, (4, 6, 3)),
+    "small": BackbonePreset(16, (1, 2, 2, 1), 8, (2, 2, 1)),
+    "tiny": BackbonePreset(8, (1, 1, 1, 1), 4, (1, 1, 1)),
+}
+
+
+def rgb_pathway_kwargs(preset: BackbonePreset) -> dict:
+    """SlowOnly RGB pathway (reference-spec 1.1: conv1 (1, 7, 7), inflate (0, 0, 1, 1))."""
+    return {
+        "in_channels": 3, "base_channels": preset.rgb_base, "stage_blocks": preset.rgb_blocks,
+        "spatial_strides": (1, 2, 2, 2), "temporal_strides": (1, 1, 1, 1),
+        "inflate": (0, 0, 1, 1), "conv1_kernel": (1, 7, 7), "conv1_stride": (1, 2),
+        "pool1_stride": (1, 2),
+    }  # fmt: skip
+
+
+def pose_pathway_kwargs(preset: BackbonePreset, in_channels: int) -> dict:
+    """PoseConv3D pose pathway (reference-spec 1.1: stride-1 stem, inflate (0, 1, 1),
+    temporal strides (1, 1, 1) so all T_pose frames are kept for the laterals)."""
+    return {
+        "in_channels": in_channels, "base_channels": preset.pose_base,
+        "stage_blocks": preset.pose_blocks, "spatial_strides": (2, 2, 2),
+        "temporal_strides": (1, 1, 1), "inflate": (0, 1, 1), "conv1_kernel": (1, 7, 7),
+        "conv1_stride": (1, 1), "pool1_stride": (1, 1),
+    }  # fmt: skip
+
+
+def get_preset(name: str) -> BackbonePreset:
+    """The preset called ``name``; raises with the valid names."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise KeyError(f"unknown model preset {name!r}; valid: {', '.join(PRESETS)}") from None

@@ -1,0 +1,151 @@
+"""The recognizer: backbone (one or two pathways) + per-stream heads -> a named ModelOutput.
+
+Inputs are 5-D (B, C, T, H, W) in training, or 6-D (B, N, C, T, H, W) with N test clips/views:
+clips are folded into the batch and each stream's probabilities are averaged over them
+(``average_clips='prob'``), then fused across streams with the late-fusion weights.
+
+Axis legend: B batch, N clips, C channels, T frames, H/W rows/columns, K classes, D embedding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from mgproto.config import ModelConfig
+from mgproto.models.heads import StreamHead, late_fusion
+from mgproto.models.presets import get_preset, pose_pathway_kwargs, rgb_pathway_kwargs
+from mgproto.models.resnet3d import ResNet3dPathway, init_pathway
+from mgproto.models.rgbpose import RGBPoseConv3D
+
+STREAMS = ("rgb", "pose")
+
+
+@dataclass
+class ModelOutput:
+    """What the model returns.
+
+    Attributes:
+        logits: stream -> (B * N, K) raw classifier outputs.
+        probs: stream -> (B, K) softmax averaged over the N clips.
+        scores: (B, K) late fusion of ``probs`` (weighted mean).
+        features: stream -> (B * N, C) globally pooled backbone features.
+        embeddings: stream -> (B * N, D) prototype embeddings (empty without the PR module).
+        num_clips: N.
+    """
+
+    logits: dict[str, torch.Tensor]
+    probs: dict[str, torch.Tensor]
+    scores: torch.Tensor
+    features: dict[str, torch.Tensor]
+    embeddings: dict[str, torch.Tensor] = field(default_factory=dict)
+    num_clips: int = 1
+
+
+class Recognizer(nn.Module):
+    """Single-stream (RGB SlowOnly or pose PoseConv3D) or two-stream RGBPoseConv3D recognizer.
+
+    Args:
+        backbone: ``RGBPoseConv3D`` (two streams) or ``ResNet3dPathway`` (one).
+        heads: stream name -> StreamHead.
+        late_fusion: stream name -> weight.
+    """
+
+    def __init__(
+        self, *, backbone: nn.Module, heads: dict[str, StreamHead], late_fusion: dict[str, float]
+    ) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.head = nn.ModuleDict(heads)
+        self.streams = tuple(s for s in STREAMS if s in heads)
+        self.late_fusion_weights = {s: float(late_fusion[s]) for s in self.streams}
+
+    def forward_features(
+        self, imgs: torch.Tensor | None, heatmaps: torch.Tensor | None
+    ) -> dict[str, torch.Tensor]:
+        """5-D inputs -> stream -> backbone feature (B, C, T', H', W')."""
+        if self.streams == ("rgb", "pose"):
+            x_rgb, x_pose = self.backbone(imgs, heatmaps)
+            return {"rgb": x_rgb, "pose": x_pose}
+        x = imgs if self.streams == ("rgb",) else heatmaps
+        return {self.streams[0]: self.backbone(x)}
+
+    def forward(
+        self, imgs: torch.Tensor | None = None, heatmaps: torch.Tensor | None = None
+    ) -> ModelOutput:
+        """imgs (B[, N], 3, T_rgb, H, W) and/or heatmaps (B[, N], C, T_pose, h, w)."""
+        given = {"rgb": imgs, "pose": heatmaps}
+        missing = [s for s in self.streams if given[s] is None]
+        if missing:
+            raise ValueError(f"this model needs {missing[0]!r} input ({self.streams})")
+        first = given[self.streams[0]]
+        batch, clips = first.shape[0], (first.shape[1] if first.dim() == 6 else 1)
+        flat = {s: given[s].flatten(0, 1) if given[s].dim() == 6 else given[s]
+                for s in self.streams}  # fmt: skip
+        feats = self.forward_features(flat.get("rgb"), flat.get("pose"))
+        logits, pooled, embeddings, probs = {}, {}, {}, {}
+        for s in self.streams:
+            logits[s], pooled[s], emb = self.head[s](feats[s])
+            if emb is not None:
+                embeddings[s] = emb
+            probs[s] = logits[s].softmax(-1).reshape(batch, clips, -1).mean(1)
+        scores = late_fusion(probs, self.late_fusion_weights)
+        return ModelOutput(logits, probs, scores, pooled, embeddings, clips)
+
+
+def build_model(
+    cfg: ModelConfig,
+    *,
+    modalities: tuple[str, ...],
+    num_classes: int,
+    pose_channels: int,
+    rgb_frames: int = 8,
+    speed_ratio: int = 4,
+) -> Recognizer:
+    """The recognizer for ``modalities`` from the typed model config.
+
+    Args:
+        pose_channels: heatmap channels (V joints and/or L limbs).
+        rgb_frames: T_rgb (time tokens of the fusion module).
+        speed_ratio: T_pose / T_rgb.
+    """
+    preset = get_preset(cfg.preset)
+    rgb_kw = rgb_pathway_kwargs(preset)
+    pose_kw = pose_pathway_kwargs(preset, pose_channels)
+    streams = tuple(s for s in STREAMS if s in modalities)
+    if not streams:
+        raise ValueError(f"modalities must include rgb and/or pose, got {modalities}")
+    if streams == ("rgb", "pose"):
+        fusion = None
+        if cfg.fusion.enabled:
+            f = cfg.fusion
+            fusion = {
+                "rgb_frames": rgb_frames, "attend_over": f.attend_over, "gate": f.gate,
+                "heads": f.heads if f.attend_over == "time" else f.channel_heads,
+                "dropout": f.dropout, **({"hidden": f.hidden} if f.hidden else {}),
+            }  # fmt: skip
+        backbone: nn.Module = RGBPoseConv3D(
+            rgb=rgb_kw, pose=pose_kw, speed_ratio=speed_ratio, fusion=fusion,
+            fusion_lateral_source=cfg.fusion.lateral_source, rgb_detach=cfg.rgb_detach,
+            pose_detach=cfg.pose_detach, rgb_drop_path=cfg.rgb_drop_path,
+            pose_drop_path=cfg.pose_drop_path,
+        )  # fmt: skip
+        channels = dict(zip(streams, backbone.out_channels))
+    else:
+        backbone = ResNet3dPathway(**(rgb_kw if streams == ("rgb",) else pose_kw))
+        init_pathway(backbone)
+        channels = {streams[0]: backbone.out_channels}
+    pr = cfg.prototype
+    heads = {
+        s: StreamHead(
+            in_channels=channels[s], num_classes=num_classes, dropout=cfg.dropout,
+            embed_dim=pr.embed_dim if pr.enabled else 0, embed_pool=pr.embed_pool,
+            rectify_weight=(pr.rectify_rgb if s == "rgb" else pr.rectify_pose) if pr.enabled
+            else 0.0,
+        )
+        for s in streams
+    }  # fmt: skip
+    return Recognizer(backbone=backbone, heads=heads,
+                      late_fusion=dict(zip(STREAMS, cfg.late_fusion)))  # fmt: skip

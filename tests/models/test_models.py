@@ -1,0 +1,171 @@
+import pytest
+import torch
+
+from mgproto.config import FusionConfig, ModelConfig, PrototypeConfig
+from mgproto.losses import Objective
+from mgproto.models import build_model
+from mgproto.models.fusion import CrossModalFusion
+
+TINY = {"rgb": (2, 3, 8, 64, 64), "pose": (2, 17, 32, 16, 16)}
+
+
+def _model(modalities=("rgb", "pose"), **kw):
+    torch.manual_seed(0)
+    return build_model(ModelConfig(preset="tiny", **kw), modalities=modalities, num_classes=5,
+                       pose_channels=17)  # fmt: skip
+
+
+def _inputs(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(*TINY["rgb"], generator=g), torch.randn(*TINY["pose"], generator=g)
+
+
+@pytest.mark.parametrize("preset", ["tiny", "small"])
+@pytest.mark.parametrize("modalities", [("rgb", "pose"), ("rgb",), ("pose",)])
+def test_shapes_per_preset(preset, modalities):
+    model = build_model(ModelConfig(preset=preset), modalities=modalities, num_classes=7,
+                        pose_channels=17)  # fmt: skip
+    imgs, maps = _inputs()
+    out = model(imgs=imgs if "rgb" in modalities else None,
+                heatmaps=maps if "pose" in modalities else None)  # fmt: skip
+    assert set(out.logits) == set(modalities)
+    for s in modalities:
+        assert out.logits[s].shape == (2, 7) and out.probs[s].shape == (2, 7)
+    assert out.scores.shape == (2, 7)
+    torch.testing.assert_close(out.scores.sum(1), torch.ones(2))
+
+
+def test_paper_preset_matches_reference_and_runs_batch_one():
+    model = build_model(ModelConfig(preset="paper"), modalities=("rgb", "pose"), num_classes=60,
+                        pose_channels=17)  # fmt: skip
+    n_backbone = sum(p.numel() for p in model.backbone.parameters())
+    assert round(n_backbone / 1e6, 1) == 36.0  # reference: 36.0 M
+    sd = model.state_dict()
+    for key, shape in {  # reference-spec 1.7
+        "backbone.rgb_path.conv1.conv.weight": (64, 3, 1, 7, 7),
+        "backbone.rgb_path.layer3.0.conv1.conv.weight": (256, 640, 3, 1, 1),
+        "backbone.rgb_path.layer4.0.downsample.conv.weight": (2048, 1280, 1, 1, 1),
+        "backbone.rgb_path.layer2_lateral.conv.weight": (128, 128, 7, 1, 1),
+        "backbone.rgb_path.layer3_lateral.conv.weight": (256, 256, 7, 1, 1),
+        "backbone.pose_path.conv1.conv.weight": (32, 17, 1, 7, 7),
+        "backbone.pose_path.layer2.0.conv1.conv.weight": (64, 160, 3, 1, 1),
+        "backbone.pose_path.layer3.0.downsample.conv.weight": (512, 320, 1, 1, 1),
+        "backbone.pose_path.layer1_lateral.conv.weight": (512, 32, 7, 1, 1),
+        "backbone.pose_path.layer2_lateral.conv.weight": (1024, 64, 7, 1, 1),
+        "backbone.rgb_path.layer3.1.conv1.conv.weight": (256, 1024, 3, 1, 1),
+    }.items():
+        assert tuple(sd[key].shape) == shape, key
+    model.eval()
+    with torch.no_grad():
+        feats = model.forward_features(torch.randn(1, 3, 8, 224, 224),
+                                       torch.randn(1, 17, 32, 56, 56))  # fmt: skip
+    assert feats["rgb"].shape == (1, 2048, 8, 7, 7)
+    assert feats["pose"].shape == (1, 512, 32, 7, 7)
+
+
+def test_multi_clip_averages_probabilities():
+    model = _model().eval()
+    imgs, maps = _inputs()
+    with torch.no_grad():
+        out = model(imgs[:, None].repeat(1, 3, 1, 1, 1, 1), maps[:, None].repeat(1, 3, 1, 1, 1, 1))
+        single = model(imgs, maps)
+    assert out.num_clips == 3 and out.logits["rgb"].shape == (6, 5)
+    torch.testing.assert_close(out.scores, single.scores)
+
+
+def test_late_fusion_weights():
+    imgs, maps = _inputs()
+    model = _model(late_fusion=(2.0, 1.0)).eval()
+    out = model(imgs, maps)
+    expected = (2 * out.probs["rgb"] + out.probs["pose"]) / 3
+    torch.testing.assert_close(out.scores, expected)
+
+
+def test_drop_path_cuts_the_lateral_and_detach_stops_gradients():
+    imgs, maps = _inputs()
+    model = _model(rgb_drop_path=1.0).train()
+    a = model.forward_features(imgs, maps)["rgb"]
+    b = model.forward_features(imgs, maps * 3)["rgb"]
+    # BN batch statistics aside, the RGB stream no longer sees the heatmaps
+    torch.testing.assert_close(a, b)
+    model = _model(rgb_detach=True, pose_detach=True).train()
+    maps = maps.clone().requires_grad_(True)
+    model.forward_features(imgs, maps)["rgb"].sum().backward()
+    assert maps.grad is None or maps.grad.abs().sum() == 0
+    model = _model().train()
+    maps.grad = None
+    model.forward_features(imgs, maps)["rgb"].sum().backward()
+    assert maps.grad.abs().sum() > 0
+
+
+def test_fusion_options_change_outputs_as_designed():
+    imgs, maps = _inputs()
+    outs = {}
+    for name, fusion in {
+        "off": FusionConfig(),
+        "time": FusionConfig(enabled=True),
+        "channel": FusionConfig(enabled=True, attend_over="channel"),
+        "sigmoid": FusionConfig(enabled=True, gate="sigmoid"),
+        "fused_laterals": FusionConfig(enabled=True, lateral_source="fused"),
+    }.items():
+        model = _model(fusion=fusion).eval()
+        with torch.no_grad():
+            outs[name] = model.forward_features(imgs, maps)["rgb"]
+    for a in outs:
+        for b in outs:
+            if a < b:
+                assert not torch.allclose(outs[a], outs[b]), (a, b)
+
+
+def test_fusion_gate_is_identity_when_attention_output_is_zero():
+    fusion = CrossModalFusion(rgb_channels=16, pose_channels=8, hidden=8, rgb_frames=4, heads=2)
+    for conv in (fusion.conv4, fusion.conv5):
+        torch.nn.init.zeros_(conv.weight)
+        torch.nn.init.zeros_(conv.bias)
+    x_rgb, x_pose = torch.randn(2, 16, 4, 5, 5), torch.randn(2, 8, 16, 5, 5)
+    out_rgb, out_pose = fusion(x_rgb, x_pose)
+    torch.testing.assert_close(out_rgb, x_rgb)
+    torch.testing.assert_close(out_pose, x_pose)
+    fusion.gate = "sigmoid"  # sigmoid(0) = 0.5: x + 0.5 x
+    torch.testing.assert_close(fusion(x_rgb, x_pose)[0], 1.5 * x_rgb)
+
+
+def test_objective_gradients_reach_projection_and_backbone():
+    pr = PrototypeConfig(enabled=True, embed_dim=16)
+    model = _model(fusion=FusionConfig(enabled=True), prototype=pr)
+    objective = Objective(model, prototype=pr).train()
+    imgs, maps = _inputs()
+    before = model.head["rgb"].prototypes.clone()
+    loss, out, terms = objective({"imgs": imgs, "heatmaps": maps, "label": torch.tensor([1, 3])})
+    assert set(terms) == {"ce_rgb", "ce_pose", "pr_rgb", "pr_pose"}
+    loss.backward()
+    for name in ("head.rgb.embed.weight", "head.pose.embed.weight",
+                 "backbone.rgb_path.conv1.conv.weight", "backbone.pose_path.conv1.conv.weight",
+                 "backbone.fusions.0.rgb_cross_attn.q_proj.weight"):  # fmt: skip
+        grad = dict(model.named_parameters())[name].grad
+        assert grad is not None and grad.abs().sum() > 0, name
+    assert "head.rgb.prototypes" in model.state_dict()
+    # the EMA moved the prototypes of the classes that had a true positive (if any)
+    pred = out.logits["rgb"].argmax(1)
+    if (pred == torch.tensor([1, 3])).any():
+        assert not torch.equal(before, model.head["rgb"].prototypes)
+
+
+def test_rectification_changes_eval_logits_only():
+    imgs, maps = _inputs()
+    pr = PrototypeConfig(enabled=True, embed_dim=16, rectify_rgb=5.0)
+    model = _model(prototype=pr).eval()
+    plain = _model(prototype=PrototypeConfig(enabled=True, embed_dim=16)).eval()
+    with torch.no_grad():
+        a, b = model(imgs, maps), plain(imgs, maps)
+    assert not torch.allclose(a.logits["rgb"], b.logits["rgb"])
+    torch.testing.assert_close(a.logits["pose"], b.logits["pose"])
+
+
+def test_unknown_preset_and_missing_input():
+    cfg = ModelConfig(preset="tiny")
+    object.__setattr__(cfg, "preset", "huge")  # bypass the config's own check
+    with pytest.raises(KeyError, match="valid: paper, small, tiny"):
+        build_model(cfg, modalities=("rgb",), num_classes=3, pose_channels=17)
+    with pytest.raises(ValueError, match="needs 'pose' input"):
+        _model()(imgs=_inputs()[0])
