@@ -79,6 +79,25 @@ def _cmd_preview_pose(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import_checkpoint(args: argparse.Namespace) -> int:
+    from mgproto.engine.checkpoint import model_from_config, save_checkpoint
+    from mgproto.models.checkpoint_import import load_mmaction_weights, read_state_dict
+
+    cfg = load_config(args.config, args.set)
+    model = model_from_config(cfg)
+    state = read_state_dict(args.source, trust_file=args.trust_file)
+    report = load_mmaction_weights(model, state, streams=model.streams)
+    print(report.summary())
+    if report.shape_mismatch and not args.allow_mismatch:
+        raise ValueError(f"{args.source}: {len(report.shape_mismatch)} tensors do not fit the "
+                         "model of this config (see above); fix the config or pass "
+                         "--allow-mismatch")  # fmt: skip
+    out = save_checkpoint(args.output, cfg=cfg, model=model,
+                          source={"imported_from": str(args.source)})  # fmt: skip
+    print(f"wrote {out}")
+    return 0
+
+
 def _cmd_config(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, args.set)
     print(dump_config(cfg), end="")
@@ -119,6 +138,27 @@ def _add_preview_pose(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_preview_pose)
 
 
+def _add_import_checkpoint(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "import-checkpoint", help="convert an MMAction2 / PYSKL checkpoint into an mgproto one"
+    )
+    p.add_argument("source", help="MMAction2 / PYSKL .pth file")
+    p.add_argument("-o", "--output", required=True, help="mgproto checkpoint to write")
+    p.add_argument("--config", default=None, help="YAML config describing the model")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument(
+        "--trust-file",
+        action="store_true",
+        help="allow full unpickling (only for files from a source you trust)",
+    )
+    p.add_argument(
+        "--allow-mismatch",
+        action="store_true",
+        help="write the checkpoint even if some tensors do not fit",
+    )
+    p.set_defaults(func=_cmd_import_checkpoint)
+
+
 def _add_config(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("config", help="print the resolved configuration")
     p.add_argument("config", nargs="?", default=None, help="YAML override file")
@@ -136,6 +176,7 @@ VERBS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_convert,
     _add_inspect,
     _add_preview_pose,
+    _add_import_checkpoint,
     _add_config,
 ]
 
@@ -152,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ConfigError, AnnotationError, FileNotFoundError, ValueError, KeyError) as err:
+    except (ConfigError, AnnotationError, FileNotFoundError, ValueError, KeyError,
+            RuntimeError) as err:  # fmt: skip
         msg = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"mgproto {args.verb}: error: {msg}", file=sys.stderr)
         return 2

@@ -299,6 +299,15 @@ def load_config(
         raise ConfigError(f"{where}{err}") from None
 
 
+def load_config_text(text: str, *, source: str = "<text>") -> ExperimentConfig:
+    """An ExperimentConfig from YAML text (e.g. the copy saved in a checkpoint)."""
+    try:
+        data = yaml.safe_load(text) or {}
+        return from_dict(ExperimentConfig, data)
+    except (yaml.YAMLError, ConfigError) as err:
+        raise ConfigError(f"{source}: saved config does not load ({err})") from None
+
+
 def dump_config(cfg: Any) -> str:
     """The fully resolved config as YAML (saved in every run directory and checkpoint)."""
     return yaml.safe_dump(to_dict(cfg), sort_keys=False)

@@ -1,0 +1,1 @@
+"""Engine: checkpoints, training loop, evaluation, metrics, distributed helpers, logging."""

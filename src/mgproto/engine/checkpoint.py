@@ -1,0 +1,79 @@
+"""Checkpoints: one torch file with everything needed to rebuild, evaluate or resume a run.
+
+Content: ``format`` / ``version``, ``config`` (the resolved YAML), ``model`` (state dict, with
+the prototype buffers), and when training: ``optimizer``, ``scheduler``, ``scaler``, ``epoch``,
+``step``, ``rng`` states and ``best``. Files are written atomically (temporary file, then
+rename) and read with ``weights_only=True`` (tensors, numbers, strings, containers).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from mgproto.config import ExperimentConfig, dump_config, load_config_text
+from mgproto.data.pipelines import num_pose_channels
+from mgproto.models import Recognizer, build_model
+
+FORMAT = "mgproto-checkpoint"
+VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that is missing, unreadable or not ours; the message names the file."""
+
+
+def model_from_config(cfg: ExperimentConfig) -> Recognizer:
+    """Build the recognizer an experiment config describes."""
+    return build_model(
+        cfg.model, modalities=cfg.data.modalities, num_classes=cfg.data.num_classes,
+        pose_channels=num_pose_channels(cfg.data.pose), rgb_frames=cfg.data.rgb.clip_len,
+        speed_ratio=max(cfg.data.pose.clip_len // cfg.data.rgb.clip_len, 1),
+    )  # fmt: skip
+
+
+def save_checkpoint(path: str | Path, *, cfg: ExperimentConfig, model: torch.nn.Module,
+                    **extra: Any) -> Path:  # fmt: skip
+    """Write model + resolved config (+ ``extra`` training state) atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {"format": FORMAT, "version": VERSION, "config": dump_config(cfg),
+             "model": model.state_dict(), **extra}  # fmt: skip
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Read one of our checkpoints (safely) and check its format."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises several types for truncated / foreign files
+        raise CheckpointError(f"{path}: not a readable checkpoint ({type(err).__name__}: "
+                              f"{str(err).splitlines()[0]})") from None  # fmt: skip
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not an mgproto checkpoint (for MMAction2 / PYSKL files "
+                              "use `mgproto import-checkpoint`)")  # fmt: skip
+    return state
+
+
+def load_model(path: str | Path) -> tuple[Recognizer, ExperimentConfig]:
+    """Rebuild the model of a checkpoint from its saved config and load its weights."""
+    state = load_checkpoint(path)
+    cfg = load_config_text(state["config"], source=str(path))
+    model = model_from_config(cfg)
+    model.load_state_dict(state["model"])
+    return model, cfg

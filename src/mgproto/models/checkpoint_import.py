@@ -1,0 +1,113 @@
+"""Import MMAction2 / PYSKL checkpoints of PoseConv3D, SlowOnly and RGBPoseConv3D (+ PCAN's
+fusion modules) into our models.
+
+Our module names follow MMCV's (``conv``/``bn`` children, ``layer{i}``, ``layer{i}_lateral``),
+so backbone keys carry over unchanged; only the heads and the fusion modules are renamed:
+
+=============================================  ==============================================
+MMAction2 / PYSKL                              mgproto
+=============================================  ==============================================
+``cls_head.fc_rgb.*`` / ``cls_head.fc_pose.*``   ``head.rgb.fc.*`` / ``head.pose.fc.*``
+``cls_head.fc_cls.*`` (single stream)           ``head.<stream>.fc.*``
+``backbone.featuredifference2.*`` (PCAN)        ``backbone.fusions.0.*``
+``backbone.featuredifference3.*``               ``backbone.fusions.1.*``
+``...skt_cross_attn.*``                          ``...pose_cross_attn.*``
+=============================================  ==============================================
+
+Checkpoints are loaded with ``torch.load(weights_only=True)``: a file that needs arbitrary
+unpickling (some mmengine ``meta`` entries) is refused unless the caller passes
+``trust_file=True`` for a file they trust.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+_HEAD = {"cls_head.fc_rgb.": "head.rgb.fc.", "cls_head.fc_pose.": "head.pose.fc."}
+_FUSION = {"backbone.featuredifference2.": "backbone.fusions.0.",
+           "backbone.featuredifference3.": "backbone.fusions.1."}  # fmt: skip
+
+
+@dataclass
+class ImportReport:
+    """Keys that did not carry over, for the user to check."""
+
+    loaded: int = 0
+    missing: list[str] = field(default_factory=list)  # ours, not in the checkpoint
+    unexpected: list[str] = field(default_factory=list)  # theirs, with no place in ours
+    shape_mismatch: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        lines = [f"loaded {self.loaded} tensors"]
+        for name, keys in (("missing (kept their init)", self.missing),
+                           ("unexpected (ignored)", self.unexpected),
+                           ("shape mismatch (ignored)", self.shape_mismatch)):  # fmt: skip
+            if keys:
+                lines.append(f"{name}: {len(keys)}: " + ", ".join(keys[:8])
+                             + (" ..." if len(keys) > 8 else ""))  # fmt: skip
+        return "\n".join(lines)
+
+
+def read_state_dict(path: str | Path, *, trust_file: bool = False) -> dict[str, torch.Tensor]:
+    """The ``state_dict`` of a checkpoint file (unwrapped if nested), tensors only."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: checkpoint not found")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=not trust_file)
+    except pickle.UnpicklingError as err:
+        raise ValueError(
+            f"{path}: the file holds objects beyond tensors ({str(err).splitlines()[0]}); "
+            "load it with trust_file=True (--trust-file) only if you trust its source"
+        ) from None
+    except (RuntimeError, EOFError, OSError) as err:
+        raise ValueError(f"{path}: not a readable checkpoint ({err})") from None
+    if isinstance(obj, dict) and "state_dict" in obj:
+        obj = obj["state_dict"]
+    if not isinstance(obj, dict):
+        raise ValueError(f"{path}: expected a state dict, got {type(obj).__name__}")
+    return {k: v for k, v in obj.items() if isinstance(v, torch.Tensor)}
+
+
+def rename_mmaction_keys(
+    state: dict[str, torch.Tensor], *, streams: tuple[str, ...]
+) -> dict[str, torch.Tensor]:
+    """MMAction2 / PYSKL key names -> ours (see the module table)."""
+    out = {}
+    for key, value in state.items():
+        new = key.removeprefix("module.")
+        for src, dst in {**_HEAD, **_FUSION}.items():
+            if new.startswith(src):
+                new = dst + new[len(src) :]
+        if new.startswith("cls_head.fc_cls.") and len(streams) == 1:
+            new = f"head.{streams[0]}.fc." + new[len("cls_head.fc_cls.") :]
+        new = new.replace(".skt_cross_attn.", ".pose_cross_attn.")
+        out[new] = value
+    return out
+
+
+def load_mmaction_weights(
+    model: nn.Module, state: dict[str, torch.Tensor], *, streams: tuple[str, ...]
+) -> ImportReport:
+    """Copy the renamed tensors into ``model`` (non-strict) and report what did not fit."""
+    ours = model.state_dict()
+    renamed = rename_mmaction_keys(state, streams=streams)
+    report = ImportReport()
+    accepted = {}
+    for key, value in renamed.items():
+        if key not in ours:
+            report.unexpected.append(key)
+        elif ours[key].shape != value.shape:
+            report.shape_mismatch.append(
+                f"{key} {tuple(value.shape)} vs ours {tuple(ours[key].shape)}")  # fmt: skip
+        else:
+            accepted[key] = value
+    report.missing = [k for k in ours if k not in accepted]
+    model.load_state_dict(accepted, strict=False)
+    report.loaded = len(accepted)
+    return report
