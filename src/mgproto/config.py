@@ -135,6 +135,33 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation and the training loop (paper: SGD 0.0075, batch 10, 30 epochs, x0.1 at 8/22)."""
+
+    epochs: int = 30  # paper: 30
+    batch_size: int = 10  # per process (paper: 10 on one GPU)
+    grad_accum_steps: int = 1  # micro-batches per optimiser step (same maths as more GPUs)
+    lr: float = 0.0075  # paper / RGBPoseConv3D config: 0.0075 at batch 10
+    momentum: float = 0.9  # SGD momentum (reference configs)
+    weight_decay: float = 1e-4  # reference RGBPoseConv3D config
+    nesterov: bool = False
+    milestones: tuple[int, ...] = (8, 22)  # paper: lr x0.1 at epochs 8 and 22
+    gamma: float = 0.1
+    warmup_epochs: float = 0.0  # linear warm-up (0 = none, as the paper)
+    clip_grad: float = 40.0  # max L2 norm of the gradients (reference configs: 40)
+    amp: bool = True  # mixed precision (bf16 autocast) on CUDA; ignored on CPU
+    channels_last: bool = True  # channels-last 3D memory format on CUDA
+    num_workers: int = 2  # DataLoader workers per process
+    val_every: int = 1  # validate every N epochs (0 = never)
+    val_clips: int = 1  # test clips per sample during validation (reference val: 1)
+    checkpoint_every: int = 0  # also save a resumable checkpoint every N steps (0 = per epoch)
+    max_bad_share: float = 0.05  # stop with an error if more than this share of clips fail
+    log_every: int = 10  # steps between log lines / metrics.jsonl records
+    tensorboard: bool = True  # write TensorBoard events when the package is installed
+    deterministic: bool = False  # torch.use_deterministic_algorithms (slower on GPU)
+
+
+@dataclass(frozen=True)
 class ExperimentConfig:
     """The root of every experiment configuration."""
 
@@ -142,6 +169,7 @@ class ExperimentConfig:
     seed: int = 0  # global seed (data order, augmentation, init)
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
 
 
 # --------------------------------------------------------------------------------------------

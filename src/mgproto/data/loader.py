@@ -1,0 +1,110 @@
+"""Records of a split, datasets and loaders for training and evaluation.
+
+Training batches come from :class:`ShardedBatchSampler`: for each optimiser step it cuts one
+*global* batch of ``batch_size x world_size x grad_accum_steps`` indices from a permutation
+seeded by (seed, epoch), and this process takes its micro-batches. Slot ``rank * accum + a`` of
+the global batch is micro-batch ``a`` of rank ``rank``, so one process accumulating 2
+micro-batches sees exactly what 2 DDP processes see. Resuming mid-epoch starts at a given step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Sampler
+
+from mgproto.config import DataConfig
+from mgproto.data.annotations import load_annotations
+from mgproto.data.dataset import ClipDataset, collate
+from mgproto.data.layouts import get_layout
+from mgproto.data.pipelines import build_pipeline
+
+
+def load_split(cfg: DataConfig, split: str) -> tuple[list[dict[str, Any]], Path, dict]:
+    """Records of ``split``, the folder their videos are relative to, and the file's meta."""
+    if not cfg.annotations:
+        raise ValueError("data.annotations is empty: point it at a .pkl / .npz skeleton file "
+                         "(`mgproto synth` makes the synthetic benchmark)")  # fmt: skip
+    path = Path(cfg.annotations)
+    ann = load_annotations(path, num_classes=cfg.num_classes,
+                           num_joints=get_layout(cfg.pose.layout).num_joints)  # fmt: skip
+    root = Path(cfg.video_root) if cfg.video_root else path.parent
+    return ann.select(split), root, ann.meta
+
+
+class ShardedBatchSampler(Sampler[list[int]]):
+    """Micro-batches of this process for one epoch (see the module docstring).
+
+    Args:
+        num_samples: dataset size.
+        batch_size: samples per micro-batch.
+        world_size / rank: DDP processes and this one.
+        accum: micro-batches per optimiser step.
+        seed: base seed; the permutation depends on (seed, epoch) only.
+        start_step: first optimiser step to yield (resume mid-epoch).
+    """
+
+    def __init__(self, num_samples: int, *, batch_size: int, world_size: int = 1, rank: int = 0,
+                 accum: int = 1, seed: int = 0, shuffle: bool = True) -> None:  # fmt: skip
+        self.num_samples, self.batch_size = num_samples, batch_size
+        self.world_size, self.rank, self.accum = world_size, rank, accum
+        self.seed, self.shuffle = seed, shuffle
+        self.epoch, self.start_step = 0, 0
+
+    @property
+    def global_batch(self) -> int:
+        return self.batch_size * self.world_size * self.accum
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return self.num_samples // self.global_batch
+
+    def set_epoch(self, epoch: int, start_step: int = 0) -> None:
+        self.epoch, self.start_step = epoch, start_step
+
+    def __len__(self) -> int:
+        return (self.steps_per_epoch - self.start_step) * self.accum
+
+    def __iter__(self) -> Iterator[list[int]]:
+        order = np.arange(self.num_samples)
+        if self.shuffle:
+            order = np.random.default_rng([self.seed, self.epoch]).permutation(self.num_samples)
+        b = self.batch_size
+        for step in range(self.start_step, self.steps_per_epoch):
+            chunk = order[step * self.global_batch : (step + 1) * self.global_batch]
+            for a in range(self.accum):
+                slot = self.rank * self.accum + a
+                yield chunk[slot * b : (slot + 1) * b].tolist()
+
+
+def train_loader(cfg: DataConfig, records: list[dict], root: Path, *, batch_size: int,
+                 num_workers: int, seed: int, world_size: int = 1, rank: int = 0,
+                 accum: int = 1, skip_errors: bool = True) -> DataLoader:  # fmt: skip
+    """Shuffled, augmented training batches (see ShardedBatchSampler)."""
+    dataset = ClipDataset(records, build_pipeline(cfg, train=True), seed=seed, video_root=root,
+                          skip_errors=skip_errors)  # fmt: skip
+    sampler = ShardedBatchSampler(len(records), batch_size=batch_size, world_size=world_size,
+                                  rank=rank, accum=accum, seed=seed)  # fmt: skip
+    if sampler.steps_per_epoch == 0:
+        raise ValueError(f"{len(records)} training clips are fewer than one global batch "
+                         f"({sampler.global_batch}); lower train.batch_size")  # fmt: skip
+    # a private generator: creating the iterator must not consume the global torch RNG,
+    # or a resumed run would draw different dropout masks than an uninterrupted one
+    return DataLoader(dataset, batch_sampler=sampler, num_workers=num_workers, collate_fn=collate,
+                      generator=torch.Generator().manual_seed(seed))  # fmt: skip
+
+
+def eval_loader(cfg: DataConfig, records: list[dict], root: Path, *, num_clips: int,
+                batch_size: int, num_workers: int, world_size: int = 1,
+                rank: int = 0) -> DataLoader:  # fmt: skip
+    """Deterministic multi-clip test batches; rank r takes records r, r + W, ... ."""
+    dataset = ClipDataset(records, build_pipeline(cfg, train=False, num_clips=num_clips),
+                          video_root=root, skip_errors=False)  # fmt: skip
+    indices = list(range(rank, len(records), world_size))
+    batches = [indices[i : i + batch_size] for i in range(0, len(indices), batch_size)]
+    return DataLoader(dataset, batch_sampler=batches, num_workers=num_workers, collate_fn=collate,
+                      generator=torch.Generator().manual_seed(0))  # fmt: skip

@@ -1,0 +1,106 @@
+"""Run directory, metrics log (JSON lines), TensorBoard events and the environment summary.
+
+Only rank 0 writes. ``metrics.jsonl`` gets one JSON object per line (flushed at once), so a
+crashed run keeps everything logged before the crash.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+
+log = logging.getLogger("mgproto")
+
+
+def setup_console(is_main: bool) -> None:
+    """INFO to stderr on rank 0, warnings only elsewhere."""
+    logging.basicConfig(level=logging.INFO if is_main else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S",
+                        stream=sys.stderr, force=True)  # fmt: skip
+
+
+def git_commit() -> str | None:
+    """The commit of the mgproto checkout, if it is one."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).parent, timeout=5, check=True)  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def environment() -> dict[str, Any]:
+    """Versions and hardware, saved in every run directory."""
+    import numpy as np
+
+    cuda = torch.cuda.is_available()
+    return {
+        "python": sys.version.split()[0], "torch": torch.__version__, "numpy": np.__version__,
+        "platform": platform.platform(), "cpu_threads": torch.get_num_threads(),
+        "cuda": torch.version.cuda if cuda else None,
+        "gpu": torch.cuda.get_device_name(0) if cuda else None,
+        "git_commit": git_commit(), "argv": sys.argv,
+    }  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        value = value.item() if value.numel() == 1 else value.tolist()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+class RunLogger:
+    """Writes ``metrics.jsonl`` and TensorBoard events for rank 0; a no-op elsewhere."""
+
+    def __init__(self, run_dir: Path, *, enabled: bool, tensorboard: bool = True) -> None:
+        self.enabled = enabled
+        self.path = Path(run_dir) / "metrics.jsonl"
+        self.tb = None
+        if enabled and tensorboard:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:
+                log.info("TensorBoard not installed: pip install 'mgproto[tensorboard]' for "
+                         "event files; metrics.jsonl is written regardless")  # fmt: skip
+            else:
+                self.tb = SummaryWriter(str(Path(run_dir) / "tb"))
+
+    def write(self, record: dict[str, Any], *, step: int) -> None:
+        if not self.enabled:
+            return
+        record = {k: _plain(v) for k, v in record.items()}
+        with open(self.path, "a") as f:
+            f.write(json.dumps(record) + "\n")
+        if self.tb is not None:
+            kind = record.get("kind", "train")
+            for key, value in record.items():
+                if isinstance(value, int | float) and key not in ("step", "epoch"):
+                    self.tb.add_scalar(f"{kind}/{key}", value, step)
+            self.tb.flush()
+
+    def close(self) -> None:
+        if self.tb is not None:
+            self.tb.close()
+
+
+def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
+    """The records of a run's metrics.jsonl (a torn last line is ignored)."""
+    path = Path(run_dir) / "metrics.jsonl"
+    out = []
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return out

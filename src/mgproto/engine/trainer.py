@@ -1,0 +1,323 @@
+"""The training loop: the paper's protocol, resumable exactly, single-process or DDP.
+
+``train(cfg, run_dir=...)`` builds data, model and objective from the typed config, then runs
+SGD with a step-wise schedule (lr x gamma at each milestone epoch, optional warm-up), gradient
+clipping, bf16 autocast on CUDA, validation every ``val_every`` epochs and a ``best.pt`` by fused
+Top-1. ``last.pt`` (written atomically after every epoch, and every ``checkpoint_every`` steps)
+holds model, prototypes, optimizer, scheduler, position in the epoch and RNG state, so
+``resume=True`` continues exactly where the run stopped: same batches, same augmentation, same
+dropout masks.
+
+A clip that cannot be read is skipped with a warning and counted; past ``max_bad_share`` of the
+clips seen the run stops with an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
+
+from mgproto.config import ExperimentConfig, TrainConfig, dump_config
+from mgproto.data.loader import eval_loader, load_split, train_loader
+from mgproto.engine.checkpoint import load_checkpoint, model_from_config, save_checkpoint
+from mgproto.engine.distributed import DistInfo, init_distributed, pick_device
+from mgproto.engine.evaluate import predict
+from mgproto.engine.logging import RunLogger, environment, setup_console
+from mgproto.losses import Objective
+
+log = logging.getLogger("mgproto")
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (too many unreadable clips, a run directory in the way ...)."""
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    best: dict[str, Any] | None
+    global_step: int
+    stopped_early: bool = False
+
+
+def lr_factor(epoch: float, cfg: TrainConfig) -> float:
+    """Multiplier of the base lr at fractional ``epoch``: warm-up x gamma^(milestones passed)."""
+    warm = min(1.0, (epoch + 1e-9) / cfg.warmup_epochs) if cfg.warmup_epochs > 0 else 1.0
+    return warm * cfg.gamma ** sum(epoch >= m for m in cfg.milestones)
+
+
+def _to_device(batch: dict[str, Any], device: torch.device, channels_last: bool) -> dict:
+    out = dict(batch)
+    for key in ("imgs", "heatmaps"):
+        if key in batch:
+            x = batch[key].to(device, non_blocking=True)
+            if channels_last:
+                x = x.contiguous(memory_format=torch.channels_last_3d)
+            out[key] = x
+    out["label"] = batch["label"].to(device, non_blocking=True)
+    return out
+
+
+def _prepare_run_dir(run_dir: Path, cfg: ExperimentConfig, resume: bool, info: DistInfo) -> None:
+    last = run_dir / "checkpoints" / "last.pt"
+    if resume and not last.is_file():
+        raise TrainingError(f"{run_dir}: nothing to resume (no checkpoints/last.pt)")
+    if not resume and last.is_file():
+        raise TrainingError(f"{run_dir} already holds a run; pass --resume to continue it or "
+                            "choose another --run-dir")  # fmt: skip
+    if info.is_main:
+        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.yaml").write_text(dump_config(cfg))
+        (run_dir / "environment.json").write_text(json.dumps(environment(), indent=2))
+
+
+class Trainer:
+    """State and steps of one run; use :func:`train`."""
+
+    def __init__(self, cfg: ExperimentConfig, run_dir: Path, *, init: str | None,
+                 resume: bool, device: str, max_steps: int | None) -> None:  # fmt: skip
+        self.cfg, self.t = cfg, cfg.train
+        self.run_dir, self.max_steps = Path(run_dir), max_steps
+        requested = torch.device("cuda") if device != "cpu" and torch.cuda.is_available() else None
+        self.info = init_distributed(requested)
+        self.device = pick_device(self.info, device)
+        setup_console(self.info.is_main)
+        _prepare_run_dir(self.run_dir, cfg, resume, self.info)
+        if self.t.deterministic:
+            torch.use_deterministic_algorithms(True)
+        torch.manual_seed(cfg.seed)
+        self.records, self.root, meta = load_split(cfg.data, cfg.data.train_split)
+        self.class_names = meta.get("classes")
+        try:
+            self.val_records, self.val_root, _ = load_split(cfg.data, cfg.data.val_split)
+        except KeyError:
+            self.val_records = []
+        self.model = model_from_config(cfg)
+        if init:
+            self._load_init(init)
+        self.objective = Objective(self.model, prototype=cfg.model.prototype).to(self.device)
+        self.channels_last = self.device.type == "cuda" and self.t.channels_last
+        if self.channels_last:
+            self.model.to(memory_format=torch.channels_last_3d)
+        self.wrapped = self.objective
+        if self.info.enabled:
+            unused = cfg.model.rgb_drop_path > 0 or cfg.model.pose_drop_path > 0
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.wrapped = DistributedDataParallel(self.objective, device_ids=ids,
+                                                   find_unused_parameters=unused)  # fmt: skip
+        self.loader = train_loader(
+            cfg.data, self.records, self.root, batch_size=self.t.batch_size,
+            num_workers=self.t.num_workers, seed=cfg.seed, world_size=self.info.world_size,
+            rank=self.info.rank, accum=self.t.grad_accum_steps,
+        )  # fmt: skip
+        self.steps_per_epoch = self.loader.batch_sampler.steps_per_epoch
+        self.optimizer = torch.optim.SGD(self.objective.parameters(), lr=self.t.lr,
+                                         momentum=self.t.momentum, nesterov=self.t.nesterov,
+                                         weight_decay=self.t.weight_decay)  # fmt: skip
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda s: lr_factor(s / self.steps_per_epoch, self.t)
+        )
+        self.epoch = self.step_in_epoch = self.global_step = 0
+        self.bad = self.seen = 0
+        self.best: dict[str, Any] | None = None
+        self.logger = RunLogger(self.run_dir, enabled=self.info.is_main,
+                                tensorboard=self.t.tensorboard)  # fmt: skip
+        if resume:
+            self._resume(self.run_dir / "checkpoints" / "last.pt")
+
+    # ---- checkpoints --------------------------------------------------------------------
+
+    def _load_init(self, path: str) -> None:
+        state = load_checkpoint(path)["model"]
+        missing, unexpected = self.model.load_state_dict(state, strict=False)
+        log.info(
+            "init from %s: %d tensors loaded, %d missing (e.g. %s), %d unexpected",
+            path,
+            len(state) - len(unexpected),
+            len(missing),
+            missing[:3],
+            len(unexpected),
+        )
+
+    def _save(self, name: str) -> None:
+        if not self.info.is_main:
+            return
+        rng = {"torch": torch.get_rng_state()}
+        if torch.cuda.is_available():
+            rng["cuda"] = torch.cuda.get_rng_state_all()
+        save_checkpoint(
+            self.run_dir / "checkpoints" / name, cfg=self.cfg, model=self.model,
+            optimizer=self.optimizer.state_dict(), scheduler=self.scheduler.state_dict(),
+            epoch=self.epoch, step_in_epoch=self.step_in_epoch, global_step=self.global_step,
+            best=self.best, rng=rng, bad=self.bad, seen=self.seen,
+            class_names=self.class_names,
+        )  # fmt: skip
+
+    def _resume(self, path: Path) -> None:
+        state = load_checkpoint(path)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.epoch, self.step_in_epoch = state["epoch"], state["step_in_epoch"]
+        self.global_step, self.best = state["global_step"], state["best"]
+        self.bad, self.seen = state["bad"], state["seen"]
+        torch.set_rng_state(state["rng"]["torch"])
+        if "cuda" in state["rng"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        log.info("resumed %s at epoch %d, step %d", path, self.epoch, self.step_in_epoch)
+
+    # ---- steps -----------------------------------------------------------------------------
+
+    def _check_bad(self) -> None:
+        if self.bad and self.bad > self.t.max_bad_share * max(self.seen, 1):
+            raise TrainingError(
+                f"{self.bad} of {self.seen} training clips could not be read (more than "
+                f"train.max_bad_share = {self.t.max_bad_share:.0%}); see the warnings above"
+            )
+
+    def _micro_batch(self, batch: dict, last: bool, cache: dict) -> dict[str, float]:
+        self.bad += batch["num_skipped"]
+        self.seen += batch["num_skipped"] + len(batch.get("frame_dir", []))
+        weight = 1.0
+        if "label" not in batch:  # every clip of it was unreadable
+            if not self.info.enabled or "batch" not in cache:
+                return {}
+            batch, weight = cache["batch"], 0.0  # keep DDP's collectives in step
+        cache["batch"] = batch
+        inputs = _to_device(batch, self.device, self.channels_last)
+        sync = (
+            self.wrapped.no_sync() if self.info.enabled and not last else contextlib.nullcontext()
+        )
+        amp = torch.autocast("cuda", dtype=torch.bfloat16,
+                             enabled=self.t.amp and self.device.type == "cuda")  # fmt: skip
+        with sync:
+            with amp:
+                loss, out, terms = self.wrapped(inputs)
+            (loss * weight / self.t.grad_accum_steps).backward()
+        correct = (out.scores.argmax(1) == inputs["label"]).float().mean()
+        return {"loss": loss.item(), "top1": correct.item(),
+                **{k: v.item() for k, v in terms.items()}}  # fmt: skip
+
+    def _optimizer_step(self, it, cache: dict) -> dict[str, float]:
+        self.optimizer.zero_grad(set_to_none=True)
+        stats: dict[str, list[float]] = {}
+        for a in range(self.t.grad_accum_steps):
+            result = self._micro_batch(next(it), a == self.t.grad_accum_steps - 1, cache)
+            for k, v in result.items():
+                stats.setdefault(k, []).append(v)
+        self._check_bad()
+        if self.t.clip_grad > 0:
+            torch.nn.utils.clip_grad_norm_(self.objective.parameters(), self.t.clip_grad)
+        self.optimizer.step()
+        self.scheduler.step()
+        self.global_step += 1
+        return {k: sum(v) / len(v) for k, v in stats.items()}
+
+    def _validate(self) -> dict[str, Any] | None:
+        if not self.val_records or not self.t.val_every or self.epoch % self.t.val_every:
+            return None
+        loader = eval_loader(self.cfg.data, self.val_records, self.val_root,
+                             num_clips=self.t.val_clips, batch_size=self.t.batch_size,
+                             num_workers=self.t.num_workers, world_size=self.info.world_size,
+                             rank=self.info.rank)  # fmt: skip
+        scores = predict(self.model, loader, device=self.device, amp=self.t.amp)
+        report = scores.report(self.cfg.data.num_classes)
+        summary = {
+            f"{s}_{m}": report[s][m] for s in report for m in ("top1", "top5", "mean_class_acc")
+        }
+        return summary
+
+    # ---- the loop --------------------------------------------------------------------------
+
+    def run(self) -> TrainResult:
+        t = self.t
+        total = t.epochs * self.steps_per_epoch
+        bar = tqdm(total=total, initial=self.global_step, disable=not self.info.is_main,
+                   desc="train", dynamic_ncols=True)  # fmt: skip
+        window: dict[str, list[float]] = {}
+        tic = time.perf_counter()
+        try:
+            while self.epoch < t.epochs:
+                sampler = self.loader.batch_sampler
+                sampler.set_epoch(self.epoch, start_step=self.step_in_epoch)
+                self.loader.dataset.set_epoch(self.epoch)
+                it, cache = iter(self.loader), {}
+                self.objective.train()  # validation leaves the model in eval mode
+                while self.step_in_epoch < self.steps_per_epoch:
+                    stats = self._optimizer_step(it, cache)
+                    self.step_in_epoch += 1
+                    for k, v in stats.items():
+                        window.setdefault(k, []).append(v)
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{stats.get('loss', math.nan):.3f}",
+                                    acc=f"{stats.get('top1', math.nan):.2f}")  # fmt: skip
+                    if self.global_step % t.log_every == 0:
+                        self._log_window(window, tic)
+                        window, tic = {}, time.perf_counter()
+                    if t.checkpoint_every and self.global_step % t.checkpoint_every == 0:
+                        self._save("last.pt")
+                    if self.max_steps is not None and self.global_step >= self.max_steps:
+                        self._save("last.pt")
+                        return TrainResult(self.run_dir, self.best, self.global_step, True)
+                self.epoch += 1
+                self.step_in_epoch = 0
+                self._end_epoch()
+        finally:
+            bar.close()
+            self.logger.close()
+        return TrainResult(self.run_dir, self.best, self.global_step)
+
+    def _log_window(self, window: dict[str, list[float]], tic: float) -> None:
+        record = {k: sum(v) / len(v) for k, v in window.items()}
+        seconds = time.perf_counter() - tic
+        steps = len(next(iter(window.values()), [1]))
+        record.update(
+            kind="train",
+            epoch=self.epoch,
+            step=self.global_step,
+            lr=self.optimizer.param_groups[0]["lr"],
+            bad_clips=self.bad,
+            samples_per_s=steps * self.loader.batch_sampler.global_batch / seconds,
+        )
+        self.logger.write(record, step=self.global_step)
+
+    def _end_epoch(self) -> None:
+        val = self._validate()
+        if val is not None:
+            self.logger.write({"kind": "val", "epoch": self.epoch, "step": self.global_step,
+                               **val}, step=self.global_step)  # fmt: skip
+            log.info(
+                "epoch %d: val fused top1 %.4f (%s)",
+                self.epoch,
+                val["fused_top1"],
+                ", ".join(f"{k} {v:.4f}" for k, v in val.items() if k.endswith("top1")),
+            )
+            if self.best is None or val["fused_top1"] > self.best["fused_top1"]:
+                self.best = {"epoch": self.epoch, **val}
+                self._save("best.pt")
+        self._save("last.pt")
+
+
+def train(cfg: ExperimentConfig, *, run_dir: str | Path, init: str | None = None,
+          resume: bool = False, device: str = "auto",
+          max_steps: int | None = None) -> TrainResult:  # fmt: skip
+    """Train ``cfg`` into ``run_dir`` (see the module docstring).
+
+    Args:
+        init: an mgproto checkpoint to start from (e.g. ``mgproto merge-init``'s output).
+        resume: continue the run in ``run_dir`` from ``checkpoints/last.pt``.
+        device: ``auto``, ``cpu`` or ``cuda``.
+        max_steps: stop (after saving ``last.pt``) once this many optimiser steps are done.
+    """
+    return Trainer(cfg, Path(run_dir), init=init, resume=resume, device=device,
+                   max_steps=max_steps).run()  # fmt: skip

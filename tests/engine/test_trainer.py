@@ -1,0 +1,84 @@
+import json
+import shutil
+
+import pytest
+import torch
+
+from mgproto.config import TrainConfig
+from mgproto.engine.checkpoint import load_checkpoint, load_model
+from mgproto.engine.logging import read_metrics
+from mgproto.engine.trainer import TrainingError, lr_factor, train
+
+
+def test_lr_schedule():
+    cfg = TrainConfig(milestones=(8, 22), gamma=0.1)
+    assert lr_factor(0, cfg) == 1 and lr_factor(7.99, cfg) == 1
+    assert lr_factor(8, cfg) == pytest.approx(0.1) and lr_factor(22, cfg) == pytest.approx(0.01)
+    warm = TrainConfig(warmup_epochs=2, milestones=(8,))
+    assert lr_factor(1, warm) == pytest.approx(0.5)
+
+
+def _state(run_dir):
+    return load_checkpoint(run_dir / "checkpoints" / "last.pt")["model"]
+
+
+def test_two_stream_run_writes_everything(tiny_dataset, make_cfg, tmp_path):
+    cfg = make_cfg(
+        tiny_dataset,
+        "model.fusion.enabled=true",
+        "model.prototype.enabled=true",
+        "model.prototype.embed_dim=8",
+    )
+    result = train(cfg, run_dir=tmp_path / "run", device="cpu")
+    run = tmp_path / "run"
+    assert result.global_step == 12 and result.best is not None
+    assert {p.name for p in (run / "checkpoints").iterdir()} == {"last.pt", "best.pt"}
+    env = json.loads((run / "environment.json").read_text())
+    assert env["torch"] == torch.__version__ and "git_commit" in env
+    records = read_metrics(run)
+    train_recs = [r for r in records if r["kind"] == "train"]
+    val_recs = [r for r in records if r["kind"] == "val"]
+    assert len(train_recs) == 12 and len(val_recs) == 2
+    assert {"ce_rgb", "ce_pose", "pr_rgb", "pr_pose", "lr"} <= set(train_recs[0])
+    assert {"rgb_top1", "pose_top1", "fused_top1", "fused_mean_class_acc"} <= set(val_recs[0])
+    model, saved = load_model(run / "checkpoints" / "best.pt")
+    assert saved == cfg and "head.rgb.prototypes" in model.state_dict()
+    with pytest.raises(TrainingError, match="already holds a run"):
+        train(cfg, run_dir=run, device="cpu")
+
+
+def test_resume_mid_epoch_is_exact(tiny_dataset, make_cfg, tmp_path):
+    cfg = make_cfg(
+        tiny_dataset,
+        "data.modalities=[pose]",
+        "model.prototype.enabled=true",
+        "model.prototype.embed_dim=8",
+        "train.checkpoint_every=1",
+    )
+    full = tmp_path / "full"
+    train(cfg, run_dir=full, device="cpu")
+    part = tmp_path / "part"
+    stopped = train(cfg, run_dir=part, device="cpu", max_steps=8)  # epoch 1, step 2 of 6
+    assert stopped.stopped_early and load_checkpoint(part / "checkpoints/last.pt")["epoch"] == 1
+    with pytest.raises(TrainingError, match="nothing to resume"):
+        train(cfg, run_dir=tmp_path / "none", device="cpu", resume=True)
+    train(cfg, run_dir=part, device="cpu", resume=True)
+    a, b = _state(full), _state(part)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+def test_unreadable_clips_are_skipped_then_fatal(tiny_dataset, make_cfg, tmp_path):
+    root = tmp_path / "data"
+    shutil.copytree(tiny_dataset.parent, root)
+    (root / "videos" / "c03.mp4").unlink()
+    (root / "videos" / "c05.mp4").write_bytes(b"corrupt")
+    cfg = make_cfg(root / "annotations.pkl", "train.max_bad_share=0.5", "train.epochs=1")
+    result = train(cfg, run_dir=tmp_path / "ok", device="cpu")
+    assert result.global_step == 6
+    last = [r for r in read_metrics(tmp_path / "ok") if r["kind"] == "train"][-1]
+    assert last["bad_clips"] == 2
+    cfg = make_cfg(root / "annotations.pkl", "train.max_bad_share=0.0", "train.epochs=1")
+    with pytest.raises(TrainingError, match=r"could not be read \(more than"):
+        train(cfg, run_dir=tmp_path / "fatal", device="cpu")
