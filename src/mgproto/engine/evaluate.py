@@ -31,6 +31,7 @@ class Scores:
     labels: np.ndarray
     streams: dict[str, np.ndarray] = field(default_factory=dict)
     fused: np.ndarray | None = None
+    embeddings: dict[str, np.ndarray] = field(default_factory=dict)  # stream -> (N, D)
 
     def report(self, num_classes: int) -> dict[str, dict]:
         """Metrics of each stream and of the fused prediction (labelled samples only)."""
@@ -46,7 +47,7 @@ def predict(model: Recognizer, loader: DataLoader, *, device: torch.device,
             amp: bool = False, progress=None) -> Scores:  # fmt: skip
     """Run ``model`` over ``loader`` (this rank's share) and gather every rank's results."""
     model.eval()
-    rows: list[tuple[str, int, dict[str, np.ndarray], np.ndarray]] = []
+    rows: list[tuple] = []
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp and device.type == "cuda")
     for batch in loader:
         inputs = {k: batch[k].to(device, non_blocking=True) for k in ("imgs", "heatmaps")
@@ -55,9 +56,12 @@ def predict(model: Recognizer, loader: DataLoader, *, device: torch.device,
             out = model(**inputs)
         probs = {s: p.float().cpu().numpy() for s, p in out.probs.items()}
         fused = out.scores.float().cpu().numpy()
+        n = len(batch["frame_dir"])
+        emb = {s: e.float().reshape(n, out.num_clips, -1).mean(1).cpu().numpy()
+               for s, e in out.embeddings.items()}  # fmt: skip
         for i, name in enumerate(batch["frame_dir"]):
             rows.append((name, int(batch["label"][i]), {s: p[i] for s, p in probs.items()},
-                         fused[i]))  # fmt: skip
+                         fused[i], {s: e[i] for s, e in emb.items()}))  # fmt: skip
         if progress is not None:
             progress.update(len(batch["frame_dir"]))
     merged = [r for part in all_gather_objects(rows) for r in part]
@@ -70,4 +74,5 @@ def predict(model: Recognizer, loader: DataLoader, *, device: torch.device,
         labels=np.array([r[1] for r in merged], np.int64),
         streams={s: np.stack([r[2][s] for r in merged]) for s in streams},
         fused=np.stack([r[3] for r in merged]),
+        embeddings={s: np.stack([r[4][s] for r in merged]) for s in merged[0][4]},
     )

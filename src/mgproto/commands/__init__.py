@@ -1,0 +1,1 @@
+"""The verbs of the ``mgproto`` command line, grouped by topic."""

@@ -1,0 +1,130 @@
+"""Data verbs: convert, inspect, preview-pose, config."""
+
+from __future__ import annotations
+
+import argparse
+
+from mgproto.config import dump_config, load_config
+from mgproto.data.annotations import class_counts, load_annotations, save_annotations
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    ann, report = args.converter.run(args)
+    out = save_annotations(ann, args.output)
+    classes = ann.meta.get("classes")
+    print(report.summary(list(classes) if classes else None))
+    splits = ", ".join(f"{k}: {len(v)}" for k, v in ann.split.items())
+    print(f"saved {len(ann.annotations)} clips to {out} (splits: {splits or 'none'})")
+    return 0
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    ann = load_annotations(args.file)
+    meta = ann.meta
+    print(
+        f"{args.file}: {len(ann.annotations)} clips; layout {meta.get('layout', '?')}; "
+        f"dataset {meta.get('dataset', '?')}"
+    )
+    for name, ids in ann.split.items():
+        print(f"  split {name}: {len(ids)} clips")
+    if ann.annotations:
+        frames = [r["total_frames"] for r in ann.annotations]
+        shapes = {tuple(r["keypoint"].shape[::2]) for r in ann.annotations}
+        print(
+            f"  frames per clip: min {min(frames)}, median {sorted(frames)[len(frames) // 2]}, "
+            f"max {max(frames)}; (persons, joints): {sorted(shapes)}"
+        )
+        num_classes = max(r["label"] for r in ann.annotations) + 1
+        names = meta.get("classes") or [str(k) for k in range(num_classes)]
+        counts = class_counts(ann.annotations, max(num_classes, len(names)))
+        for k, n in enumerate(counts):
+            print(f"  class {k:3d} {names[k] if k < len(names) else k}: {n}")
+    return 0
+
+
+def _cmd_preview_pose(args: argparse.Namespace) -> int:
+    from mgproto.report.pose_preview import render_pose_preview
+
+    ann = load_annotations(args.file)
+    records = ann.select(args.split) if args.split else ann.annotations
+    if args.clips:
+        by_id = {r["frame_dir"]: r for r in records}
+        unknown = [c for c in args.clips if c not in by_id]
+        if unknown:
+            raise KeyError(f"{args.file}: no clip {unknown[0]!r}")
+        records = [by_id[c] for c in args.clips]
+    else:  # the first clip of each class
+        seen: dict[int, dict] = {}
+        for r in records:
+            seen.setdefault(r["label"], r)
+        records = [seen[k] for k in sorted(seen)][: args.max_clips]
+    layout = args.layout or ann.meta.get("layout") or records[0].get("layout")
+    if not layout:
+        raise ValueError(f"{args.file}: no layout recorded; pass --layout")
+    out = render_pose_preview(
+        records,
+        args.output,
+        layout=layout,
+        num_frames=args.frames,
+        class_names=ann.meta.get("classes"),
+    )
+    print(f"wrote {out} ({len(records)} clips)")
+    return 0
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config, args.set)
+    print(dump_config(cfg), end="")
+    return 0
+
+
+def _add_convert(sub: argparse._SubParsersAction) -> None:
+    from mgproto.data.converters import converters
+
+    p = sub.add_parser("convert", help="convert a dataset to the skeleton interchange format")
+    fmts = p.add_subparsers(dest="format", required=True, metavar="FORMAT")
+    for name, module in converters().items():
+        fp = fmts.add_parser(
+            name,
+            help=module.HELP,
+            description=module.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(fp)
+        fp.set_defaults(func=_cmd_convert, converter=module)
+
+
+def _add_inspect(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("inspect", help="validate a skeleton file and print its statistics")
+    p.add_argument("file", help=".pkl or .npz skeleton file")
+    p.set_defaults(func=_cmd_inspect)
+
+
+def _add_preview_pose(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("preview-pose", help="PNG of clips' heatmaps with the skeleton drawn")
+    p.add_argument("file", help=".pkl or .npz skeleton file")
+    p.add_argument("-o", "--output", required=True, help="PNG to write")
+    p.add_argument("--clips", nargs="*", default=None, help="frame_dir of clips to show")
+    p.add_argument("--split", default=None, help="take clips from this split")
+    p.add_argument("--max-clips", type=int, default=12, help="default: first clip of each class")
+    p.add_argument("--frames", type=int, default=6, help="frames per clip")
+    p.add_argument("--layout", default=None, help="layout, if the file does not record one")
+    p.set_defaults(func=_cmd_preview_pose)
+
+
+def _add_config(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("config", help="print the resolved configuration")
+    p.add_argument("config", nargs="?", default=None, help="YAML override file")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one field, e.g. data.pose.sigma=0.7 (repeatable)",
+    )
+    p.set_defaults(func=_cmd_config)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    for add in (_add_convert, _add_inspect, _add_preview_pose, _add_config):
+        add(sub)

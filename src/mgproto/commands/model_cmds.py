@@ -1,0 +1,206 @@
+"""Model verbs: train, test, merge-init, import-checkpoint."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+from mgproto.config import load_config
+
+
+def _add_config_args(p: argparse.ArgumentParser, *, required: bool) -> None:
+    p.add_argument("config", nargs=None if required else "?", default=None,
+                   help="YAML experiment config (overrides of the defaults)")  # fmt: skip
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one field, e.g. train.epochs=5 (repeatable)",
+    )
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from mgproto.engine.trainer import train
+
+    cfg = load_config(args.config, args.set)
+    run_dir = Path(args.run_dir or Path("runs") / cfg.name)
+    result = train(cfg, run_dir=run_dir, init=args.init, resume=args.resume,
+                   device=args.device, max_steps=args.max_steps)  # fmt: skip
+    if result.best:
+        print(f"best fused top-1 {result.best['fused_top1']:.4f} at epoch {result.best['epoch']}")
+    print(f"run directory: {result.run_dir}")
+    return 0
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A checkpoint file, or a run directory's best (else last) checkpoint."""
+    path = Path(path)
+    if path.is_dir():
+        for name in ("best.pt", "last.pt"):
+            if (path / "checkpoints" / name).is_file():
+                return path / "checkpoints" / name
+        raise FileNotFoundError(f"{path}: no checkpoints/best.pt or last.pt in this run directory")
+    return path
+
+
+def _cmd_test(args: argparse.Namespace) -> int:
+    from mgproto.engine.testing import run_test
+
+    ckpt = resolve_checkpoint(args.checkpoint)
+    out_dir = Path(args.out) if args.out else (
+        ckpt.parent.parent / f"test_{args.split}" if ckpt.parent.name == "checkpoints"
+        else ckpt.with_name(f"{ckpt.stem}_test_{args.split}"))  # fmt: skip
+    report = run_test(ckpt, split=args.split, out_dir=out_dir, overrides=args.set,
+                      num_clips=args.clips, flip=args.flip, device=args.device,
+                      batch_size=args.batch_size)  # fmt: skip
+    if report is not None:
+        print(json.dumps({s: {m: round(v[m], 4) for m in ("top1", "top5", "mean_class_acc")}
+                          for s, v in report.items()}, indent=1))  # fmt: skip
+    print(f"wrote {out_dir}")
+    return 0
+
+
+def _cmd_merge_init(args: argparse.Namespace) -> int:
+    from mgproto.engine.checkpoint import load_checkpoint, model_from_config, save_checkpoint
+    from mgproto.engine.merge import merge_unimodal
+    from mgproto.models.checkpoint_import import read_state_dict
+
+    def state_of(path: str) -> tuple[dict, dict | None]:
+        path = resolve_checkpoint(path)
+        try:
+            ck = load_checkpoint(path)
+            return ck["model"], ck
+        except ValueError:  # not ours: an MMAction2 / PYSKL single-stream checkpoint
+            return read_state_dict(path, trust_file=args.trust_file), None
+
+    rgb, _ = state_of(args.rgb)
+    pose, pose_ck = state_of(args.pose)
+    if args.config or args.set or pose_ck is None:
+        cfg = load_config(args.config, args.set)
+    else:  # the pose run's config, made two-stream
+        from mgproto.config import load_config_text
+
+        base = load_config_text(pose_ck["config"], source=args.pose)
+        cfg = dataclasses.replace(
+            base, data=dataclasses.replace(base.data, modalities=("rgb", "pose"))
+        )
+    if cfg.data.modalities != ("rgb", "pose"):
+        cfg = dataclasses.replace(
+            cfg, data=dataclasses.replace(cfg.data, modalities=("rgb", "pose"))
+        )
+    model = model_from_config(cfg)
+    report = merge_unimodal(model, rgb, pose)
+    print(report.summary())
+    out = save_checkpoint(args.output, cfg=cfg, model=model,
+                          source={"rgb": str(args.rgb), "pose": str(args.pose)})  # fmt: skip
+    print(f"wrote {out}; train with `mgproto train CONFIG --init {out}`")
+    return 0
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a model (single process, or under torchrun)")
+    _add_config_args(p, required=True)
+    p.add_argument("--run-dir", default=None, help="default: runs/<config name>")
+    p.add_argument("--init", default=None, help="start from this checkpoint (e.g. merge-init)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument(
+        "--max-steps",
+        type=int,
+        default=None,
+        help="stop after this many optimiser steps (a resumable checkpoint is kept)",
+    )
+    p.set_defaults(func=_cmd_train)
+
+
+def _add_test(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("test", help="evaluate a run or checkpoint: metrics, scores, figures")
+    p.add_argument("checkpoint", help="run directory (best.pt) or checkpoint file")
+    p.add_argument("--split", default="test", help="split of the annotation file")
+    p.add_argument("--clips", type=int, default=None, help="test clips (default: the config's)")
+    p.add_argument(
+        "--flip",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="add the mirrored view (default: the config's)",
+    )
+    p.add_argument("--out", default=None, help="output folder (default: RUN/test_<split>)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override data fields, e.g. data.annotations=other.pkl",
+    )
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--batch-size", type=int, default=None)
+    p.set_defaults(func=_cmd_test)
+
+
+def _add_merge_init(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "merge-init", help="two-stream init from an RGB-only and a pose-only checkpoint"
+    )
+    p.add_argument("--rgb", required=True, help="RGB-only run dir or checkpoint (ours / MMAction2)")
+    p.add_argument("--pose", required=True, help="pose-only run dir or checkpoint")
+    p.add_argument("-o", "--output", required=True, help="two-stream init checkpoint to write")
+    p.add_argument(
+        "--config",
+        default=None,
+        help="the two-stream config (default: the pose run's, made two-stream)",
+    )
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument(
+        "--trust-file",
+        action="store_true",
+        help="allow full unpickling of foreign checkpoints you trust",
+    )
+    p.set_defaults(func=_cmd_merge_init)
+
+
+def _cmd_import_checkpoint(args: argparse.Namespace) -> int:
+    from mgproto.engine.checkpoint import model_from_config, save_checkpoint
+    from mgproto.models.checkpoint_import import load_mmaction_weights, read_state_dict
+
+    cfg = load_config(args.config, args.set)
+    model = model_from_config(cfg)
+    state = read_state_dict(args.source, trust_file=args.trust_file)
+    report = load_mmaction_weights(model, state, streams=model.streams)
+    print(report.summary())
+    if report.shape_mismatch and not args.allow_mismatch:
+        raise ValueError(f"{args.source}: {len(report.shape_mismatch)} tensors do not fit the "
+                         "model of this config (see above); fix the config or pass "
+                         "--allow-mismatch")  # fmt: skip
+    out = save_checkpoint(args.output, cfg=cfg, model=model,
+                          source={"imported_from": str(args.source)})  # fmt: skip
+    print(f"wrote {out}")
+    return 0
+
+
+def _add_import_checkpoint(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "import-checkpoint", help="convert an MMAction2 / PYSKL checkpoint into an mgproto one"
+    )
+    p.add_argument("source", help="MMAction2 / PYSKL .pth file")
+    p.add_argument("-o", "--output", required=True, help="mgproto checkpoint to write")
+    p.add_argument("--config", default=None, help="YAML config describing the model")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument(
+        "--trust-file",
+        action="store_true",
+        help="allow full unpickling (only for files from a source you trust)",
+    )
+    p.add_argument(
+        "--allow-mismatch",
+        action="store_true",
+        help="write the checkpoint even if some tensors do not fit",
+    )
+    p.set_defaults(func=_cmd_import_checkpoint)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    for add in (_add_train, _add_test, _add_merge_init, _add_import_checkpoint):
+        add(sub)

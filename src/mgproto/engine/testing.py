@@ -1,0 +1,76 @@
+"""``mgproto test``: evaluate a checkpoint on a split and write metrics, scores and figures."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from mgproto.config import ExperimentConfig, from_dict, merge_overrides, to_dict
+from mgproto.data.loader import eval_loader, load_split
+from mgproto.engine.checkpoint import load_checkpoint, load_model
+from mgproto.engine.distributed import init_distributed, pick_device
+from mgproto.engine.evaluate import predict
+from mgproto.engine.scores import save_pyskl_results, save_scores
+from mgproto.report.plots import plot_confusion, plot_per_class
+
+
+def _write_json(path: Path, obj: object) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(obj, indent=1))
+    os.replace(tmp, path)
+
+
+def run_test(ckpt: Path, *, split: str, out_dir: Path, overrides: list[str] | None = None,
+             num_clips: int | None = None, flip: bool | None = None, device: str = "auto",
+             batch_size: int | None = None) -> dict | None:  # fmt: skip
+    """Evaluate ``ckpt`` on ``split``; returns the metrics (on rank 0) and writes ``out_dir``."""
+    info = init_distributed(None)
+    dev = pick_device(info, device)
+    model, cfg = load_model(ckpt)
+    if overrides or flip is not None:
+        data = to_dict(cfg)
+        if flip is not None:
+            data["data"]["sampling"]["flip_test"] = flip
+        cfg = from_dict(ExperimentConfig, merge_overrides(data, overrides or []))
+    clips = num_clips or cfg.data.sampling.num_clips_test
+    records, root, meta = load_split(cfg.data, split)
+    class_names = meta.get("classes") or load_checkpoint(ckpt).get("class_names")
+    loader = eval_loader(cfg.data, records, root, num_clips=clips,
+                         batch_size=batch_size or cfg.train.batch_size,
+                         num_workers=cfg.train.num_workers, world_size=info.world_size,
+                         rank=info.rank)  # fmt: skip
+    model.to(dev)
+    with tqdm(total=len(records), disable=not info.is_main, desc=f"test {split}") as bar:
+        scores = predict(model, loader, device=dev, amp=cfg.train.amp, progress=bar)
+    if not info.is_main:
+        return None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    save_scores(scores, out_dir / "scores.npz")
+    for name, s in {**scores.streams, "fused": scores.fused}.items():
+        save_pyskl_results(s, out_dir / f"{name}_result.pkl")
+    report = None
+    if (scores.labels >= 0).any():
+        report = scores.report(cfg.data.num_classes)
+        _write_json(out_dir / "metrics.json", {"checkpoint": str(ckpt), "split": split,
+                                               "clips": clips, **report})  # fmt: skip
+        for name, r in report.items():
+            plot_confusion(
+                np.asarray(r["confusion"]),
+                out_dir / f"confusion_{name}.png",
+                class_names=class_names,
+                title=f"{name}: confusion (row-normalised)",
+            )
+        plot_per_class(
+            {n: r["per_class_recall"] for n, r in report.items()},
+            out_dir / "per_class.png",
+            class_names=class_names,
+        )
+    _write_json(out_dir / "ids.json", {"split": split, "frame_dirs": scores.frame_dirs,
+                                       "class_names": class_names,
+                                       "config": dataclasses.asdict(cfg.data)})  # fmt: skip
+    return report

@@ -1,0 +1,123 @@
+"""Figures of a run: training curves, confusion matrix, per-class accuracy, embedding map.
+
+Every function writes one PNG atomically and returns its path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def _save(fig, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def _names(num: int, class_names: list[str] | None) -> list[str]:
+    return list(class_names) if class_names else [str(k) for k in range(num)]
+
+
+def plot_confusion(cm: np.ndarray, path: str | Path, *, class_names: list[str] | None = None,
+                   title: str = "confusion matrix (rows: true, normalised)") -> Path:  # fmt: skip
+    """Row-normalised (K, K) confusion matrix with class names."""
+    k = cm.shape[0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        norm = cm / cm.sum(1, keepdims=True)
+    size = max(5.0, 0.35 * k + 2)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(np.nan_to_num(norm), cmap="Blues", vmin=0, vmax=1)
+    names = _names(k, class_names)
+    ax.set_xticks(range(k), names, rotation=90, fontsize=7)
+    ax.set_yticks(range(k), names, fontsize=7)
+    for i in range(k):
+        for j in range(k):
+            if cm[i, j]:
+                color = "white" if norm[i, j] > 0.5 else "black"
+                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=6, color=color)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def plot_curves(records: list[dict], path: str | Path) -> Path:
+    """Training loss terms and validation Top-1 per stream over optimiser steps."""
+    train = [r for r in records if r.get("kind") == "train"]
+    val = [r for r in records if r.get("kind") == "val"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    keys = sorted({k for r in train for k in r if k == "loss" or k.startswith(("ce_", "pr_"))})
+    for key in keys:
+        pts = [(r["step"], r[key]) for r in train if r.get(key) is not None]
+        if pts:
+            ax1.plot(*zip(*pts), label=key)
+    ax1.set_xlabel("step")
+    ax1.set_ylabel("loss")
+    ax1.legend(fontsize=8)
+    for key in sorted({k for r in val for k in r if k.endswith("_top1")}):
+        pts = [(r["step"], r[key]) for r in val if r.get(key) is not None]
+        if pts:
+            ax2.plot(*zip(*pts), marker="o", label=key)
+    ax2.set_xlabel("step")
+    ax2.set_ylabel("validation top-1")
+    if val:
+        ax2.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def plot_per_class(recall: dict[str, list[float]], path: str | Path, *,
+                   class_names: list[str] | None = None) -> Path:  # fmt: skip
+    """Grouped bars: per-class accuracy (recall) of each stream / the fused prediction."""
+    streams = list(recall)
+    k = len(next(iter(recall.values())))
+    names = _names(k, class_names)
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * k + 2), 4))
+    width = 0.8 / len(streams)
+    for i, s in enumerate(streams):
+        values = np.nan_to_num(np.asarray(recall[s], np.float64))
+        ax.bar(np.arange(k) + i * width, values, width, label=s)
+    ax.set_xticks(np.arange(k) + 0.4 - width / 2, names, rotation=90, fontsize=7)
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def pca_2d(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and top-2 principal axes of (N, D) rows; returns (mean, axes (2, D), (N, 2))."""
+    mean = x.mean(0)
+    _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
+    axes = vt[:2]
+    return mean, axes, (x - mean) @ axes.T
+
+
+def plot_embeddings(emb: np.ndarray, labels: np.ndarray, prototypes: np.ndarray,
+                    path: str | Path, *, class_names: list[str] | None = None,
+                    title: str = "") -> Path:  # fmt: skip
+    """2-D PCA of unit embeddings (N, D), coloured by class, with the (K, D) prototypes as stars."""
+    unit = emb / (np.linalg.norm(emb, axis=1, keepdims=True) + 1e-12)
+    protos = prototypes / (np.linalg.norm(prototypes, axis=1, keepdims=True) + 1e-12)
+    mean, axes, pts = pca_2d(unit)
+    p2 = (protos - mean) @ axes.T
+    k = len(protos)
+    cmap = plt.get_cmap("tab20", max(k, 2))
+    fig, ax = plt.subplots(figsize=(7, 6))
+    names = _names(k, class_names)
+    for c in range(k):
+        sel = labels == c
+        if sel.any():
+            ax.scatter(pts[sel, 0], pts[sel, 1], s=8, color=cmap(c), alpha=0.6, label=names[c])
+        ax.scatter(p2[c, 0], p2[c, 1], s=180, marker="*", color=cmap(c), edgecolor="black")
+    ax.set_title(title or "embeddings (PCA), prototypes as stars")
+    ax.legend(fontsize=6, ncol=2, markerscale=2, loc="best")
+    return _save(fig, path)

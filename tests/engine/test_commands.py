@@ -1,0 +1,104 @@
+import json
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from mgproto.cli import main
+from mgproto.engine.checkpoint import load_checkpoint, load_model
+from mgproto.engine.scores import load_scores
+
+
+def _sets(cfg_args):
+    return [x for a in cfg_args for x in ("--set", a)]
+
+
+BASE = [
+    "data.pose.layout=imigue22",
+    "data.num_classes=3",
+    "data.rgb.clip_len=4",
+    "data.pose.clip_len=8",
+    "data.rgb.pre_crop_size=36",
+    "data.rgb.train_size=32",
+    "data.rgb.test_size=32",
+    "data.pose.train_size=8",
+    "data.pose.test_size=8",
+    "data.pose.pre_crop_size=10",
+    "data.sampling.num_clips_test=2",
+    "model.preset=tiny",
+    "train.batch_size=2",
+    "train.num_workers=0",
+    "train.epochs=1",
+    "train.tensorboard=false",
+]
+
+
+@pytest.fixture(scope="module")
+def runs(tiny_dataset, tmp_path_factory):
+    """A pose-only, an RGB-only and a two-stream run on the tiny dataset, via the CLI."""
+    root = tmp_path_factory.mktemp("runs")
+    ann = f"data.annotations={tiny_dataset}"
+    out = {}
+    for name, modalities in (("pose", "[pose]"), ("rgb", "[rgb]"), ("both", "[rgb,pose]")):
+        args = ["train", "--run-dir", str(root / name), "--device", "cpu",
+                *_sets([*BASE, ann, f"data.modalities={modalities}"])]  # fmt: skip
+        # train needs a config file argument: use an empty YAML
+        cfg = root / "empty.yaml"
+        cfg.write_text("{}\n")
+        assert main([args[0], str(cfg), *args[1:]]) == 0
+        out[name] = root / name
+    return out
+
+
+def test_test_verb_writes_metrics_scores_and_figures(runs, tmp_path):
+    out = tmp_path / "eval"
+    assert main(["test", str(runs["both"]), "--split", "val", "--out", str(out),
+                 "--device", "cpu", "--flip"]) == 0  # fmt: skip
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics) >= {"rgb", "pose", "fused", "clips", "split"}
+    for stream in ("rgb", "pose", "fused"):
+        m = metrics[stream]
+        assert 0 <= m["top1"] <= m["top5"] <= 1 and m["num_samples"] == 4
+        assert len(m["per_class_precision"]) == 3 and np.asarray(m["confusion"]).sum() == 4
+        assert (out / f"confusion_{stream}.png").read_bytes()[:4] == b"\x89PNG"
+    ids, fused = load_scores(out / "scores.npz")
+    assert ids == ["c12", "c13", "c14", "c15"] and fused.shape == (4, 3)
+    np.testing.assert_allclose(fused.sum(1), 1, rtol=1e-5)
+    rows = pickle.loads((out / "fused_result.pkl").read_bytes())
+    assert len(rows) == 4 and rows[0].shape == (3,)
+    _, pkl_scores = load_scores(out / "fused_result.pkl", ids=ids)
+    np.testing.assert_allclose(pkl_scores, fused, rtol=1e-6)
+
+
+def test_merge_init_reproduces_the_single_stream_models(runs, tmp_path):
+    init = tmp_path / "init.pt"
+    assert main(["merge-init", "--rgb", str(runs["rgb"]), "--pose", str(runs["pose"]),
+                 "-o", str(init)]) == 0  # fmt: skip
+    merged, cfg = load_model(init)
+    assert cfg.data.modalities == ("rgb", "pose")
+    rgb, _ = load_model(runs["rgb"] / "checkpoints" / "last.pt")
+    pose, _ = load_model(runs["pose"] / "checkpoints" / "last.pt")
+    for m in (merged, rgb, pose):
+        m.eval()
+    imgs, maps = torch.randn(2, 3, 4, 32, 32), torch.randn(2, 22, 8, 8, 8)
+    with torch.no_grad():
+        out = merged(imgs, maps)
+        # the laterals enter only through zero-padded weights: each stream starts out
+        # computing exactly what its single-stream model computes
+        torch.testing.assert_close(out.logits["pose"], pose(heatmaps=maps).logits["pose"])
+        torch.testing.assert_close(out.logits["rgb"], rgb(imgs=imgs).logits["rgb"])
+    sd = merged.state_dict()
+    w = sd["backbone.rgb_path.layer3.0.conv1.conv.weight"]
+    src = rgb.state_dict()["backbone.layer3.0.conv1.conv.weight"]
+    torch.testing.assert_close(w[:, : src.shape[1]], src)
+    assert torch.count_nonzero(w[:, src.shape[1] :]) == 0
+    state = load_checkpoint(init)
+    assert state["source"]["rgb"] == str(runs["rgb"])
+
+
+def test_train_resume_via_cli(runs, capsys):
+    cfg = runs["pose"].parent / "empty.yaml"
+    assert main(["train", str(cfg), "--run-dir", str(runs["pose"]), "--device", "cpu",
+                 *_sets(BASE)]) == 2  # fmt: skip
+    assert "already holds a run" in capsys.readouterr().err
