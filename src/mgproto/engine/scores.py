@@ -80,3 +80,9 @@ def load_scores(path: str | Path, *, ids: list[str] | None = None,
     if len(ids) != len(rows):
         raise ValueError(f"{path}: {len(rows)} score rows for {len(ids)} clip ids")
     return list(ids), np.stack([r.reshape(-1) for r in rows]).astype(np.float64)
+
+
+def load_labels(path: str | Path) -> dict[str, int]:
+    """Clip id -> label from one of our ``.npz`` score files."""
+    with np.load(path, allow_pickle=False) as z:
+        return dict(zip((str(x) for x in z["frame_dirs"]), z["labels"].tolist()))

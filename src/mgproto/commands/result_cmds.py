@@ -1,0 +1,121 @@
+"""Result verbs: ensemble, submit, report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+
+def _ids_and_labels(args: argparse.Namespace, split: str) -> tuple[list[str] | None, dict]:
+    """Clip ids (split order) and labels of a split, from --annotations if given."""
+    if not args.annotations:
+        return None, {}
+    from mgproto.data.annotations import load_annotations
+
+    records = load_annotations(args.annotations).select(split)
+    return [r["frame_dir"] for r in records], {r["frame_dir"]: r["label"] for r in records}
+
+
+def _read_all(paths: list[str], order: list[str] | None, stream: str) -> tuple[list[str], list]:
+    from mgproto.engine.ensemble import align
+    from mgproto.engine.scores import load_scores
+
+    matrices = []
+    for path in paths:
+        ids, scores = load_scores(path, ids=order, stream=stream)
+        order = order or ids
+        matrices.append(align(ids, scores, order, source=path))
+    return order, matrices
+
+
+def _cmd_ensemble(args: argparse.Namespace) -> int:
+    from mgproto.engine.ensemble import fuse, search_weights
+    from mgproto.engine.metrics import topk_accuracy
+    from mgproto.engine.scores import load_labels
+
+    if len(args.val) != len(args.test):
+        raise ValueError(f"{len(args.val)} validation score files but {len(args.test)} test ones")
+    val_order, val_labels = _ids_and_labels(args, args.val_split)
+    test_order, _ = _ids_and_labels(args, args.test_split)
+    val_order, val_scores = _read_all(args.val, val_order, args.stream)
+    if not val_labels:  # labels from our own .npz files
+        val_labels = load_labels(args.val[0])
+    labels = np.array([val_labels[x] for x in val_order])
+    if args.weights:
+        weights = [float(w) for w in args.weights]
+    else:
+        weights, _ = search_weights(val_scores, labels)
+    val_top1 = topk_accuracy(fuse(val_scores, weights), labels)
+    singles = [topk_accuracy(s, labels) for s in val_scores]
+    test_order, test_scores = _read_all(args.test, test_order, args.stream)
+    fused = fuse(test_scores, weights)
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(out, frame_dirs=np.array(test_order), fused=fused.astype(np.float32),
+             labels=np.full(len(test_order), -1))  # fmt: skip
+    summary = {"weights": weights, "val_top1": val_top1, "val_top1_single": singles,
+               "val": args.val, "test": args.test}  # fmt: skip
+    out.with_suffix(".json").write_text(json.dumps(summary, indent=1))
+    for path, acc, w in zip(args.val, singles, weights):
+        print(f"  {path}: val top-1 {acc:.4f}, weight {w:g}")
+    print(f"ensemble val top-1 {val_top1:.4f}; test scores -> {out}")
+    return 0
+
+
+def _cmd_submit(args: argparse.Namespace) -> int:
+    from mgproto.engine.ensemble import align, read_id_list, write_submission
+    from mgproto.engine.scores import load_scores
+
+    order = read_id_list(args.ids)
+    ids, scores = load_scores(args.scores, ids=order if args.scores.endswith(".pkl") else None)
+    rows = align(ids, scores, order, source=args.scores)
+    header = args.format == "kaggle"
+    name = "prediction.csv" if header else "Submission.csv"
+    out = write_submission(args.output, order, rows, header=header, csv_name=name)
+    print(f"wrote {out} ({len(order)} clips, {name})")
+    return 0
+
+
+def _add_ensemble(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "ensemble", help="weighted fusion of score files; weights searched on validation"
+    )
+    p.add_argument("--val", nargs="+", required=True, help="validation score files, one per model")
+    p.add_argument("--test", nargs="+", required=True, help="test score files, same model order")
+    p.add_argument(
+        "--annotations",
+        default=None,
+        help="annotation file: clip order and labels (needed for .pkl score files)",
+    )
+    p.add_argument("--val-split", default="val")
+    p.add_argument("--test-split", default="test")
+    p.add_argument("--stream", default="fused", help="which scores of our .npz files")
+    p.add_argument("--weights", nargs="+", default=None, help="fixed weights (no search)")
+    p.add_argument("-o", "--output", required=True, help="fused test scores (.npz)")
+    p.set_defaults(func=_cmd_ensemble)
+
+
+def _add_submit(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("submit", help="MiGA track-1 submission zip from a score file")
+    p.add_argument("scores", help="score file (.npz ours / ensemble, or .pkl in --ids order)")
+    p.add_argument(
+        "--ids",
+        required=True,
+        help="test list: one clip id per line (test_id.txt) or '0054_0.mp4 31' lines",
+    )
+    p.add_argument(
+        "--format",
+        choices=("kaggle", "codalab"),
+        default="kaggle",
+        help="kaggle: Id,Target header (2024/25); codalab: no header (2023)",
+    )
+    p.add_argument("-o", "--output", required=True, help="zip to write")
+    p.set_defaults(func=_cmd_submit)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    for add in (_add_ensemble, _add_submit):
+        add(sub)

@@ -1,0 +1,112 @@
+"""Score-level ensembles (the paper fuses its model with Video Swin-B and a skeleton model)
+and challenge submission files.
+
+Weights are searched on the validation split (coordinate ascent over a grid, maximising Top-1)
+and applied unchanged to the test split. Submissions are the MiGA track-1 CSV: ``Id,Target``
+with a header (Kaggle, 2024/2025) or without (Codalab 2023, ``Submission.csv``), zipped.
+
+Axis legend: M models, N clips, K classes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from mgproto.engine.metrics import topk_accuracy
+
+
+def align(ids: list[str], scores: np.ndarray, order: list[str], *, source: str) -> np.ndarray:
+    """Rows of ``scores`` (ids) in the order of ``order``; raises naming the first mismatch."""
+    index = {x: i for i, x in enumerate(ids)}
+    missing = [x for x in order if x not in index]
+    if missing:
+        raise ValueError(f"{source}: no scores for clip {missing[0]!r} "
+                         f"({len(missing)} of {len(order)} clips missing)")  # fmt: skip
+    extra = set(ids) - set(order)
+    if extra:
+        raise ValueError(f"{source}: scores for clip {sorted(extra)[0]!r}, which is not in the "
+                         f"list ({len(extra)} extra)")  # fmt: skip
+    return scores[[index[x] for x in order]]
+
+
+def fuse(scores: list[np.ndarray], weights: list[float]) -> np.ndarray:
+    """Weighted sum of (N, K) score matrices."""
+    return sum(w * s for w, s in zip(weights, scores))
+
+
+def search_weights(
+    scores: list[np.ndarray],
+    labels: np.ndarray,
+    *,
+    grid: np.ndarray | None = None,
+    rounds: int = 3,
+) -> tuple[list[float], float]:
+    """Coordinate ascent on validation Top-1 from equal weights.
+
+    Args:
+        scores: M (N, K) validation score matrices.
+        labels: (N,) labels.
+        grid: candidate values of one weight (default 0, 0.1, ..., 2).
+
+    Returns:
+        (weights, validation Top-1 with them). Ties keep the current weight (the simpler model).
+    """
+    grid = np.round(np.linspace(0, 2, 21), 3) if grid is None else np.asarray(grid)
+    weights = [1.0] * len(scores)
+    best = topk_accuracy(fuse(scores, weights), labels)
+    for _ in range(rounds):
+        changed = False
+        for m in range(len(scores)):
+            for value in grid:
+                trial = [*weights[:m], float(value), *weights[m + 1 :]]
+                if not any(trial):
+                    continue
+                acc = topk_accuracy(fuse(scores, trial), labels)
+                if acc > best + 1e-12:
+                    best, weights, changed = acc, trial, True
+        if not changed:
+            break
+    return weights, best
+
+
+def read_id_list(path: str | Path) -> list[str]:
+    """Clip ids from a list file: one id per line, or iMiGUE lines ``0054_0.mp4 31``."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: id list not found")
+    ids = []
+    for line in path.read_text().splitlines():
+        token = line.strip().split()[0] if line.strip() else ""
+        if token:
+            ids.append(token.rsplit(".", 1)[0] if token.endswith((".mp4", ".avi")) else token)
+    if not ids:
+        raise ValueError(f"{path}: no clip ids")
+    return ids
+
+
+def write_submission(
+    path: str | Path, ids: list[str], scores: np.ndarray, *, header: bool = True,
+    csv_name: str = "prediction.csv",
+) -> Path:  # fmt: skip
+    """``Id,Target`` rows (argmax class) in ``ids`` order, zipped atomically into ``path``."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    if header:
+        writer.writerow(["Id", "Target"])
+    for clip, row in zip(ids, scores):
+        writer.writerow([clip, int(np.argmax(row))])
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(csv_name, text.getvalue())
+    os.replace(tmp, path)
+    return path
