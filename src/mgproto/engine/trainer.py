@@ -30,7 +30,12 @@ from tqdm import tqdm
 from mgproto.config import ExperimentConfig, TrainConfig, dump_config
 from mgproto.data.loader import eval_loader, load_split, train_loader
 from mgproto.engine.checkpoint import load_checkpoint, model_from_config, save_checkpoint
-from mgproto.engine.distributed import DistInfo, init_distributed, pick_device
+from mgproto.engine.distributed import (
+    DistInfo,
+    all_gather_objects,
+    init_distributed,
+    pick_device,
+)
 from mgproto.engine.evaluate import predict
 from mgproto.engine.logging import RunLogger, environment, setup_console
 from mgproto.losses import Objective
@@ -291,7 +296,21 @@ class Trainer:
         )
         self.logger.write(record, step=self.global_step)
 
+    def _prototype_drift(self) -> float | None:
+        """Max difference of the prototypes across ranks (0 when synchronised); None if n/a."""
+        if not self.info.enabled or not self.cfg.model.prototype.enabled:
+            return None
+        mine = [self.model.head[s].prototypes.detach().cpu() for s in self.model.streams]
+        everyone = all_gather_objects(mine)
+        return max(float((a - b).abs().max()) for other in everyone for a, b in zip(mine, other))
+
     def _end_epoch(self) -> None:
+        drift = self._prototype_drift()
+        if drift is not None:
+            self.logger.write({"kind": "sync", "epoch": self.epoch, "step": self.global_step,
+                               "prototype_max_diff": drift}, step=self.global_step)  # fmt: skip
+            if drift > 0:
+                log.warning("prototypes differ across ranks by up to %.3g", drift)
         val = self._validate()
         if val is not None:
             self.logger.write({"kind": "val", "epoch": self.epoch, "step": self.global_step,
