@@ -40,9 +40,10 @@ def runs(tiny_dataset, tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     ann = f"data.annotations={tiny_dataset}"
     out = {}
+    extra = {"both": ["model.prototype.enabled=true", "model.prototype.embed_dim=8"]}
     for name, modalities in (("pose", "[pose]"), ("rgb", "[rgb]"), ("both", "[rgb,pose]")):
-        args = ["train", "--run-dir", str(root / name), "--device", "cpu",
-                *_sets([*BASE, ann, f"data.modalities={modalities}"])]  # fmt: skip
+        settings = [*BASE, ann, f"data.modalities={modalities}", *extra.get(name, [])]
+        args = ["train", "--run-dir", str(root / name), "--device", "cpu", *_sets(settings)]
         # train needs a config file argument: use an empty YAML
         cfg = root / "empty.yaml"
         cfg.write_text("{}\n")
@@ -102,3 +103,17 @@ def test_train_resume_via_cli(runs, capsys):
     assert main(["train", str(cfg), "--run-dir", str(runs["pose"]), "--device", "cpu",
                  *_sets(BASE)]) == 2  # fmt: skip
     assert "already holds a run" in capsys.readouterr().err
+
+
+def test_report_verb(runs, tmp_path):
+    run = tmp_path / "both"
+    import shutil
+
+    shutil.copytree(runs["both"], run)
+    assert main(["report", str(run), "--device", "cpu"]) == 0
+    page = (run / "report" / "index.html").read_text()
+    # curves, confusion, per-class accuracy, and the embeddings of both streams
+    assert page.count("data:image/png;base64") == 5 and "fused" in page
+    assert (run / "report" / "embeddings_rgb.png").is_file()
+    md = (run / "report" / "report.md").read_text()
+    assert "| fused |" in md and "curves.png" in md

@@ -79,6 +79,30 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from mgproto.commands.model_cmds import resolve_checkpoint
+    from mgproto.engine.testing import run_test
+    from mgproto.report.run_report import build_report
+
+    run_dir = Path(args.run_dir)
+    ckpt = resolve_checkpoint(run_dir)
+    test_dir = run_dir / f"test_{args.split}"
+    if args.refresh or not (test_dir / "metrics.json").is_file():
+        run_test(ckpt, split=args.split, out_dir=test_dir, device=args.device)
+    out = build_report(run_dir, test_dir=test_dir, checkpoint=ckpt)
+    print(f"wrote {out / 'index.html'} and {out / 'report.md'}")
+    return 0
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="HTML + Markdown report of a run (evaluates if needed)")
+    p.add_argument("run_dir", help="run directory")
+    p.add_argument("--split", default="val", help="split to evaluate and show")
+    p.add_argument("--refresh", action="store_true", help="re-run the evaluation")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.set_defaults(func=_cmd_report)
+
+
 def _add_ensemble(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "ensemble", help="weighted fusion of score files; weights searched on validation"
@@ -117,5 +141,5 @@ def _add_submit(sub: argparse._SubParsersAction) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    for add in (_add_ensemble, _add_submit):
+    for add in (_add_ensemble, _add_submit, _add_report):
         add(sub)
