@@ -145,6 +145,8 @@ class TrainConfig:
     momentum: float = 0.9  # SGD momentum (reference configs)
     weight_decay: float = 1e-4  # reference RGBPoseConv3D config
     nesterov: bool = False
+    schedule: Literal["multistep", "cosine"] = "multistep"  # paper: multistep; PoseConv3D
+    # single-stream pre-training configs: cosine annealing to 0
     milestones: tuple[int, ...] = (8, 22)  # paper: lr x0.1 at epochs 8 and 22
     gamma: float = 0.1
     warmup_epochs: float = 0.0  # linear warm-up (0 = none, as the paper)

@@ -16,6 +16,9 @@ def test_lr_schedule():
     assert lr_factor(8, cfg) == pytest.approx(0.1) and lr_factor(22, cfg) == pytest.approx(0.01)
     warm = TrainConfig(warmup_epochs=2, milestones=(8,))
     assert lr_factor(1, warm) == pytest.approx(0.5)
+    cos = TrainConfig(schedule="cosine", epochs=10)
+    assert lr_factor(0, cos) == 1 and lr_factor(5, cos) == pytest.approx(0.5)
+    assert lr_factor(10, cos) == pytest.approx(0)
 
 
 def _state(run_dir):

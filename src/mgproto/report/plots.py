@@ -63,7 +63,8 @@ def plot_curves(records: list[dict], path: str | Path) -> Path:
             ax1.plot(*zip(*pts), label=key)
     ax1.set_xlabel("step")
     ax1.set_ylabel("loss")
-    ax1.legend(fontsize=8)
+    if ax1.get_lines():
+        ax1.legend(fontsize=8)
     for key in sorted({k for r in val for k in r if k.endswith("_top1")}):
         pts = [(r["step"], r[key]) for r in val if r.get(key) is not None]
         if pts:
