@@ -16,9 +16,12 @@ def test_config_verb(capsys):
 
 def test_inspect_and_preview(tmp_path, make_rec, capsys):
     recs = [make_rec(f"v_{k}", label=k % 2, num_frames=12, seed=k) for k in range(4)]
-    path = save_annotations(AnnotationFile(recs, {"train": ["v_0", "v_1"]},
-                                           {"layout": "coco17", "classes": ["a", "b"]}),
-                            tmp_path / "x.pkl")  # fmt: skip
+    path = save_annotations(
+        AnnotationFile(
+            recs, {"train": ["v_0", "v_1"]}, {"layout": "coco17", "classes": ["a", "b"]}
+        ),
+        tmp_path / "x.pkl",
+    )
     assert main(["inspect", str(path)]) == 0
     out = capsys.readouterr().out
     assert "4 clips; layout coco17" in out and "class   1 b: 2" in out
@@ -42,8 +45,9 @@ def test_python_dash_m_entry_point():
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "mgproto", "--help"], capture_output=True,
-                         text=True, check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "mgproto", "--help"], capture_output=True, text=True, check=True
+    )
     assert "convert" in out.stdout and "inspect" in out.stdout
 
 

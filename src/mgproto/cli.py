@@ -26,8 +26,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ConfigError, AnnotationError, FileNotFoundError, ValueError, KeyError,
-            RuntimeError) as err:  # fmt: skip
+    except (
+        ConfigError,
+        AnnotationError,
+        FileNotFoundError,
+        ValueError,
+        KeyError,
+        RuntimeError,
+    ) as err:
         msg = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"mgproto {args.verb}: error: {msg}", file=sys.stderr)
         return 2

@@ -70,6 +70,8 @@ class DataConfig:
 
     annotations: str = ""  # interchange file (.pkl or .npz); empty = the synthetic benchmark
     video_root: str = ""  # folder that records' `filename` is relative to ("" = the file's)
+    video_mode: Literal["clips", "long"] = "clips"  # pre-cut <frame_dir>.mp4 clips, or cut
+    # each clip from its long <video_id>.mp4 at the record's start_frame
     modalities: tuple[str, ...] = ("rgb", "pose")  # any non-empty subset of rgb, pose
     alignment: Literal["independent", "nested"] = "independent"  # see data/sampling.py
     num_classes: int = 32  # iMiGUE / MiGA: 31 micro-gestures + 1 non-MG class

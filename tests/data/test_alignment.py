@@ -34,21 +34,28 @@ def indexed_clip(tmp_path_factory):
         kp[0, t, 1:] = corners[np.arange(16) % 4]  # fixed joints keep the compact box steady
     write_video(root / "clip.mp4", frames, fps=25, crf=10)
     record = {
-        "frame_dir": "clip", "label": 0, "img_shape": (H, W), "original_shape": (H, W),
-        "total_frames": T, "keypoint": kp, "keypoint_score": np.ones((1, T, 17), np.float32),
+        "frame_dir": "clip",
+        "label": 0,
+        "img_shape": (H, W),
+        "original_shape": (H, W),
+        "total_frames": T,
+        "keypoint": kp,
+        "keypoint_score": np.ones((1, T, 17), np.float32),
         "filename": "clip.mp4",
-    }  # fmt: skip
+    }
     return root, record
 
 
 def _config(**sampling) -> DataConfig:
     return DataConfig(
-        modalities=("rgb", "pose"), alignment="nested",
-        rgb=RGBInputConfig(pre_crop_size=80, train_size=64, test_size=64,
-                           mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0)),
+        modalities=("rgb", "pose"),
+        alignment="nested",
+        rgb=RGBInputConfig(
+            pre_crop_size=80, train_size=64, test_size=64, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0)
+        ),
         pose=PoseInputConfig(train_size=64, test_size=64, sigma=1.0),
         sampling=SamplingConfig(**sampling),
-    )  # fmt: skip
+    )
 
 
 def _peak(image: np.ndarray) -> np.ndarray:
@@ -114,3 +121,34 @@ def test_unreadable_clip_error_and_skip(indexed_clip, tmp_path):
     ds = ClipDataset([record, record], pipe, video_root=tmp_path, skip_errors=True)
     batch = collate([ds[0], ds[1]])
     assert batch == {"num_skipped": 2}
+
+
+def test_clips_cut_from_a_long_video(tmp_path):
+    """video_mode=long reads frames start_frame.. of <video_id>.mp4."""
+    frames = np.zeros((120, 32, 32, 3), np.uint8)
+    for t in range(120):
+        frames[t, ..., 0] = 2 * t
+    write_video(tmp_path / "0054.mp4", frames, fps=25, crf=4)
+    kp = np.full((1, 10, 17, 2), 16, np.float32)
+    record = {
+        "frame_dir": "0054_3",
+        "label": 0,
+        "img_shape": (32, 32),
+        "total_frames": 10,
+        "keypoint": kp,
+        "keypoint_score": np.ones((1, 10, 17), np.float32),
+        "video_id": "0054",
+        "start_frame": 40,
+        "end_frame": 49,
+    }
+    cfg = DataConfig(
+        modalities=("rgb",),
+        video_mode="long",
+        rgb=RGBInputConfig(
+            clip_len=10, test_size=32, compact=False, mean=(0.0,) * 3, std=(1.0,) * 3
+        ),
+    )
+    pipe = build_pipeline(cfg, train=False, num_clips=1)
+    item = ClipDataset([record], pipe, video_root=tmp_path, long_videos=True)[0]
+    red = item["imgs"][0, 0, :, 16, 16].numpy()
+    np.testing.assert_allclose(red, 2 * np.arange(40, 50), atol=3)

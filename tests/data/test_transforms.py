@@ -10,8 +10,10 @@ from mgproto.data.transforms import Compose, Flip, PoseCompact, PoseHeatmaps, Re
 
 
 def _sample(rec):
-    return {k: rec[k] for k in ("frame_dir", "label", "keypoint", "keypoint_score", "img_shape",
-                                "total_frames")}  # fmt: skip
+    return {
+        k: rec[k]
+        for k in ("frame_dir", "label", "keypoint", "keypoint_score", "img_shape", "total_frames")
+    }
 
 
 def test_train_pipeline_shapes(make_rec):
@@ -46,11 +48,13 @@ def test_geometric_transforms_move_frames_with_keypoints():
     imgs[:, 30, 40] = 255
     imgs[:, 90, 100] = 255
     sample = {"keypoint": kp, "keypoint_score": score, "img_shape": (h, w), "imgs": imgs}
-    pipe = Compose([
-        PoseCompact(padding=0.25),
-        Resize(size=(64, 64)),
-        Flip(flip_index=np.array([0, 1]), flip_ratio=1.0),
-    ])  # fmt: skip
+    pipe = Compose(
+        [
+            PoseCompact(padding=0.25),
+            Resize(size=(64, 64)),
+            Flip(flip_index=np.array([0, 1]), flip_ratio=1.0),
+        ]
+    )
     out = pipe(sample, np.random.default_rng(0))
     assert out["imgs"].shape == (t, 64, 64, 3) and out["img_shape"] == (64, 64)
     for j in range(2):

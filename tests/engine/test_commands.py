@@ -54,8 +54,22 @@ def runs(tiny_dataset, tmp_path_factory):
 
 def test_test_verb_writes_metrics_scores_and_figures(runs, tmp_path):
     out = tmp_path / "eval"
-    assert main(["test", str(runs["both"]), "--split", "val", "--out", str(out),
-                 "--device", "cpu", "--flip"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "test",
+                str(runs["both"]),
+                "--split",
+                "val",
+                "--out",
+                str(out),
+                "--device",
+                "cpu",
+                "--flip",
+            ]
+        )
+        == 0
+    )
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics) >= {"rgb", "pose", "fused", "clips", "split"}
     for stream in ("rgb", "pose", "fused"):
@@ -74,8 +88,12 @@ def test_test_verb_writes_metrics_scores_and_figures(runs, tmp_path):
 
 def test_merge_init_reproduces_the_single_stream_models(runs, tmp_path):
     init = tmp_path / "init.pt"
-    assert main(["merge-init", "--rgb", str(runs["rgb"]), "--pose", str(runs["pose"]),
-                 "-o", str(init)]) == 0  # fmt: skip
+    assert (
+        main(
+            ["merge-init", "--rgb", str(runs["rgb"]), "--pose", str(runs["pose"]), "-o", str(init)]
+        )
+        == 0
+    )
     merged, cfg = load_model(init)
     assert cfg.data.modalities == ("rgb", "pose")
     rgb, _ = load_model(runs["rgb"] / "checkpoints" / "last.pt")
@@ -100,8 +118,10 @@ def test_merge_init_reproduces_the_single_stream_models(runs, tmp_path):
 
 def test_train_resume_via_cli(runs, capsys):
     cfg = runs["pose"].parent / "empty.yaml"
-    assert main(["train", str(cfg), "--run-dir", str(runs["pose"]), "--device", "cpu",
-                 *_sets(BASE)]) == 2  # fmt: skip
+    assert (
+        main(["train", str(cfg), "--run-dir", str(runs["pose"]), "--device", "cpu", *_sets(BASE)])
+        == 2
+    )
     assert "already holds a run" in capsys.readouterr().err
 
 

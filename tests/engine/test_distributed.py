@@ -47,12 +47,27 @@ def _train(tmp_path, name, settings, *, nproc):
     cfg = tmp_path / "empty.yaml"
     cfg.write_text("{}\n")
     sets = [x for s in settings for x in ("--set", s)]
-    base = ["-m", "mgproto", "train", str(cfg), "--run-dir", str(tmp_path / name),
-            "--device", "cpu", *sets]  # fmt: skip
+    base = [
+        "-m",
+        "mgproto",
+        "train",
+        str(cfg),
+        "--run-dir",
+        str(tmp_path / name),
+        "--device",
+        "cpu",
+        *sets,
+    ]
     if nproc == 1:
         return _run([sys.executable, *base])
-    launcher = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={nproc}",
-                "--master_addr=127.0.0.1", f"--master_port={_free_port()}"]  # fmt: skip
+    launcher = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        f"--nproc_per_node={nproc}",
+        "--master_addr=127.0.0.1",
+        f"--master_port={_free_port()}",
+    ]
     return _run([*launcher, *base])
 
 
@@ -73,8 +88,12 @@ def test_two_gloo_processes_match_one_with_the_same_global_batch(tiny_dataset, t
 
 @pytest.mark.slow
 def test_prototypes_stay_identical_across_ranks(tiny_dataset, tmp_path):
-    settings = [*SETTINGS, f"data.annotations={tiny_dataset}", "model.prototype.enabled=true",
-                "model.prototype.embed_dim=8"]  # fmt: skip
+    settings = [
+        *SETTINGS,
+        f"data.annotations={tiny_dataset}",
+        "model.prototype.enabled=true",
+        "model.prototype.embed_dim=8",
+    ]
     _train(tmp_path, "ddp_pr", settings, nproc=2)
     sync = [r for r in read_metrics(tmp_path / "ddp_pr") if r["kind"] == "sync"]
     assert sync and all(r["prototype_max_diff"] == 0 for r in sync)

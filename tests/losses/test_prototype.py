@@ -83,16 +83,18 @@ def test_gradient_reaches_embeddings_through_the_updated_prototype():
     assert z.grad is not None and z.grad.abs().sum() > 0
     # sample 2 is class 1's only true positive: it also moves P1 (the 0.1 c_TP term)
     z2 = torch.tensor(Z, requires_grad=True)
-    loss2 = PrototypeRefinementLoss()(z2, torch.tensor(LOGITS), torch.tensor(LABELS),
-                                      torch.tensor(PROTOS), update=False)  # fmt: skip
+    loss2 = PrototypeRefinementLoss()(
+        z2, torch.tensor(LOGITS), torch.tensor(LABELS), torch.tensor(PROTOS), update=False
+    )
     assert torch.allclose(loss2, loss.detach())
 
 
 def test_permutation_invariance():
     perm = [2, 0, 3, 1]
     a, buf_a, _ = _run()
-    b, buf_b, _ = _run(z=[Z[i] for i in perm], logits=[LOGITS[i] for i in perm],
-                       labels=[LABELS[i] for i in perm])  # fmt: skip
+    b, buf_b, _ = _run(
+        z=[Z[i] for i in perm], logits=[LOGITS[i] for i in perm], labels=[LABELS[i] for i in perm]
+    )
     assert a.item() == pytest.approx(b.item(), rel=1e-6)
     assert torch.allclose(buf_a, buf_b)
 
@@ -124,10 +126,11 @@ def test_prototypes_identical_across_two_gloo_processes(tmp_path):
     script = tmp_path / "worker.py"
     script.write_text(WORKER.format(data=repr((Z, LOGITS, LABELS, PROTOS))))
     procs = [
-        subprocess.Popen([sys.executable, str(script), str(r), "2", str(port),
-                          str(tmp_path / f"rank{r}.pt")])
+        subprocess.Popen(
+            [sys.executable, str(script), str(r), "2", str(port), str(tmp_path / f"rank{r}.pt")]
+        )
         for r in range(2)
-    ]  # fmt: skip
+    ]
     for p in procs:
         assert p.wait(timeout=120) == 0
     rank0, rank1 = (torch.load(tmp_path / f"rank{r}.pt").numpy() for r in range(2))

@@ -21,8 +21,9 @@ def _to_mmaction(state, streams):
 
 def _model(modalities, seed):
     torch.manual_seed(seed)
-    return build_model(ModelConfig(preset="tiny"), modalities=modalities, num_classes=4,
-                       pose_channels=17).eval()  # fmt: skip
+    return build_model(
+        ModelConfig(preset="tiny"), modalities=modalities, num_classes=4, pose_channels=17
+    ).eval()
 
 
 def test_two_stream_round_trip_through_mmaction_names():
@@ -49,12 +50,16 @@ def test_single_stream_head_and_reports():
 
 def test_pcan_fusion_names():
     renamed = rename_mmaction_keys(
-        {"backbone.featuredifference3.skt_cross_attn.q_proj.weight": torch.zeros(1),
-         "module.backbone.featuredifference2.conv5.bias": torch.zeros(1)},
+        {
+            "backbone.featuredifference3.skt_cross_attn.q_proj.weight": torch.zeros(1),
+            "module.backbone.featuredifference2.conv5.bias": torch.zeros(1),
+        },
         streams=("rgb", "pose"),
-    )  # fmt: skip
-    assert set(renamed) == {"backbone.fusions.1.pose_cross_attn.q_proj.weight",
-                            "backbone.fusions.0.conv5.bias"}  # fmt: skip
+    )
+    assert set(renamed) == {
+        "backbone.fusions.1.pose_cross_attn.q_proj.weight",
+        "backbone.fusions.0.conv5.bias",
+    }
 
 
 def test_cli_import(tmp_path, capsys):
@@ -62,12 +67,21 @@ def test_cli_import(tmp_path, capsys):
     path = tmp_path / "rgbpose.pth"
     torch.save({"state_dict": _to_mmaction(src.state_dict(), ("rgb", "pose")), "meta": {}}, path)
     out = tmp_path / "ours.pt"
-    args = ["import-checkpoint", str(path), "-o", str(out), "--set", "model.preset=tiny",
-            "--set", "data.num_classes=4"]  # fmt: skip
+    args = [
+        "import-checkpoint",
+        str(path),
+        "-o",
+        str(out),
+        "--set",
+        "model.preset=tiny",
+        "--set",
+        "data.num_classes=4",
+    ]
     assert main(args) == 0
     model, cfg = load_model(out)
     assert cfg.model.preset == "tiny"
-    torch.testing.assert_close(model.state_dict()["head.rgb.fc.weight"],
-                               src.state_dict()["head.rgb.fc.weight"])  # fmt: skip
+    torch.testing.assert_close(
+        model.state_dict()["head.rgb.fc.weight"], src.state_dict()["head.rgb.fc.weight"]
+    )
     assert main([*args[:-2], "--set", "data.num_classes=9"]) == 2
     assert "do not fit" in capsys.readouterr().err

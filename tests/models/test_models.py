@@ -11,8 +11,9 @@ TINY = {"rgb": (2, 3, 8, 64, 64), "pose": (2, 17, 32, 16, 16)}
 
 def _model(modalities=("rgb", "pose"), **kw):
     torch.manual_seed(0)
-    return build_model(ModelConfig(preset="tiny", **kw), modalities=modalities, num_classes=5,
-                       pose_channels=17)  # fmt: skip
+    return build_model(
+        ModelConfig(preset="tiny", **kw), modalities=modalities, num_classes=5, pose_channels=17
+    )
 
 
 def _inputs(seed=0):
@@ -23,11 +24,13 @@ def _inputs(seed=0):
 @pytest.mark.parametrize("preset", ["tiny", "small"])
 @pytest.mark.parametrize("modalities", [("rgb", "pose"), ("rgb",), ("pose",)])
 def test_shapes_per_preset(preset, modalities):
-    model = build_model(ModelConfig(preset=preset), modalities=modalities, num_classes=7,
-                        pose_channels=17)  # fmt: skip
+    model = build_model(
+        ModelConfig(preset=preset), modalities=modalities, num_classes=7, pose_channels=17
+    )
     imgs, maps = _inputs()
-    out = model(imgs=imgs if "rgb" in modalities else None,
-                heatmaps=maps if "pose" in modalities else None)  # fmt: skip
+    out = model(
+        imgs=imgs if "rgb" in modalities else None, heatmaps=maps if "pose" in modalities else None
+    )
     assert set(out.logits) == set(modalities)
     for s in modalities:
         assert out.logits[s].shape == (2, 7) and out.probs[s].shape == (2, 7)
@@ -36,8 +39,9 @@ def test_shapes_per_preset(preset, modalities):
 
 
 def test_paper_preset_matches_reference_and_runs_batch_one():
-    model = build_model(ModelConfig(preset="paper"), modalities=("rgb", "pose"), num_classes=60,
-                        pose_channels=17)  # fmt: skip
+    model = build_model(
+        ModelConfig(preset="paper"), modalities=("rgb", "pose"), num_classes=60, pose_channels=17
+    )
     n_backbone = sum(p.numel() for p in model.backbone.parameters())
     assert round(n_backbone / 1e6, 1) == 36.0  # reference: 36.0 M
     sd = model.state_dict()
@@ -57,8 +61,9 @@ def test_paper_preset_matches_reference_and_runs_batch_one():
         assert tuple(sd[key].shape) == shape, key
     model.eval()
     with torch.no_grad():
-        feats = model.forward_features(torch.randn(1, 3, 8, 224, 224),
-                                       torch.randn(1, 17, 32, 56, 56))  # fmt: skip
+        feats = model.forward_features(
+            torch.randn(1, 3, 8, 224, 224), torch.randn(1, 17, 32, 56, 56)
+        )
     assert feats["rgb"].shape == (1, 2048, 8, 7, 7)
     assert feats["pose"].shape == (1, 512, 32, 7, 7)
 
@@ -139,9 +144,13 @@ def test_objective_gradients_reach_projection_and_backbone():
     loss, out, terms = objective({"imgs": imgs, "heatmaps": maps, "label": torch.tensor([1, 3])})
     assert set(terms) == {"ce_rgb", "ce_pose", "pr_rgb", "pr_pose"}
     loss.backward()
-    for name in ("head.rgb.embed.weight", "head.pose.embed.weight",
-                 "backbone.rgb_path.conv1.conv.weight", "backbone.pose_path.conv1.conv.weight",
-                 "backbone.fusions.0.rgb_cross_attn.q_proj.weight"):  # fmt: skip
+    for name in (
+        "head.rgb.embed.weight",
+        "head.pose.embed.weight",
+        "backbone.rgb_path.conv1.conv.weight",
+        "backbone.pose_path.conv1.conv.weight",
+        "backbone.fusions.0.rgb_cross_attn.q_proj.weight",
+    ):
         grad = dict(model.named_parameters())[name].grad
         assert grad is not None and grad.abs().sum() > 0, name
     assert "head.rgb.prototypes" in model.state_dict()

@@ -11,8 +11,12 @@ from mgproto.config import load_config
 
 
 def _add_config_args(p: argparse.ArgumentParser, *, required: bool) -> None:
-    p.add_argument("config", nargs=None if required else "?", default=None,
-                   help="YAML experiment config (overrides of the defaults)")  # fmt: skip
+    p.add_argument(
+        "config",
+        nargs=None if required else "?",
+        default=None,
+        help="YAML experiment config (overrides of the defaults)",
+    )
     p.add_argument(
         "--set",
         action="append",
@@ -27,8 +31,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.config, args.set)
     run_dir = Path(args.run_dir or Path("runs") / cfg.name)
-    result = train(cfg, run_dir=run_dir, init=args.init, resume=args.resume,
-                   device=args.device, max_steps=args.max_steps)  # fmt: skip
+    result = train(
+        cfg,
+        run_dir=run_dir,
+        init=args.init,
+        resume=args.resume,
+        device=args.device,
+        max_steps=args.max_steps,
+    )
     if result.best:
         print(f"best fused top-1 {result.best['fused_top1']:.4f} at epoch {result.best['epoch']}")
     print(f"run directory: {result.run_dir}")
@@ -50,15 +60,35 @@ def _cmd_test(args: argparse.Namespace) -> int:
     from mgproto.engine.testing import run_test
 
     ckpt = resolve_checkpoint(args.checkpoint)
-    out_dir = Path(args.out) if args.out else (
-        ckpt.parent.parent / f"test_{args.split}" if ckpt.parent.name == "checkpoints"
-        else ckpt.with_name(f"{ckpt.stem}_test_{args.split}"))  # fmt: skip
-    report = run_test(ckpt, split=args.split, out_dir=out_dir, overrides=args.set,
-                      num_clips=args.clips, flip=args.flip, device=args.device,
-                      batch_size=args.batch_size)  # fmt: skip
+    out_dir = (
+        Path(args.out)
+        if args.out
+        else (
+            ckpt.parent.parent / f"test_{args.split}"
+            if ckpt.parent.name == "checkpoints"
+            else ckpt.with_name(f"{ckpt.stem}_test_{args.split}")
+        )
+    )
+    report = run_test(
+        ckpt,
+        split=args.split,
+        out_dir=out_dir,
+        overrides=args.set,
+        num_clips=args.clips,
+        flip=args.flip,
+        device=args.device,
+        batch_size=args.batch_size,
+    )
     if report is not None:
-        print(json.dumps({s: {m: round(v[m], 4) for m in ("top1", "top5", "mean_class_acc")}
-                          for s, v in report.items()}, indent=1))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    s: {m: round(v[m], 4) for m in ("top1", "top5", "mean_class_acc")}
+                    for s, v in report.items()
+                },
+                indent=1,
+            )
+        )
     print(f"wrote {out_dir}")
     return 0
 
@@ -94,8 +124,9 @@ def _cmd_merge_init(args: argparse.Namespace) -> int:
     model = model_from_config(cfg)
     report = merge_unimodal(model, rgb, pose)
     print(report.summary())
-    out = save_checkpoint(args.output, cfg=cfg, model=model,
-                          source={"rgb": str(args.rgb), "pose": str(args.pose)})  # fmt: skip
+    out = save_checkpoint(
+        args.output, cfg=cfg, model=model, source={"rgb": str(args.rgb), "pose": str(args.pose)}
+    )
     print(f"wrote {out}; train with `mgproto train CONFIG --init {out}`")
     return 0
 
@@ -171,11 +202,14 @@ def _cmd_import_checkpoint(args: argparse.Namespace) -> int:
     report = load_mmaction_weights(model, state, streams=model.streams)
     print(report.summary())
     if report.shape_mismatch and not args.allow_mismatch:
-        raise ValueError(f"{args.source}: {len(report.shape_mismatch)} tensors do not fit the "
-                         "model of this config (see above); fix the config or pass "
-                         "--allow-mismatch")  # fmt: skip
-    out = save_checkpoint(args.output, cfg=cfg, model=model,
-                          source={"imported_from": str(args.source)})  # fmt: skip
+        raise ValueError(
+            f"{args.source}: {len(report.shape_mismatch)} tensors do not fit the "
+            "model of this config (see above); fix the config or pass "
+            "--allow-mismatch"
+        )
+    out = save_checkpoint(
+        args.output, cfg=cfg, model=model, source={"imported_from": str(args.source)}
+    )
     print(f"wrote {out}")
     return 0
 

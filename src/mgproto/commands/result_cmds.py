@@ -54,10 +54,19 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
     fused = fuse(test_scores, weights)
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(out, frame_dirs=np.array(test_order), fused=fused.astype(np.float32),
-             labels=np.full(len(test_order), -1))  # fmt: skip
-    summary = {"weights": weights, "val_top1": val_top1, "val_top1_single": singles,
-               "val": args.val, "test": args.test}  # fmt: skip
+    np.savez(
+        out,
+        frame_dirs=np.array(test_order),
+        fused=fused.astype(np.float32),
+        labels=np.full(len(test_order), -1),
+    )
+    summary = {
+        "weights": weights,
+        "val_top1": val_top1,
+        "val_top1_single": singles,
+        "val": args.val,
+        "test": args.test,
+    }
     out.with_suffix(".json").write_text(json.dumps(summary, indent=1))
     for path, acc, w in zip(args.val, singles, weights):
         print(f"  {path}: val top-1 {acc:.4f}, weight {w:g}")

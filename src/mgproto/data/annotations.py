@@ -44,8 +44,14 @@ import numpy as np
 from mgproto.data.layouts import get_layout
 
 OPTIONAL_KEYS = (
-    "video_id", "subject_id", "start_frame", "end_frame", "layout", "filename", "fps",
-)  # fmt: skip
+    "video_id",
+    "subject_id",
+    "start_frame",
+    "end_frame",
+    "layout",
+    "filename",
+    "fps",
+)
 
 
 class AnnotationError(ValueError):

@@ -47,12 +47,14 @@ class ClipDataset(Dataset):
         *,
         seed: int = 0,
         video_root: str | Path = ".",
+        long_videos: bool = False,
         skip_errors: bool = False,
     ) -> None:
         self.records = records
         self.pipeline = pipeline
         self.seed = seed
         self.video_root = Path(video_root)
+        self.long_videos = long_videos
         self.skip_errors = skip_errors
         self.epoch = 0
 
@@ -66,6 +68,7 @@ class ClipDataset(Dataset):
     def _sample(self, index: int) -> dict[str, Any]:
         record = self.records[index]
         rng = np.random.default_rng([self.seed, self.epoch, index])
+        path, offset = clip_path(record, self.video_root, long_videos=self.long_videos)
         sample = {
             "frame_dir": record["frame_dir"],
             "label": int(record["label"]),
@@ -73,8 +76,8 @@ class ClipDataset(Dataset):
             "keypoint_score": record["keypoint_score"],
             "img_shape": tuple(record["img_shape"]),
             "total_frames": int(record["total_frames"]),
-            "video_path": clip_path(record, self.video_root),
-            "frame_offset": int(record.get("frame_offset", 0)),
+            "video_path": path,
+            "frame_offset": offset,
         }
         return self.pipeline(sample, rng)
 

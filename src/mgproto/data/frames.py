@@ -19,12 +19,28 @@ from mgproto.data.transforms import Sample, Transform
 from mgproto.data.video import read_frames
 
 
-def clip_path(record: dict, video_root: str | Path) -> Path:
-    """The video of a record: ``filename`` if given, else ``<frame_dir>.mp4`` (MMAction2's
-    convention), relative to ``video_root`` unless absolute."""
-    name = record.get("filename") or f"{record['frame_dir']}.mp4"
+def clip_path(
+    record: dict, video_root: str | Path, *, long_videos: bool = False
+) -> tuple[Path, int]:
+    """The video of a record and the frame of it where the clip starts.
+
+    Pre-cut clips (default): ``filename`` if given, else ``<frame_dir>.mp4`` (MMAction2's
+    convention), offset 0 (or the record's ``frame_offset``). Long videos: ``filename`` if
+    given, else ``<video_id>.mp4``, offset = the record's ``start_frame``. Relative paths are
+    taken from ``video_root``.
+    """
+    if long_videos:
+        if "start_frame" not in record:
+            raise ValueError(
+                f"record {record['frame_dir']!r} has no start_frame to cut it from a long video"
+            )
+        name = record.get("filename") or f"{record.get('video_id', record['frame_dir'])}.mp4"
+        offset = int(record["start_frame"])
+    else:
+        name = record.get("filename") or f"{record['frame_dir']}.mp4"
+        offset = int(record.get("frame_offset", 0))
     path = Path(name)
-    return path if path.is_absolute() else Path(video_root) / path
+    return (path if path.is_absolute() else Path(video_root) / path), offset
 
 
 def normalize_frames(
@@ -68,16 +84,15 @@ class FormatRGB(Transform):
 
     requires = ("imgs", "num_clips")
 
-    def __init__(self, *, mean: tuple[float, ...], std: tuple[float, ...],
-                 flip_test: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self, *, mean: tuple[float, ...], std: tuple[float, ...], flip_test: bool = False
+    ) -> None:
         self.mean, self.std, self.flip_test = tuple(mean), tuple(std), flip_test
 
     def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
         frames = sample["imgs"]
         n = sample["num_clips"]
-        clips = np.stack([
-            normalize_frames(c, self.mean, self.std) for c in np.split(frames, n)
-        ])  # fmt: skip
+        clips = np.stack([normalize_frames(c, self.mean, self.std) for c in np.split(frames, n)])
         if self.flip_test:
             clips = np.concatenate([clips, np.ascontiguousarray(clips[..., ::-1])])
         sample["imgs"] = clips

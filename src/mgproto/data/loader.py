@@ -27,11 +27,14 @@ from mgproto.data.pipelines import build_pipeline
 def load_split(cfg: DataConfig, split: str) -> tuple[list[dict[str, Any]], Path, dict]:
     """Records of ``split``, the folder their videos are relative to, and the file's meta."""
     if not cfg.annotations:
-        raise ValueError("data.annotations is empty: point it at a .pkl / .npz skeleton file "
-                         "(`mgproto synth` makes the synthetic benchmark)")  # fmt: skip
+        raise ValueError(
+            "data.annotations is empty: point it at a .pkl / .npz skeleton file "
+            "(`mgproto synth` makes the synthetic benchmark)"
+        )
     path = Path(cfg.annotations)
-    ann = load_annotations(path, num_classes=cfg.num_classes,
-                           num_joints=get_layout(cfg.pose.layout).num_joints)  # fmt: skip
+    ann = load_annotations(
+        path, num_classes=cfg.num_classes, num_joints=get_layout(cfg.pose.layout).num_joints
+    )
     root = Path(cfg.video_root) if cfg.video_root else path.parent
     return ann.select(split), root, ann.meta
 
@@ -48,8 +51,17 @@ class ShardedBatchSampler(Sampler[list[int]]):
         start_step: first optimiser step to yield (resume mid-epoch).
     """
 
-    def __init__(self, num_samples: int, *, batch_size: int, world_size: int = 1, rank: int = 0,
-                 accum: int = 1, seed: int = 0, shuffle: bool = True) -> None:  # fmt: skip
+    def __init__(
+        self,
+        num_samples: int,
+        *,
+        batch_size: int,
+        world_size: int = 1,
+        rank: int = 0,
+        accum: int = 1,
+        seed: int = 0,
+        shuffle: bool = True,
+    ) -> None:
         self.num_samples, self.batch_size = num_samples, batch_size
         self.world_size, self.rank, self.accum = world_size, rank, accum
         self.seed, self.shuffle = seed, shuffle
@@ -81,30 +93,77 @@ class ShardedBatchSampler(Sampler[list[int]]):
                 yield chunk[slot * b : (slot + 1) * b].tolist()
 
 
-def train_loader(cfg: DataConfig, records: list[dict], root: Path, *, batch_size: int,
-                 num_workers: int, seed: int, world_size: int = 1, rank: int = 0,
-                 accum: int = 1, skip_errors: bool = True) -> DataLoader:  # fmt: skip
+def train_loader(
+    cfg: DataConfig,
+    records: list[dict],
+    root: Path,
+    *,
+    batch_size: int,
+    num_workers: int,
+    seed: int,
+    world_size: int = 1,
+    rank: int = 0,
+    accum: int = 1,
+    skip_errors: bool = True,
+) -> DataLoader:
     """Shuffled, augmented training batches (see ShardedBatchSampler)."""
-    dataset = ClipDataset(records, build_pipeline(cfg, train=True), seed=seed, video_root=root,
-                          skip_errors=skip_errors)  # fmt: skip
-    sampler = ShardedBatchSampler(len(records), batch_size=batch_size, world_size=world_size,
-                                  rank=rank, accum=accum, seed=seed)  # fmt: skip
+    dataset = ClipDataset(
+        records,
+        build_pipeline(cfg, train=True),
+        seed=seed,
+        video_root=root,
+        long_videos=cfg.video_mode == "long",
+        skip_errors=skip_errors,
+    )
+    sampler = ShardedBatchSampler(
+        len(records),
+        batch_size=batch_size,
+        world_size=world_size,
+        rank=rank,
+        accum=accum,
+        seed=seed,
+    )
     if sampler.steps_per_epoch == 0:
-        raise ValueError(f"{len(records)} training clips are fewer than one global batch "
-                         f"({sampler.global_batch}); lower train.batch_size")  # fmt: skip
+        raise ValueError(
+            f"{len(records)} training clips are fewer than one global batch "
+            f"({sampler.global_batch}); lower train.batch_size"
+        )
     # a private generator: creating the iterator must not consume the global torch RNG,
     # or a resumed run would draw different dropout masks than an uninterrupted one
-    return DataLoader(dataset, batch_sampler=sampler, num_workers=num_workers, collate_fn=collate,
-                      generator=torch.Generator().manual_seed(seed))  # fmt: skip
+    return DataLoader(
+        dataset,
+        batch_sampler=sampler,
+        num_workers=num_workers,
+        collate_fn=collate,
+        generator=torch.Generator().manual_seed(seed),
+    )
 
 
-def eval_loader(cfg: DataConfig, records: list[dict], root: Path, *, num_clips: int,
-                batch_size: int, num_workers: int, world_size: int = 1,
-                rank: int = 0) -> DataLoader:  # fmt: skip
+def eval_loader(
+    cfg: DataConfig,
+    records: list[dict],
+    root: Path,
+    *,
+    num_clips: int,
+    batch_size: int,
+    num_workers: int,
+    world_size: int = 1,
+    rank: int = 0,
+) -> DataLoader:
     """Deterministic multi-clip test batches; rank r takes records r, r + W, ... ."""
-    dataset = ClipDataset(records, build_pipeline(cfg, train=False, num_clips=num_clips),
-                          video_root=root, skip_errors=False)  # fmt: skip
+    dataset = ClipDataset(
+        records,
+        build_pipeline(cfg, train=False, num_clips=num_clips),
+        video_root=root,
+        long_videos=cfg.video_mode == "long",
+        skip_errors=False,
+    )
     indices = list(range(rank, len(records), world_size))
     batches = [indices[i : i + batch_size] for i in range(0, len(indices), batch_size)]
-    return DataLoader(dataset, batch_sampler=batches, num_workers=num_workers, collate_fn=collate,
-                      generator=torch.Generator().manual_seed(0))  # fmt: skip
+    return DataLoader(
+        dataset,
+        batch_sampler=batches,
+        num_workers=num_workers,
+        collate_fn=collate,
+        generator=torch.Generator().manual_seed(0),
+    )

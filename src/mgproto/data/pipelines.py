@@ -51,26 +51,36 @@ def num_pose_channels(cfg: PoseInputConfig) -> int:
 def _heatmaps(cfg: PoseInputConfig, *, scaling: float, flip_test: bool) -> PoseHeatmaps:
     layout = get_layout(cfg.layout)
     return PoseHeatmaps(
-        sigma=cfg.sigma, scaling=scaling, with_joints=cfg.with_joints,
-        limbs=np.asarray(layout.limbs) if cfg.with_limbs else None, use_score=cfg.use_score,
+        sigma=cfg.sigma,
+        scaling=scaling,
+        with_joints=cfg.with_joints,
+        limbs=np.asarray(layout.limbs) if cfg.with_limbs else None,
+        use_score=cfg.use_score,
         flip_test=flip_test,
         channel_flip_index=channel_flip_index(
             layout, with_joints=cfg.with_joints, with_limbs=cfg.with_limbs
         ),
-    )  # fmt: skip
+    )
 
 
 def build_pipeline(cfg: DataConfig, *, train: bool, num_clips: int | None = None) -> Compose:
     """The pipeline for ``cfg.modalities``; ``num_clips`` overrides ``num_clips_test``."""
     use_rgb, use_pose = "rgb" in cfg.modalities, "pose" in cfg.modalities
     pose, rgb, sampling = cfg.pose, cfg.rgb, cfg.sampling
-    clip_lens = {**({"pose": pose.clip_len} if use_pose else {}),
-                 **({"rgb": rgb.clip_len} if use_rgb else {})}  # fmt: skip
+    clip_lens = {
+        **({"pose": pose.clip_len} if use_pose else {}),
+        **({"rgb": rgb.clip_len} if use_rgb else {}),
+    }
     clips = 1 if train else (sampling.num_clips_test if num_clips is None else num_clips)
     steps: list[Transform] = [
-        SampleFrames(clip_lens=clip_lens, num_clips=clips, test_mode=not train,
-                     test_seed=sampling.test_seed, alignment=cfg.alignment),
-    ]  # fmt: skip
+        SampleFrames(
+            clip_lens=clip_lens,
+            num_clips=clips,
+            test_mode=not train,
+            test_seed=sampling.test_seed,
+            alignment=cfg.alignment,
+        ),
+    ]
     need_keypoints = use_pose or rgb.compact
     if need_keypoints:
         steps.append(SelectPoseFrames(inds_key="pose_inds" if use_pose else "rgb_inds"))
@@ -78,18 +88,23 @@ def build_pipeline(cfg: DataConfig, *, train: bool, num_clips: int | None = None
         steps.append(DecodeFrames())
     if need_keypoints:
         steps.append(PoseCompact(padding=pose.compact_padding, threshold=pose.compact_threshold))
-    sizes = (rgb.pre_crop_size, rgb.train_size, rgb.test_size) if use_rgb else (
-        pose.pre_crop_size, pose.train_size, pose.test_size)  # fmt: skip
+    sizes = (
+        (rgb.pre_crop_size, rgb.train_size, rgb.test_size)
+        if use_rgb
+        else (pose.pre_crop_size, pose.train_size, pose.test_size)
+    )
     pre, train_size, test_size = sizes
     if train:
         steps += [
             Resize(size=(-1, pre)),
-            RandomResizedCrop(area_range=pose.area_range,
-                              aspect_ratio_range=pose.aspect_ratio_range),
+            RandomResizedCrop(
+                area_range=pose.area_range, aspect_ratio_range=pose.aspect_ratio_range
+            ),
             Resize(size=(train_size, train_size)),
-        ]  # fmt: skip
-        steps.append(Flip(flip_index=get_layout(pose.layout).flip_index,
-                          flip_ratio=pose.flip_ratio))  # fmt: skip
+        ]
+        steps.append(
+            Flip(flip_index=get_layout(pose.layout).flip_index, flip_ratio=pose.flip_ratio)
+        )
     else:
         steps.append(Resize(size=(test_size, test_size)))
     flip_test = sampling.flip_test and not train

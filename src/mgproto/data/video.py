@@ -70,8 +70,9 @@ def probe_video(path: str | Path, *, count: bool = False) -> VideoInfo:
         num = int(stream.frames or 0)
         if count or num == 0:
             num = sum(1 for _ in _decode(container, path))
-        return VideoInfo(str(path), num, fps, stream.codec_context.height,
-                         stream.codec_context.width)  # fmt: skip
+        return VideoInfo(
+            str(path), num, fps, stream.codec_context.height, stream.codec_context.width
+        )
 
 
 def _decode(container: av.container.InputContainer, path: str | Path):
@@ -157,8 +158,9 @@ def write_video(
     """
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
-        raise ValueError(f"write_video: expected (T, H, W, 3) uint8 frames, got "
-                         f"{frames.shape} {frames.dtype}")  # fmt: skip
+        raise ValueError(
+            f"write_video: expected (T, H, W, 3) uint8 frames, got {frames.shape} {frames.dtype}"
+        )
     h, w = frames.shape[1:3]
     if h % 2 or w % 2:
         raise ValueError(f"write_video: frame size {h}x{w} must be even")

@@ -30,19 +30,28 @@ class CheckpointError(ValueError):
 def model_from_config(cfg: ExperimentConfig) -> Recognizer:
     """Build the recognizer an experiment config describes."""
     return build_model(
-        cfg.model, modalities=cfg.data.modalities, num_classes=cfg.data.num_classes,
-        pose_channels=num_pose_channels(cfg.data.pose), rgb_frames=cfg.data.rgb.clip_len,
+        cfg.model,
+        modalities=cfg.data.modalities,
+        num_classes=cfg.data.num_classes,
+        pose_channels=num_pose_channels(cfg.data.pose),
+        rgb_frames=cfg.data.rgb.clip_len,
         speed_ratio=max(cfg.data.pose.clip_len // cfg.data.rgb.clip_len, 1),
-    )  # fmt: skip
+    )
 
 
-def save_checkpoint(path: str | Path, *, cfg: ExperimentConfig, model: torch.nn.Module,
-                    **extra: Any) -> Path:  # fmt: skip
+def save_checkpoint(
+    path: str | Path, *, cfg: ExperimentConfig, model: torch.nn.Module, **extra: Any
+) -> Path:
     """Write model + resolved config (+ ``extra`` training state) atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {"format": FORMAT, "version": VERSION, "config": dump_config(cfg),
-             "model": model.state_dict(), **extra}  # fmt: skip
+    state = {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": dump_config(cfg),
+        "model": model.state_dict(),
+        **extra,
+    }
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
@@ -62,11 +71,14 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises several types for truncated / foreign files
-        raise CheckpointError(f"{path}: not a readable checkpoint ({type(err).__name__}: "
-                              f"{str(err).splitlines()[0]})") from None  # fmt: skip
+        raise CheckpointError(
+            f"{path}: not a readable checkpoint ({type(err).__name__}: {str(err).splitlines()[0]})"
+        ) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not an mgproto checkpoint (for MMAction2 / PYSKL files "
-                              "use `mgproto import-checkpoint`)")  # fmt: skip
+        raise CheckpointError(
+            f"{path}: not an mgproto checkpoint (for MMAction2 / PYSKL files "
+            "use `mgproto import-checkpoint`)"
+        )
     return state
 
 

@@ -27,12 +27,16 @@ def align(ids: list[str], scores: np.ndarray, order: list[str], *, source: str) 
     index = {x: i for i, x in enumerate(ids)}
     missing = [x for x in order if x not in index]
     if missing:
-        raise ValueError(f"{source}: no scores for clip {missing[0]!r} "
-                         f"({len(missing)} of {len(order)} clips missing)")  # fmt: skip
+        raise ValueError(
+            f"{source}: no scores for clip {missing[0]!r} "
+            f"({len(missing)} of {len(order)} clips missing)"
+        )
     extra = set(ids) - set(order)
     if extra:
-        raise ValueError(f"{source}: scores for clip {sorted(extra)[0]!r}, which is not in the "
-                         f"list ({len(extra)} extra)")  # fmt: skip
+        raise ValueError(
+            f"{source}: scores for clip {sorted(extra)[0]!r}, which is not in the "
+            f"list ({len(extra)} extra)"
+        )
     return scores[[index[x] for x in order]]
 
 
@@ -92,9 +96,13 @@ def read_id_list(path: str | Path) -> list[str]:
 
 
 def write_submission(
-    path: str | Path, ids: list[str], scores: np.ndarray, *, header: bool = True,
+    path: str | Path,
+    ids: list[str],
+    scores: np.ndarray,
+    *,
+    header: bool = True,
     csv_name: str = "prediction.csv",
-) -> Path:  # fmt: skip
+) -> Path:
     """``Id,Target`` rows (argmax class) in ``ids`` order, zipped atomically into ``path``."""
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")

@@ -43,30 +43,45 @@ class Scores:
 
 
 @torch.no_grad()
-def predict(model: Recognizer, loader: DataLoader, *, device: torch.device,
-            amp: bool = False, progress=None) -> Scores:  # fmt: skip
+def predict(
+    model: Recognizer, loader: DataLoader, *, device: torch.device, amp: bool = False, progress=None
+) -> Scores:
     """Run ``model`` over ``loader`` (this rank's share) and gather every rank's results."""
     model.eval()
     rows: list[tuple] = []
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp and device.type == "cuda")
     for batch in loader:
-        inputs = {k: batch[k].to(device, non_blocking=True) for k in ("imgs", "heatmaps")
-                  if k in batch}  # fmt: skip
+        inputs = {
+            k: batch[k].to(device, non_blocking=True) for k in ("imgs", "heatmaps") if k in batch
+        }
         with autocast:
             out = model(**inputs)
         probs = {s: p.float().cpu().numpy() for s, p in out.probs.items()}
         fused = out.scores.float().cpu().numpy()
         n = len(batch["frame_dir"])
-        emb = {s: e.float().reshape(n, out.num_clips, -1).mean(1).cpu().numpy()
-               for s, e in out.embeddings.items()}  # fmt: skip
+        emb = {
+            s: e.float().reshape(n, out.num_clips, -1).mean(1).cpu().numpy()
+            for s, e in out.embeddings.items()
+        }
         for i, name in enumerate(batch["frame_dir"]):
-            rows.append((name, int(batch["label"][i]), {s: p[i] for s, p in probs.items()},
-                         fused[i], {s: e[i] for s, e in emb.items()}))  # fmt: skip
+            rows.append(
+                (
+                    name,
+                    int(batch["label"][i]),
+                    {s: p[i] for s, p in probs.items()},
+                    fused[i],
+                    {s: e[i] for s, e in emb.items()},
+                )
+            )
         if progress is not None:
             progress.update(len(batch["frame_dir"]))
     merged = [r for part in all_gather_objects(rows) for r in part]
-    order = {name: i for i, name in enumerate(loader.dataset.records[j]["frame_dir"]
-                                              for j in range(len(loader.dataset)))}  # fmt: skip
+    order = {
+        name: i
+        for i, name in enumerate(
+            loader.dataset.records[j]["frame_dir"] for j in range(len(loader.dataset))
+        )
+    }
     merged.sort(key=lambda r: order[r[0]])
     streams = model.streams
     return Scores(

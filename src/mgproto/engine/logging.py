@@ -22,16 +22,26 @@ log = logging.getLogger("mgproto")
 
 def setup_console(is_main: bool) -> None:
     """INFO to stderr on rank 0, warnings only elsewhere."""
-    logging.basicConfig(level=logging.INFO if is_main else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S",
-                        stream=sys.stderr, force=True)  # fmt: skip
+    logging.basicConfig(
+        level=logging.INFO if is_main else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+        force=True,
+    )
 
 
 def git_commit() -> str | None:
     """The commit of the mgproto checkout, if it is one."""
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).parent, timeout=5, check=True)  # fmt: skip
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parent,
+            timeout=5,
+            check=True,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
@@ -43,12 +53,16 @@ def environment() -> dict[str, Any]:
 
     cuda = torch.cuda.is_available()
     return {
-        "python": sys.version.split()[0], "torch": torch.__version__, "numpy": np.__version__,
-        "platform": platform.platform(), "cpu_threads": torch.get_num_threads(),
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+        "cpu_threads": torch.get_num_threads(),
         "cuda": torch.version.cuda if cuda else None,
         "gpu": torch.cuda.get_device_name(0) if cuda else None,
-        "git_commit": git_commit(), "argv": sys.argv,
-    }  # fmt: skip
+        "git_commit": git_commit(),
+        "argv": sys.argv,
+    }
 
 
 def _plain(value: Any) -> Any:
@@ -70,8 +84,10 @@ class RunLogger:
             try:
                 from torch.utils.tensorboard import SummaryWriter
             except ImportError:
-                log.info("TensorBoard not installed: pip install 'mgproto[tensorboard]' for "
-                         "event files; metrics.jsonl is written regardless")  # fmt: skip
+                log.info(
+                    "TensorBoard not installed: pip install 'mgproto[tensorboard]' for "
+                    "event files; metrics.jsonl is written regardless"
+                )
             else:
                 self.tb = SummaryWriter(str(Path(run_dir) / "tb"))
 

@@ -25,8 +25,10 @@ class MergeReport:
     unused: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        lines = [f"copied {self.copied} tensors, zero-padded {len(self.padded)} "
-                 f"(lateral inputs): {', '.join(self.padded)}"]  # fmt: skip
+        lines = [
+            f"copied {self.copied} tensors, zero-padded {len(self.padded)} "
+            f"(lateral inputs): {', '.join(self.padded)}"
+        ]
         if self.missing:
             lines.append(
                 f"kept their init ({len(self.missing)}): "
@@ -50,8 +52,9 @@ def single_stream_keys(state: dict[str, torch.Tensor], stream: str) -> dict[str,
     return out
 
 
-def merge_unimodal(model: nn.Module, rgb: dict[str, torch.Tensor],
-                   pose: dict[str, torch.Tensor]) -> MergeReport:  # fmt: skip
+def merge_unimodal(
+    model: nn.Module, rgb: dict[str, torch.Tensor], pose: dict[str, torch.Tensor]
+) -> MergeReport:
     """Load the two single-stream state dicts into the two-stream ``model`` (see module doc)."""
     target = model.state_dict()
     source = {**single_stream_keys(rgb, "rgb"), **single_stream_keys(pose, "pose")}
@@ -63,12 +66,18 @@ def merge_unimodal(model: nn.Module, rgb: dict[str, torch.Tensor],
             continue
         want = target[key]
         if value.shape != want.shape:
-            fits = (value.dim() == want.dim() and value.dim() >= 2
-                    and value.shape[0] == want.shape[0] and value.shape[2:] == want.shape[2:]
-                    and value.shape[1] < want.shape[1])  # fmt: skip
+            fits = (
+                value.dim() == want.dim()
+                and value.dim() >= 2
+                and value.shape[0] == want.shape[0]
+                and value.shape[2:] == want.shape[2:]
+                and value.shape[1] < want.shape[1]
+            )
             if not fits:
-                raise ValueError(f"{key}: single-stream shape {tuple(value.shape)} does not fit "
-                                 f"the two-stream model's {tuple(want.shape)}")  # fmt: skip
+                raise ValueError(
+                    f"{key}: single-stream shape {tuple(value.shape)} does not fit "
+                    f"the two-stream model's {tuple(want.shape)}"
+                )
             pad = torch.zeros_like(want)
             pad[:, : value.shape[1]] = value
             value = pad

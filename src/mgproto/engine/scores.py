@@ -39,8 +39,13 @@ def save_scores(scores: Scores, path: str | Path) -> Path:
     buf = io.BytesIO()
     arrays = {f"stream_{s}": v.astype(np.float32) for s, v in scores.streams.items()}
     arrays.update({f"embedding_{s}": v.astype(np.float32) for s, v in scores.embeddings.items()})
-    np.savez(buf, frame_dirs=np.array(scores.frame_dirs), labels=scores.labels,
-             fused=scores.fused.astype(np.float32), **arrays)  # fmt: skip
+    np.savez(
+        buf,
+        frame_dirs=np.array(scores.frame_dirs),
+        labels=scores.labels,
+        fused=scores.fused.astype(np.float32),
+        **arrays,
+    )
     return _atomic_bytes(Path(path), buf.getvalue())
 
 
@@ -50,8 +55,9 @@ def save_pyskl_results(scores: np.ndarray, path: str | Path) -> Path:
     return _atomic_bytes(Path(path), pickle.dumps(items, protocol=4))
 
 
-def load_scores(path: str | Path, *, ids: list[str] | None = None,
-                stream: str = "fused") -> tuple[list[str], np.ndarray]:  # fmt: skip
+def load_scores(
+    path: str | Path, *, ids: list[str] | None = None, stream: str = "fused"
+) -> tuple[list[str], np.ndarray]:
     """Read a score file -> (clip ids, (N, K) scores).
 
     Args:
@@ -73,8 +79,10 @@ def load_scores(path: str | Path, *, ids: list[str] | None = None,
         raise ValueError(f"{path}: expected a non-empty list of per-clip scores")
     rows = [item.get("pred_score") if isinstance(item, dict) else item for item in obj]
     if any(not isinstance(r, np.ndarray) for r in rows):
-        raise ValueError(f"{path}: items must be numpy score arrays (or dicts with a numpy "
-                         "'pred_score'); tensors in MMAction2 1.x dumps are not read")  # fmt: skip
+        raise ValueError(
+            f"{path}: items must be numpy score arrays (or dicts with a numpy "
+            "'pred_score'); tensors in MMAction2 1.x dumps are not read"
+        )
     if ids is None:
         raise ValueError(f"{path}: a pickle has no clip ids; pass the ids of its order")
     if len(ids) != len(rows):

@@ -25,9 +25,17 @@ def _write_json(path: Path, obj: object) -> None:
     os.replace(tmp, path)
 
 
-def run_test(ckpt: Path, *, split: str, out_dir: Path, overrides: list[str] | None = None,
-             num_clips: int | None = None, flip: bool | None = None, device: str = "auto",
-             batch_size: int | None = None) -> dict | None:  # fmt: skip
+def run_test(
+    ckpt: Path,
+    *,
+    split: str,
+    out_dir: Path,
+    overrides: list[str] | None = None,
+    num_clips: int | None = None,
+    flip: bool | None = None,
+    device: str = "auto",
+    batch_size: int | None = None,
+) -> dict | None:
     """Evaluate ``ckpt`` on ``split``; returns the metrics (on rank 0) and writes ``out_dir``."""
     info = init_distributed(None)
     dev = pick_device(info, device)
@@ -40,10 +48,16 @@ def run_test(ckpt: Path, *, split: str, out_dir: Path, overrides: list[str] | No
     clips = num_clips or cfg.data.sampling.num_clips_test
     records, root, meta = load_split(cfg.data, split)
     class_names = meta.get("classes") or load_checkpoint(ckpt).get("class_names")
-    loader = eval_loader(cfg.data, records, root, num_clips=clips,
-                         batch_size=batch_size or cfg.train.batch_size,
-                         num_workers=cfg.train.num_workers, world_size=info.world_size,
-                         rank=info.rank)  # fmt: skip
+    loader = eval_loader(
+        cfg.data,
+        records,
+        root,
+        num_clips=clips,
+        batch_size=batch_size or cfg.train.batch_size,
+        num_workers=cfg.train.num_workers,
+        world_size=info.world_size,
+        rank=info.rank,
+    )
     model.to(dev)
     with tqdm(total=len(records), disable=not info.is_main, desc=f"test {split}") as bar:
         scores = predict(model, loader, device=dev, amp=cfg.train.amp, progress=bar)
@@ -56,8 +70,10 @@ def run_test(ckpt: Path, *, split: str, out_dir: Path, overrides: list[str] | No
     report = None
     if (scores.labels >= 0).any():
         report = scores.report(cfg.data.num_classes)
-        _write_json(out_dir / "metrics.json", {"checkpoint": str(ckpt), "split": split,
-                                               "clips": clips, **report})  # fmt: skip
+        _write_json(
+            out_dir / "metrics.json",
+            {"checkpoint": str(ckpt), "split": split, "clips": clips, **report},
+        )
         for name, r in report.items():
             plot_confusion(
                 np.asarray(r["confusion"]),
@@ -70,7 +86,13 @@ def run_test(ckpt: Path, *, split: str, out_dir: Path, overrides: list[str] | No
             out_dir / "per_class.png",
             class_names=class_names,
         )
-    _write_json(out_dir / "ids.json", {"split": split, "frame_dirs": scores.frame_dirs,
-                                       "class_names": class_names,
-                                       "config": dataclasses.asdict(cfg.data)})  # fmt: skip
+    _write_json(
+        out_dir / "ids.json",
+        {
+            "split": split,
+            "frame_dirs": scores.frame_dirs,
+            "class_names": class_names,
+            "config": dataclasses.asdict(cfg.data),
+        },
+    )
     return report

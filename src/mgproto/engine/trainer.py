@@ -80,8 +80,10 @@ def _prepare_run_dir(run_dir: Path, cfg: ExperimentConfig, resume: bool, info: D
     if resume and not last.is_file():
         raise TrainingError(f"{run_dir}: nothing to resume (no checkpoints/last.pt)")
     if not resume and last.is_file():
-        raise TrainingError(f"{run_dir} already holds a run; pass --resume to continue it or "
-                            "choose another --run-dir")  # fmt: skip
+        raise TrainingError(
+            f"{run_dir} already holds a run; pass --resume to continue it or "
+            "choose another --run-dir"
+        )
     if info.is_main:
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
         (run_dir / "config.yaml").write_text(dump_config(cfg))
@@ -91,8 +93,16 @@ def _prepare_run_dir(run_dir: Path, cfg: ExperimentConfig, resume: bool, info: D
 class Trainer:
     """State and steps of one run; use :func:`train`."""
 
-    def __init__(self, cfg: ExperimentConfig, run_dir: Path, *, init: str | None,
-                 resume: bool, device: str, max_steps: int | None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        cfg: ExperimentConfig,
+        run_dir: Path,
+        *,
+        init: str | None,
+        resume: bool,
+        device: str,
+        max_steps: int | None,
+    ) -> None:
         self.cfg, self.t = cfg, cfg.train
         self.run_dir, self.max_steps = Path(run_dir), max_steps
         requested = torch.device("cuda") if device != "cpu" and torch.cuda.is_available() else None
@@ -120,25 +130,37 @@ class Trainer:
         if self.info.enabled:
             unused = cfg.model.rgb_drop_path > 0 or cfg.model.pose_drop_path > 0
             ids = [self.device.index] if self.device.type == "cuda" else None
-            self.wrapped = DistributedDataParallel(self.objective, device_ids=ids,
-                                                   find_unused_parameters=unused)  # fmt: skip
+            self.wrapped = DistributedDataParallel(
+                self.objective, device_ids=ids, find_unused_parameters=unused
+            )
         self.loader = train_loader(
-            cfg.data, self.records, self.root, batch_size=self.t.batch_size,
-            num_workers=self.t.num_workers, seed=cfg.seed, world_size=self.info.world_size,
-            rank=self.info.rank, accum=self.t.grad_accum_steps,
-        )  # fmt: skip
+            cfg.data,
+            self.records,
+            self.root,
+            batch_size=self.t.batch_size,
+            num_workers=self.t.num_workers,
+            seed=cfg.seed,
+            world_size=self.info.world_size,
+            rank=self.info.rank,
+            accum=self.t.grad_accum_steps,
+        )
         self.steps_per_epoch = self.loader.batch_sampler.steps_per_epoch
-        self.optimizer = torch.optim.SGD(self.objective.parameters(), lr=self.t.lr,
-                                         momentum=self.t.momentum, nesterov=self.t.nesterov,
-                                         weight_decay=self.t.weight_decay)  # fmt: skip
+        self.optimizer = torch.optim.SGD(
+            self.objective.parameters(),
+            lr=self.t.lr,
+            momentum=self.t.momentum,
+            nesterov=self.t.nesterov,
+            weight_decay=self.t.weight_decay,
+        )
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda s: lr_factor(s / self.steps_per_epoch, self.t)
         )
         self.epoch = self.step_in_epoch = self.global_step = 0
         self.bad = self.seen = 0
         self.best: dict[str, Any] | None = None
-        self.logger = RunLogger(self.run_dir, enabled=self.info.is_main,
-                                tensorboard=self.t.tensorboard)  # fmt: skip
+        self.logger = RunLogger(
+            self.run_dir, enabled=self.info.is_main, tensorboard=self.t.tensorboard
+        )
         if resume:
             self._resume(self.run_dir / "checkpoints" / "last.pt")
 
@@ -163,12 +185,20 @@ class Trainer:
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state_all()
         save_checkpoint(
-            self.run_dir / "checkpoints" / name, cfg=self.cfg, model=self.model,
-            optimizer=self.optimizer.state_dict(), scheduler=self.scheduler.state_dict(),
-            epoch=self.epoch, step_in_epoch=self.step_in_epoch, global_step=self.global_step,
-            best=self.best, rng=rng, bad=self.bad, seen=self.seen,
+            self.run_dir / "checkpoints" / name,
+            cfg=self.cfg,
+            model=self.model,
+            optimizer=self.optimizer.state_dict(),
+            scheduler=self.scheduler.state_dict(),
+            epoch=self.epoch,
+            step_in_epoch=self.step_in_epoch,
+            global_step=self.global_step,
+            best=self.best,
+            rng=rng,
+            bad=self.bad,
+            seen=self.seen,
             class_names=self.class_names,
-        )  # fmt: skip
+        )
 
     def _resume(self, path: Path) -> None:
         state = load_checkpoint(path)
@@ -205,15 +235,19 @@ class Trainer:
         sync = (
             self.wrapped.no_sync() if self.info.enabled and not last else contextlib.nullcontext()
         )
-        amp = torch.autocast("cuda", dtype=torch.bfloat16,
-                             enabled=self.t.amp and self.device.type == "cuda")  # fmt: skip
+        amp = torch.autocast(
+            "cuda", dtype=torch.bfloat16, enabled=self.t.amp and self.device.type == "cuda"
+        )
         with sync:
             with amp:
                 loss, out, terms = self.wrapped(inputs)
             (loss * weight / self.t.grad_accum_steps).backward()
         correct = (out.scores.argmax(1) == inputs["label"]).float().mean()
-        return {"loss": loss.item(), "top1": correct.item(),
-                **{k: v.item() for k, v in terms.items()}}  # fmt: skip
+        return {
+            "loss": loss.item(),
+            "top1": correct.item(),
+            **{k: v.item() for k, v in terms.items()},
+        }
 
     def _optimizer_step(self, it, cache: dict) -> dict[str, float]:
         self.optimizer.zero_grad(set_to_none=True)
@@ -233,10 +267,16 @@ class Trainer:
     def _validate(self) -> dict[str, Any] | None:
         if not self.val_records or not self.t.val_every or self.epoch % self.t.val_every:
             return None
-        loader = eval_loader(self.cfg.data, self.val_records, self.val_root,
-                             num_clips=self.t.val_clips, batch_size=self.t.batch_size,
-                             num_workers=self.t.num_workers, world_size=self.info.world_size,
-                             rank=self.info.rank)  # fmt: skip
+        loader = eval_loader(
+            self.cfg.data,
+            self.val_records,
+            self.val_root,
+            num_clips=self.t.val_clips,
+            batch_size=self.t.batch_size,
+            num_workers=self.t.num_workers,
+            world_size=self.info.world_size,
+            rank=self.info.rank,
+        )
         scores = predict(self.model, loader, device=self.device, amp=self.t.amp)
         report = scores.report(self.cfg.data.num_classes)
         summary = {
@@ -249,8 +289,13 @@ class Trainer:
     def run(self) -> TrainResult:
         t = self.t
         total = t.epochs * self.steps_per_epoch
-        bar = tqdm(total=total, initial=self.global_step, disable=not self.info.is_main,
-                   desc="train", dynamic_ncols=True)  # fmt: skip
+        bar = tqdm(
+            total=total,
+            initial=self.global_step,
+            disable=not self.info.is_main,
+            desc="train",
+            dynamic_ncols=True,
+        )
         window: dict[str, list[float]] = {}
         tic = time.perf_counter()
         try:
@@ -266,8 +311,10 @@ class Trainer:
                     for k, v in stats.items():
                         window.setdefault(k, []).append(v)
                     bar.update(1)
-                    bar.set_postfix(loss=f"{stats.get('loss', math.nan):.3f}",
-                                    acc=f"{stats.get('top1', math.nan):.2f}")  # fmt: skip
+                    bar.set_postfix(
+                        loss=f"{stats.get('loss', math.nan):.3f}",
+                        acc=f"{stats.get('top1', math.nan):.2f}",
+                    )
                     if self.global_step % t.log_every == 0:
                         self._log_window(window, tic)
                         window, tic = {}, time.perf_counter()
@@ -309,14 +356,23 @@ class Trainer:
     def _end_epoch(self) -> None:
         drift = self._prototype_drift()
         if drift is not None:
-            self.logger.write({"kind": "sync", "epoch": self.epoch, "step": self.global_step,
-                               "prototype_max_diff": drift}, step=self.global_step)  # fmt: skip
+            self.logger.write(
+                {
+                    "kind": "sync",
+                    "epoch": self.epoch,
+                    "step": self.global_step,
+                    "prototype_max_diff": drift,
+                },
+                step=self.global_step,
+            )
             if drift > 0:
                 log.warning("prototypes differ across ranks by up to %.3g", drift)
         val = self._validate()
         if val is not None:
-            self.logger.write({"kind": "val", "epoch": self.epoch, "step": self.global_step,
-                               **val}, step=self.global_step)  # fmt: skip
+            self.logger.write(
+                {"kind": "val", "epoch": self.epoch, "step": self.global_step, **val},
+                step=self.global_step,
+            )
             log.info(
                 "epoch %d: val fused top1 %.4f (%s)",
                 self.epoch,
@@ -329,9 +385,15 @@ class Trainer:
         self._save("last.pt")
 
 
-def train(cfg: ExperimentConfig, *, run_dir: str | Path, init: str | None = None,
-          resume: bool = False, device: str = "auto",
-          max_steps: int | None = None) -> TrainResult:  # fmt: skip
+def train(
+    cfg: ExperimentConfig,
+    *,
+    run_dir: str | Path,
+    init: str | None = None,
+    resume: bool = False,
+    device: str = "auto",
+    max_steps: int | None = None,
+) -> TrainResult:
     """Train ``cfg`` into ``run_dir`` (see the module docstring).
 
     Args:
@@ -340,5 +402,6 @@ def train(cfg: ExperimentConfig, *, run_dir: str | Path, init: str | None = None
         device: ``auto``, ``cpu`` or ``cuda``.
         max_steps: stop (after saving ``last.pt``) once this many optimiser steps are done.
     """
-    return Trainer(cfg, Path(run_dir), init=init, resume=resume, device=device,
-                   max_steps=max_steps).run()  # fmt: skip
+    return Trainer(
+        cfg, Path(run_dir), init=init, resume=resume, device=device, max_steps=max_steps
+    ).run()

@@ -44,9 +44,11 @@ class Objective(nn.Module):
         if prototype is not None and prototype.enabled:
             self.pr_weight = prototype.weight
             self.pr = PrototypeRefinementLoss(
-                alpha=prototype.alpha, tau=prototype.tau, momentum=prototype.momentum,
+                alpha=prototype.alpha,
+                tau=prototype.tau,
+                momentum=prototype.momentum,
                 detach_logits=prototype.detach_logits,
-            )  # fmt: skip
+            )
 
     def forward(self, batch: dict[str, Any]) -> tuple[torch.Tensor, ModelOutput, dict]:
         """batch with ``label`` (B,) and ``imgs`` / ``heatmaps`` -> loss, output, terms."""

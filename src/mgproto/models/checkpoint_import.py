@@ -29,8 +29,10 @@ import torch
 from torch import nn
 
 _HEAD = {"cls_head.fc_rgb.": "head.rgb.fc.", "cls_head.fc_pose.": "head.pose.fc."}
-_FUSION = {"backbone.featuredifference2.": "backbone.fusions.0.",
-           "backbone.featuredifference3.": "backbone.fusions.1."}  # fmt: skip
+_FUSION = {
+    "backbone.featuredifference2.": "backbone.fusions.0.",
+    "backbone.featuredifference3.": "backbone.fusions.1.",
+}
 
 
 @dataclass
@@ -44,12 +46,17 @@ class ImportReport:
 
     def summary(self) -> str:
         lines = [f"loaded {self.loaded} tensors"]
-        for name, keys in (("missing (kept their init)", self.missing),
-                           ("unexpected (ignored)", self.unexpected),
-                           ("shape mismatch (ignored)", self.shape_mismatch)):  # fmt: skip
+        for name, keys in (
+            ("missing (kept their init)", self.missing),
+            ("unexpected (ignored)", self.unexpected),
+            ("shape mismatch (ignored)", self.shape_mismatch),
+        ):
             if keys:
-                lines.append(f"{name}: {len(keys)}: " + ", ".join(keys[:8])
-                             + (" ..." if len(keys) > 8 else ""))  # fmt: skip
+                lines.append(
+                    f"{name}: {len(keys)}: "
+                    + ", ".join(keys[:8])
+                    + (" ..." if len(keys) > 8 else "")
+                )
         return "\n".join(lines)
 
 
@@ -104,7 +111,8 @@ def load_mmaction_weights(
             report.unexpected.append(key)
         elif ours[key].shape != value.shape:
             report.shape_mismatch.append(
-                f"{key} {tuple(value.shape)} vs ours {tuple(ours[key].shape)}")  # fmt: skip
+                f"{key} {tuple(value.shape)} vs ours {tuple(ours[key].shape)}"
+            )
         else:
             accepted[key] = value
     report.missing = [k for k in ours if k not in accepted]

@@ -28,22 +28,32 @@ PRESETS = {
 def rgb_pathway_kwargs(preset: BackbonePreset) -> dict:
     """SlowOnly RGB pathway (reference-spec 1.1: conv1 (1, 7, 7), inflate (0, 0, 1, 1))."""
     return {
-        "in_channels": 3, "base_channels": preset.rgb_base, "stage_blocks": preset.rgb_blocks,
-        "spatial_strides": (1, 2, 2, 2), "temporal_strides": (1, 1, 1, 1),
-        "inflate": (0, 0, 1, 1), "conv1_kernel": (1, 7, 7), "conv1_stride": (1, 2),
+        "in_channels": 3,
+        "base_channels": preset.rgb_base,
+        "stage_blocks": preset.rgb_blocks,
+        "spatial_strides": (1, 2, 2, 2),
+        "temporal_strides": (1, 1, 1, 1),
+        "inflate": (0, 0, 1, 1),
+        "conv1_kernel": (1, 7, 7),
+        "conv1_stride": (1, 2),
         "pool1_stride": (1, 2),
-    }  # fmt: skip
+    }
 
 
 def pose_pathway_kwargs(preset: BackbonePreset, in_channels: int) -> dict:
     """PoseConv3D pose pathway (reference-spec 1.1: stride-1 stem, inflate (0, 1, 1),
     temporal strides (1, 1, 1) so all T_pose frames are kept for the laterals)."""
     return {
-        "in_channels": in_channels, "base_channels": preset.pose_base,
-        "stage_blocks": preset.pose_blocks, "spatial_strides": (2, 2, 2),
-        "temporal_strides": (1, 1, 1), "inflate": (0, 1, 1), "conv1_kernel": (1, 7, 7),
-        "conv1_stride": (1, 1), "pool1_stride": (1, 1),
-    }  # fmt: skip
+        "in_channels": in_channels,
+        "base_channels": preset.pose_base,
+        "stage_blocks": preset.pose_blocks,
+        "spatial_strides": (2, 2, 2),
+        "temporal_strides": (1, 1, 1),
+        "inflate": (0, 1, 1),
+        "conv1_kernel": (1, 7, 7),
+        "conv1_stride": (1, 1),
+        "pool1_stride": (1, 1),
+    }
 
 
 def get_preset(name: str) -> BackbonePreset:

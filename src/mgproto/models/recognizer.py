@@ -82,8 +82,9 @@ class Recognizer(nn.Module):
             raise ValueError(f"this model needs {missing[0]!r} input ({self.streams})")
         first = given[self.streams[0]]
         batch, clips = first.shape[0], (first.shape[1] if first.dim() == 6 else 1)
-        flat = {s: given[s].flatten(0, 1) if given[s].dim() == 6 else given[s]
-                for s in self.streams}  # fmt: skip
+        flat = {
+            s: given[s].flatten(0, 1) if given[s].dim() == 6 else given[s] for s in self.streams
+        }
         feats = self.forward_features(flat.get("rgb"), flat.get("pose"))
         logits, pooled, embeddings, probs = {}, {}, {}, {}
         for s in self.streams:
@@ -122,16 +123,24 @@ def build_model(
         if cfg.fusion.enabled:
             f = cfg.fusion
             fusion = {
-                "rgb_frames": rgb_frames, "attend_over": f.attend_over, "gate": f.gate,
+                "rgb_frames": rgb_frames,
+                "attend_over": f.attend_over,
+                "gate": f.gate,
                 "heads": f.heads if f.attend_over == "time" else f.channel_heads,
-                "dropout": f.dropout, **({"hidden": f.hidden} if f.hidden else {}),
-            }  # fmt: skip
+                "dropout": f.dropout,
+                **({"hidden": f.hidden} if f.hidden else {}),
+            }
         backbone: nn.Module = RGBPoseConv3D(
-            rgb=rgb_kw, pose=pose_kw, speed_ratio=speed_ratio, fusion=fusion,
-            fusion_lateral_source=cfg.fusion.lateral_source, rgb_detach=cfg.rgb_detach,
-            pose_detach=cfg.pose_detach, rgb_drop_path=cfg.rgb_drop_path,
+            rgb=rgb_kw,
+            pose=pose_kw,
+            speed_ratio=speed_ratio,
+            fusion=fusion,
+            fusion_lateral_source=cfg.fusion.lateral_source,
+            rgb_detach=cfg.rgb_detach,
+            pose_detach=cfg.pose_detach,
+            rgb_drop_path=cfg.rgb_drop_path,
             pose_drop_path=cfg.pose_drop_path,
-        )  # fmt: skip
+        )
         channels = dict(zip(streams, backbone.out_channels))
     else:
         backbone = ResNet3dPathway(**(rgb_kw if streams == ("rgb",) else pose_kw))
@@ -140,12 +149,17 @@ def build_model(
     pr = cfg.prototype
     heads = {
         s: StreamHead(
-            in_channels=channels[s], num_classes=num_classes, dropout=cfg.dropout,
-            embed_dim=pr.embed_dim if pr.enabled else 0, embed_pool=pr.embed_pool,
-            rectify_weight=(pr.rectify_rgb if s == "rgb" else pr.rectify_pose) if pr.enabled
+            in_channels=channels[s],
+            num_classes=num_classes,
+            dropout=cfg.dropout,
+            embed_dim=pr.embed_dim if pr.enabled else 0,
+            embed_pool=pr.embed_pool,
+            rectify_weight=(pr.rectify_rgb if s == "rgb" else pr.rectify_pose)
+            if pr.enabled
             else 0.0,
         )
         for s in streams
-    }  # fmt: skip
-    return Recognizer(backbone=backbone, heads=heads,
-                      late_fusion=dict(zip(STREAMS, cfg.late_fusion)))  # fmt: skip
+    }
+    return Recognizer(
+        backbone=backbone, heads=heads, late_fusion=dict(zip(STREAMS, cfg.late_fusion))
+    )

@@ -107,8 +107,11 @@ class ResNet3dPathway(nn.Module):
     ) -> None:
         super().__init__()
         num_stages = len(stage_blocks)
-        for name, seq in (("spatial_strides", spatial_strides), ("inflate", inflate),
-                          ("temporal_strides", temporal_strides)):  # fmt: skip
+        for name, seq in (
+            ("spatial_strides", spatial_strides),
+            ("inflate", inflate),
+            ("temporal_strides", temporal_strides),
+        ):
             if len(seq) != num_stages:
                 raise ValueError(f"{name} has {len(seq)} entries for {num_stages} stages")
         lateral_inplanes = tuple(lateral_inplanes or (0,) * num_stages)
@@ -116,25 +119,32 @@ class ResNet3dPathway(nn.Module):
         self.lateral_inplanes = lateral_inplanes
         pad = tuple((k - 1) // 2 for k in conv1_kernel)
         self.conv1 = ConvBN(
-            in_channels, base_channels, kernel=conv1_kernel,
-            stride=(conv1_stride[0], conv1_stride[1], conv1_stride[1]), padding=pad,
-        )  # fmt: skip
+            in_channels,
+            base_channels,
+            kernel=conv1_kernel,
+            stride=(conv1_stride[0], conv1_stride[1], conv1_stride[1]),
+            padding=pad,
+        )
         self.maxpool = nn.MaxPool3d(
-            (1, 3, 3), stride=(pool1_stride[0], pool1_stride[1], pool1_stride[1]),
+            (1, 3, 3),
+            stride=(pool1_stride[0], pool1_stride[1], pool1_stride[1]),
             padding=(0, 1, 1),
-        )  # fmt: skip
+        )
         inplanes = base_channels
         self.stage_channels: list[int] = []
         for i, blocks in enumerate(stage_blocks):
             planes = base_channels * 2**i
             layers = []
             for b in range(blocks):
-                layers.append(Bottleneck3d(
-                    inplanes + (lateral_inplanes[i] if b == 0 else 0), planes,
-                    spatial_stride=spatial_strides[i] if b == 0 else 1,
-                    temporal_stride=temporal_strides[i] if b == 0 else 1,
-                    inflate=bool(inflate[i]),
-                ))  # fmt: skip
+                layers.append(
+                    Bottleneck3d(
+                        inplanes + (lateral_inplanes[i] if b == 0 else 0),
+                        planes,
+                        spatial_stride=spatial_strides[i] if b == 0 else 1,
+                        temporal_stride=temporal_strides[i] if b == 0 else 1,
+                        inflate=bool(inflate[i]),
+                    )
+                )
                 inplanes = planes * Bottleneck3d.expansion
             self.add_module(f"layer{i + 1}", nn.Sequential(*layers))
             self.stage_channels.append(inplanes)

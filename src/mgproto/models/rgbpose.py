@@ -26,8 +26,14 @@ class PoseToRGBLateral(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, *, ratio: int, kernel: int = 7):
         super().__init__()
-        self.conv = nn.Conv3d(in_channels, out_channels, (kernel, 1, 1), stride=(ratio, 1, 1),
-                              padding=((kernel - 1) // 2, 0, 0), bias=False)  # fmt: skip
+        self.conv = nn.Conv3d(
+            in_channels,
+            out_channels,
+            (kernel, 1, 1),
+            stride=(ratio, 1, 1),
+            padding=((kernel - 1) // 2, 0, 0),
+            bias=False,
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, C_in, T_pose, H, W) -> (N, C_out, T_pose / ratio, H, W)."""
@@ -40,9 +46,14 @@ class RGBToPoseLateral(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, *, ratio: int, kernel: int = 7):
         super().__init__()
         self.ratio = ratio
-        self.conv = nn.ConvTranspose3d(in_channels, out_channels, (kernel, 1, 1),
-                                       stride=(ratio, 1, 1), padding=((kernel - 1) // 2, 0, 0),
-                                       bias=False)  # fmt: skip
+        self.conv = nn.ConvTranspose3d(
+            in_channels,
+            out_channels,
+            (kernel, 1, 1),
+            stride=(ratio, 1, 1),
+            padding=((kernel - 1) // 2, 0, 0),
+            bias=False,
+        )
         self.bn = nn.BatchNorm3d(out_channels)
         self.act = nn.ReLU()
 
@@ -90,8 +101,9 @@ class RGBPoseConv3D(nn.Module):
             if not 0 <= p <= 1:
                 raise ValueError(f"drop-path probabilities must lie in [0, 1], got {p}")
         if fusion_lateral_source not in ("unfused", "fused"):
-            raise ValueError(f"fusion_lateral_source: 'unfused' or 'fused', got "
-                             f"{fusion_lateral_source!r}")  # fmt: skip
+            raise ValueError(
+                f"fusion_lateral_source: 'unfused' or 'fused', got {fusion_lateral_source!r}"
+            )
         self.speed_ratio = speed_ratio
         self.lateral_points = tuple(lateral_points)
         self.rgb_detach, self.pose_detach = rgb_detach, pose_detach
@@ -108,17 +120,23 @@ class RGBPoseConv3D(nn.Module):
         self.rgb_path = ResNet3dPathway(**rgb, lateral_inplanes=rgb_extra)
         self.pose_path = ResNet3dPathway(**pose, lateral_inplanes=pose_extra)
         for i in self.lateral_points:
-            self.rgb_path.add_module(f"layer{i + 2}_lateral", PoseToRGBLateral(
-                pose_ch[i], rgb_extra[i + 2], ratio=speed_ratio))  # fmt: skip
-            self.pose_path.add_module(f"layer{i + 1}_lateral", RGBToPoseLateral(
-                rgb_ch[i + 1], pose_extra[i + 1], ratio=speed_ratio))  # fmt: skip
+            self.rgb_path.add_module(
+                f"layer{i + 2}_lateral",
+                PoseToRGBLateral(pose_ch[i], rgb_extra[i + 2], ratio=speed_ratio),
+            )
+            self.pose_path.add_module(
+                f"layer{i + 1}_lateral",
+                RGBToPoseLateral(rgb_ch[i + 1], pose_extra[i + 1], ratio=speed_ratio),
+            )
         self.fusions = nn.ModuleDict()
         if fusion is not None:
             for i in self.lateral_points:
                 self.fusions[str(i)] = CrossModalFusion(
-                    rgb_channels=rgb_ch[i + 1], pose_channels=pose_ch[i], ratio=speed_ratio,
+                    rgb_channels=rgb_ch[i + 1],
+                    pose_channels=pose_ch[i],
+                    ratio=speed_ratio,
                     **{"hidden": pose_ch[i], **fusion},
-                )  # fmt: skip
+                )
         self.init_weights()
 
     @property
@@ -147,9 +165,11 @@ class RGBPoseConv3D(nn.Module):
             if self.fusion_lateral_source == "fused":
                 src_rgb, src_pose = x_rgb, x_pose
         into_rgb = getattr(self.rgb_path, f"layer{i + 2}_lateral")(
-            src_pose.detach() if self.rgb_detach else src_pose)  # fmt: skip
+            src_pose.detach() if self.rgb_detach else src_pose
+        )
         into_pose = getattr(self.pose_path, f"layer{i + 1}_lateral")(
-            src_rgb.detach() if self.pose_detach else src_rgb)  # fmt: skip
+            src_rgb.detach() if self.pose_detach else src_rgb
+        )
         if drop[0]:
             into_rgb = torch.zeros_like(into_rgb)
         if drop[1]:
@@ -163,8 +183,10 @@ class RGBPoseConv3D(nn.Module):
         -> (N, C_rgb_out, T_rgb, H/32, W/32), (N, C_pose_out, T_pose, h/8, w/8)."""
         drop = (False, False)
         if self.training:
-            drop = (bool(torch.rand(1) < self.rgb_drop_path),
-                    bool(torch.rand(1) < self.pose_drop_path))  # fmt: skip
+            drop = (
+                bool(torch.rand(1) < self.rgb_drop_path),
+                bool(torch.rand(1) < self.pose_drop_path),
+            )
         x_rgb = self.rgb_path.stage(0)(self.rgb_path.stem(imgs))
         x_pose = self.pose_path.stem(heatmaps)
         for i in range(self.pose_path.num_stages):

@@ -28,8 +28,13 @@ def _names(num: int, class_names: list[str] | None) -> list[str]:
     return list(class_names) if class_names else [str(k) for k in range(num)]
 
 
-def plot_confusion(cm: np.ndarray, path: str | Path, *, class_names: list[str] | None = None,
-                   title: str = "confusion matrix (rows: true, normalised)") -> Path:  # fmt: skip
+def plot_confusion(
+    cm: np.ndarray,
+    path: str | Path,
+    *,
+    class_names: list[str] | None = None,
+    title: str = "confusion matrix (rows: true, normalised)",
+) -> Path:
     """Row-normalised (K, K) confusion matrix with class names."""
     k = cm.shape[0]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -76,8 +81,9 @@ def plot_curves(records: list[dict], path: str | Path) -> Path:
     return _save(fig, path)
 
 
-def plot_per_class(recall: dict[str, list[float]], path: str | Path, *,
-                   class_names: list[str] | None = None) -> Path:  # fmt: skip
+def plot_per_class(
+    recall: dict[str, list[float]], path: str | Path, *, class_names: list[str] | None = None
+) -> Path:
     """Grouped bars: per-class accuracy (recall) of each stream / the fused prediction."""
     streams = list(recall)
     k = len(next(iter(recall.values())))
@@ -102,9 +108,15 @@ def pca_2d(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return mean, axes, (x - mean) @ axes.T
 
 
-def plot_embeddings(emb: np.ndarray, labels: np.ndarray, prototypes: np.ndarray,
-                    path: str | Path, *, class_names: list[str] | None = None,
-                    title: str = "") -> Path:  # fmt: skip
+def plot_embeddings(
+    emb: np.ndarray,
+    labels: np.ndarray,
+    prototypes: np.ndarray,
+    path: str | Path,
+    *,
+    class_names: list[str] | None = None,
+    title: str = "",
+) -> Path:
     """2-D PCA of unit embeddings (N, D), coloured by class, with the (K, D) prototypes as stars."""
     unit = emb / (np.linalg.norm(emb, axis=1, keepdims=True) + 1e-12)
     protos = prototypes / (np.linalg.norm(prototypes, axis=1, keepdims=True) + 1e-12)

@@ -29,8 +29,15 @@ def _metrics_table(metrics: dict) -> list[list[str]]:
     rows = [["prediction", "top-1", "top-5", "mean class acc", "samples"]]
     for name in [k for k in ("rgb", "pose", "fused") if k in metrics]:
         m = metrics[name]
-        rows.append([name, f"{m['top1']:.4f}", f"{m['top5']:.4f}",
-                     f"{m['mean_class_acc']:.4f}", str(m["num_samples"])])  # fmt: skip
+        rows.append(
+            [
+                name,
+                f"{m['top1']:.4f}",
+                f"{m['top5']:.4f}",
+                f"{m['mean_class_acc']:.4f}",
+                str(m["num_samples"]),
+            ]
+        )
     return rows
 
 
@@ -40,8 +47,13 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def build_report(run_dir: str | Path, *, test_dir: str | Path, out_dir: str | Path | None = None,
-                 checkpoint: str | Path | None = None) -> Path:  # fmt: skip
+def build_report(
+    run_dir: str | Path,
+    *,
+    test_dir: str | Path,
+    out_dir: str | Path | None = None,
+    checkpoint: str | Path | None = None,
+) -> Path:
     """Write ``index.html`` and ``report.md`` for a run whose evaluation lives in ``test_dir``."""
     run_dir, test_dir = Path(run_dir), Path(test_dir)
     out = Path(out_dir) if out_dir else run_dir / "report"
@@ -91,8 +103,12 @@ def build_report(run_dir: str | Path, *, test_dir: str | Path, out_dir: str | Pa
     body = [f"<h1>{html.escape(title)}</h1>", f"<table border=1 cellpadding=4>{cells}</table>"]
     for caption, path in figures:
         body += [f"<h2>{html.escape(caption)}</h2>", _img_tag(path)]
-    page = ("<!doctype html><html><head><meta charset='utf-8'><title>" + html.escape(title)
-            + "</title></head><body style='font-family:sans-serif;max-width:1100px;margin:auto'>"
-            + "\n".join(body) + "</body></html>")  # fmt: skip
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>"
+        + html.escape(title)
+        + "</title></head><body style='font-family:sans-serif;max-width:1100px;margin:auto'>"
+        + "\n".join(body)
+        + "</body></html>"
+    )
     _write(out / "index.html", page)
     return out
