@@ -45,6 +45,8 @@ oracle-test: install oracle
 
 bench: install oracle
 	MGPROTO_ORACLE_PYTHON=$(ORACLE)/bin/python $(BIN)/python benchmarks/heatmaps.py
+	MGPROTO_ORACLE_PYTHON=$(ORACLE)/bin/python $(BIN)/python benchmarks/model.py --device cpu
+	$(BIN)/python benchmarks/loader.py
 
 clean:
 	rm -rf $(WORK) .pytest_cache .ruff_cache

@@ -1,0 +1,80 @@
+"""Parity of our models with MMAction2's (opt-in: needs the oracle environment, docs/oracle.md).
+
+For each model the oracle builds MMAction2's module with seeded init (BN affine parameters and
+statistics randomised so that no bottleneck is an identity), saves its state dict under
+MMAction2's key names and runs it in eval mode; we import the checkpoint with
+``load_mmaction_weights`` and run ours on the same inputs, in float64.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ORACLE = os.environ.get("MGPROTO_ORACLE_PYTHON")
+CLIENT = Path(__file__).resolve().parents[2] / "benchmarks" / "oracle_client.py"
+SKIP_REASON = (
+    "set MGPROTO_ORACLE_PYTHON to an interpreter with MMAction2 (`make oracle`, docs/oracle.md)"
+)
+TOL = 1e-4
+
+
+def _client():
+    """benchmarks/oracle_client.py (not a package: loaded by path)."""
+    if "oracle_client" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("oracle_client", CLIENT)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
+        spec.loader.exec_module(module)
+    return sys.modules["oracle_client"]
+
+
+def _assert_parity(result, streams: tuple[str, ...]) -> None:
+    report = result.report
+    assert report.missing == [] and report.unexpected == [] and report.shape_mismatch == []
+    assert report.loaded > 0
+    assert result.params_ours == result.params_ref
+    assert result.params_ours_total == result.params_ref_total
+    assert set(result.diffs) == {f"{n}.{s}" for n in ("features", "logits") for s in streams}
+    for name, diff in result.diffs.items():
+        assert diff < TOL, f"{result.kind}/{result.preset} {name}: max |diff| {diff:.2e}"
+
+
+@pytest.mark.oracle
+@pytest.mark.skipif(not ORACLE, reason=SKIP_REASON)
+@pytest.mark.parametrize("kind", ["rgbpose", "pose", "rgb"])
+def test_tiny_preset_matches_mmaction2(kind):
+    oc = _client()
+    result = oc.check_parity(kind, "tiny", oracle=ORACLE, dtype="float64", batch=2)
+    _assert_parity(result, oc.KINDS[kind])
+
+
+@pytest.mark.oracle
+@pytest.mark.slow
+@pytest.mark.skipif(not ORACLE, reason=SKIP_REASON)
+def test_paper_rgbposeconv3d_matches_mmaction2():
+    """The reference RGBPoseConv3D (default arguments, 36.0 M) at RGB 1x3x8x224x224 and
+    heatmaps 1x17x32x56x56."""
+    oc = _client()
+    result = oc.check_parity("rgbpose", "paper", oracle=ORACLE, dtype="float64", batch=1)
+    _assert_parity(result, ("rgb", "pose"))
+    assert round(result.params_ref / 1e6, 1) == 36.0
+    assert result.shapes["features.rgb"] == (1, 2048, 8, 7, 7)
+    assert result.shapes["features.pose"] == (1, 512, 32, 7, 7)
+
+
+@pytest.mark.oracle
+@pytest.mark.slow
+@pytest.mark.skipif(not ORACLE, reason=SKIP_REASON)
+@pytest.mark.parametrize("kind", ["pose", "rgb"])
+def test_paper_single_stream_matches_mmaction2(kind):
+    """PoseConv3D (temporal strides (1, 1, 1)) and SlowOnly-R50 with I3DHead."""
+    oc = _client()
+    result = oc.check_parity(kind, "paper", oracle=ORACLE, dtype="float64", batch=1)
+    _assert_parity(result, (kind,))
+    channels, frames = (512, 32) if kind == "pose" else (2048, 8)
+    assert result.shapes[f"features.{kind}"] == (1, channels, frames, 7, 7)
