@@ -125,6 +125,14 @@ def _add_config(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_config)
 
 
+def _add_synth(sub: argparse._SubParsersAction) -> None:
+    from mgproto.data.synthetic import generate
+
+    p = sub.add_parser("synth", help=generate.HELP)
+    generate.add_arguments(p)
+    p.set_defaults(func=generate.run)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    for add in (_add_convert, _add_inspect, _add_preview_pose, _add_config):
+    for add in (_add_synth, _add_convert, _add_inspect, _add_preview_pose, _add_config):
         add(sub)

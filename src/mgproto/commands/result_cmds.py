@@ -103,6 +103,40 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    """Markdown table of the test metrics of several runs (evaluating them if needed)."""
+    from mgproto.commands.model_cmds import resolve_checkpoint
+    from mgproto.engine.testing import run_test
+
+    lines = ["| run | stream | top-1 | top-5 | mean class acc |", "|---|---|---:|---:|---:|"]
+    for run in args.runs:
+        run_dir = Path(run)
+        test_dir = run_dir / f"test_{args.split}"
+        if not (test_dir / "metrics.json").is_file():
+            run_test(
+                resolve_checkpoint(run_dir), split=args.split, out_dir=test_dir, device=args.device
+            )
+        metrics = json.loads((test_dir / "metrics.json").read_text())
+        for stream in [s for s in ("rgb", "pose", "fused") if s in metrics]:
+            if stream == "fused" and sum(s in metrics for s in ("rgb", "pose")) < 2:
+                continue
+            m = metrics[stream]
+            lines.append(
+                f"| {run_dir.name} | {stream} | {m['top1']:.4f} | {m['top5']:.4f} "
+                f"| {m['mean_class_acc']:.4f} |"
+            )
+    print("\n".join(lines))
+    return 0
+
+
+def _add_compare(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("compare", help="Markdown table of several runs' test metrics")
+    p.add_argument("runs", nargs="+", help="run directories")
+    p.add_argument("--split", default="test")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.set_defaults(func=_cmd_compare)
+
+
 def _add_report(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="HTML + Markdown report of a run (evaluates if needed)")
     p.add_argument("run_dir", help="run directory")
@@ -150,5 +184,5 @@ def _add_submit(sub: argparse._SubParsersAction) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    for add in (_add_ensemble, _add_submit, _add_report):
+    for add in (_add_ensemble, _add_submit, _add_report, _add_compare):
         add(sub)
