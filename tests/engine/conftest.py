@@ -43,33 +43,25 @@ def tiny_dataset(tmp_path_factory):
     return path
 
 
+TINY_SETTINGS = [
+    "data.pose.layout=imigue22", "data.num_classes=3", "data.rgb.clip_len=4",
+    "data.pose.clip_len=8", "data.rgb.pre_crop_size=36", "data.rgb.train_size=32",
+    "data.rgb.test_size=32", "data.pose.train_size=8", "data.pose.test_size=8",
+    "data.pose.pre_crop_size=10", "data.sampling.num_clips_test=2", "model.preset=tiny",
+    "train.batch_size=2", "train.num_workers=0", "train.epochs=2", "train.log_every=1",
+    "train.tensorboard=false", "train.lr=0.01",
+]  # fmt: skip
+
+
 def tiny_config(annotations, *extra: str):
     """Tiny model and input sizes on the tiny dataset; ``extra`` are --set overrides."""
-    return load_config(
-        None,
-        [
-            f"data.annotations={annotations}",
-            "data.pose.layout=imigue22",
-            "data.num_classes=3",
-            "data.rgb.clip_len=4",
-            "data.pose.clip_len=8",
-            "data.rgb.pre_crop_size=36",
-            "data.rgb.train_size=32",
-            "data.rgb.test_size=32",
-            "data.pose.train_size=8",
-            "data.pose.test_size=8",
-            "data.pose.pre_crop_size=10",
-            "data.sampling.num_clips_test=2",
-            "model.preset=tiny",
-            "train.batch_size=2",
-            "train.num_workers=0",
-            "train.epochs=2",
-            "train.log_every=1",
-            "train.tensorboard=false",
-            "train.lr=0.01",
-            *extra,
-        ],
-    )
+    return load_config(None, [f"data.annotations={annotations}", *TINY_SETTINGS, *extra])
+
+
+@pytest.fixture(scope="session")
+def tiny_settings() -> list[str]:
+    """The --set overrides of the tiny setup (for tests that go through the CLI)."""
+    return list(TINY_SETTINGS)
 
 
 @pytest.fixture

@@ -14,35 +14,21 @@ def _sets(cfg_args):
     return [x for a in cfg_args for x in ("--set", a)]
 
 
-BASE = [
-    "data.pose.layout=imigue22",
-    "data.num_classes=3",
-    "data.rgb.clip_len=4",
-    "data.pose.clip_len=8",
-    "data.rgb.pre_crop_size=36",
-    "data.rgb.train_size=32",
-    "data.rgb.test_size=32",
-    "data.pose.train_size=8",
-    "data.pose.test_size=8",
-    "data.pose.pre_crop_size=10",
-    "data.sampling.num_clips_test=2",
-    "model.preset=tiny",
-    "train.batch_size=2",
-    "train.num_workers=0",
-    "train.epochs=1",
-    "train.tensorboard=false",
-]
-
-
 @pytest.fixture(scope="module")
-def runs(tiny_dataset, tmp_path_factory):
+def runs(tiny_dataset, tiny_settings, tmp_path_factory):
     """A pose-only, an RGB-only and a two-stream run on the tiny dataset, via the CLI."""
     root = tmp_path_factory.mktemp("runs")
     ann = f"data.annotations={tiny_dataset}"
     out = {}
     extra = {"both": ["model.prototype.enabled=true", "model.prototype.embed_dim=8"]}
     for name, modalities in (("pose", "[pose]"), ("rgb", "[rgb]"), ("both", "[rgb,pose]")):
-        settings = [*BASE, ann, f"data.modalities={modalities}", *extra.get(name, [])]
+        settings = [
+            *tiny_settings,
+            "train.epochs=1",
+            ann,
+            f"data.modalities={modalities}",
+            *extra.get(name, []),
+        ]
         args = ["train", "--run-dir", str(root / name), "--device", "cpu", *_sets(settings)]
         # train needs a config file argument: use an empty YAML
         cfg = root / "empty.yaml"
@@ -116,10 +102,20 @@ def test_merge_init_reproduces_the_single_stream_models(runs, tmp_path):
     assert state["source"]["rgb"] == str(runs["rgb"])
 
 
-def test_train_resume_via_cli(runs, capsys):
+def test_train_resume_via_cli(runs, tiny_settings, capsys):
     cfg = runs["pose"].parent / "empty.yaml"
     assert (
-        main(["train", str(cfg), "--run-dir", str(runs["pose"]), "--device", "cpu", *_sets(BASE)])
+        main(
+            [
+                "train",
+                str(cfg),
+                "--run-dir",
+                str(runs["pose"]),
+                "--device",
+                "cpu",
+                *_sets(tiny_settings),
+            ]
+        )
         == 2
     )
     assert "already holds a run" in capsys.readouterr().err

@@ -14,7 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 
-def _save(fig, path: str | Path) -> Path:
+def save_figure(fig, path: str | Path) -> Path:
+    """Write ``fig`` as a PNG atomically (temporary file, then rename) and close it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp.png")
@@ -53,7 +54,7 @@ def plot_confusion(
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_curves(records: list[dict], path: str | Path) -> Path:
@@ -78,7 +79,7 @@ def plot_curves(records: list[dict], path: str | Path) -> Path:
     ax2.set_ylabel("validation top-1")
     if val:
         ax2.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_per_class(
@@ -97,7 +98,7 @@ def plot_per_class(
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def pca_2d(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -133,4 +134,4 @@ def plot_embeddings(
         ax.scatter(p2[c, 0], p2[c, 1], s=180, marker="*", color=cmap(c), edgecolor="black")
     ax.set_title(title or "embeddings (PCA), prototypes as stars")
     ax.legend(fontsize=6, ncol=2, markerscale=2, loc="best")
-    return _save(fig, path)
+    return save_figure(fig, path)

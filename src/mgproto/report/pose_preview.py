@@ -18,6 +18,7 @@ import numpy as np
 from mgproto.data.heatmaps import pose_heatmaps
 from mgproto.data.layouts import get_layout
 from mgproto.data.transforms import Compose, PoseCompact, Resize
+from mgproto.report.plots import save_figure
 
 
 def render_pose_preview(
@@ -69,10 +70,4 @@ def render_pose_preview(
                 ax.set_ylabel(f"{rec['frame_dir']}\n{name}", fontsize=7)
             ax.set_title(f"t={t_idx[c]}", fontsize=7)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return save_figure(fig, path)

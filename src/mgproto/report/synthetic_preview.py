@@ -18,6 +18,7 @@ import numpy as np
 from mgproto.data.annotations import load_annotations
 from mgproto.data.layouts import get_layout
 from mgproto.data.video import read_frames
+from mgproto.report.plots import save_figure
 
 
 def render_synthetic_preview(
@@ -78,10 +79,4 @@ def render_synthetic_preview(
                 name = names[label] if 0 <= label < len(names) else str(label)
                 ax.set_ylabel(f"{label} {name}\n{rec['frame_dir']}", fontsize=6)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return save_figure(fig, path)
