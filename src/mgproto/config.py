@@ -153,7 +153,9 @@ class TrainConfig:
     gamma: float = 0.1
     warmup_epochs: float = 0.0  # linear warm-up (0 = none, as the paper)
     clip_grad: float = 40.0  # max L2 norm of the gradients (reference configs: 40)
-    amp: bool = True  # mixed precision (bf16 autocast) on CUDA; ignored on CPU
+    amp: bool = True  # mixed precision autocast on CUDA; ignored on CPU
+    amp_dtype: Literal["bfloat16", "float16"] = "bfloat16"  # float16 (+ loss scaling) for GPUs
+    # without bf16 (V100, T4)
     channels_last: bool = True  # channels-last 3D memory format on CUDA
     num_workers: int = 2  # DataLoader workers per process
     val_every: int = 1  # validate every N epochs (0 = never)

@@ -44,12 +44,18 @@ class Scores:
 
 @torch.no_grad()
 def predict(
-    model: Recognizer, loader: DataLoader, *, device: torch.device, amp: bool = False, progress=None
+    model: Recognizer,
+    loader: DataLoader,
+    *,
+    device: torch.device,
+    amp: bool = False,
+    amp_dtype: torch.dtype = torch.bfloat16,
+    progress=None,
 ) -> Scores:
     """Run ``model`` over ``loader`` (this rank's share) and gather every rank's results."""
     model.eval()
     rows: list[tuple] = []
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp and device.type == "cuda")
+    autocast = torch.autocast("cuda", dtype=amp_dtype, enabled=amp and device.type == "cuda")
     for batch in loader:
         inputs = {
             k: batch[k].to(device, non_blocking=True) for k in ("imgs", "heatmaps") if k in batch

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import torch
 from tqdm import tqdm
 
 from mgproto.config import ExperimentConfig, from_dict, merge_overrides, to_dict
@@ -60,7 +61,14 @@ def run_test(
     )
     model.to(dev)
     with tqdm(total=len(records), disable=not info.is_main, desc=f"test {split}") as bar:
-        scores = predict(model, loader, device=dev, amp=cfg.train.amp, progress=bar)
+        scores = predict(
+            model,
+            loader,
+            device=dev,
+            amp=cfg.train.amp,
+            amp_dtype=getattr(torch, cfg.train.amp_dtype),
+            progress=bar,
+        )
     if not info.is_main:
         return None
     out_dir.mkdir(parents=True, exist_ok=True)

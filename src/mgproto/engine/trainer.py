@@ -2,9 +2,10 @@
 
 ``train(cfg, run_dir=...)`` builds data, model and objective from the typed config, then runs
 SGD with a step-wise schedule (lr x gamma at each milestone epoch, optional warm-up), gradient
-clipping, bf16 autocast on CUDA, validation every ``val_every`` epochs and a ``best.pt`` by fused
-Top-1. ``last.pt`` (written atomically after every epoch, and every ``checkpoint_every`` steps)
-holds model, prototypes, optimizer, scheduler, position in the epoch and RNG state, so
+clipping, bf16 (or fp16 with loss scaling) autocast on CUDA, validation every ``val_every``
+epochs and a ``best.pt`` by fused Top-1. ``last.pt`` (written atomically after every epoch, and
+every ``checkpoint_every`` steps) holds model, prototypes, optimizer, scheduler, loss scaler,
+position in the epoch and RNG state, so
 ``resume=True`` continues exactly where the run stopped: same batches, same augmentation, same
 dropout masks.
 
@@ -155,6 +156,12 @@ class Trainer:
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda s: lr_factor(s / self.steps_per_epoch, self.t)
         )
+        self.use_amp = self.t.amp and self.device.type == "cuda"
+        self.amp_dtype = getattr(torch, self.t.amp_dtype)
+        # loss scaling only for float16 autocast; disabled, the scaler is a pass-through
+        self.scaler = torch.amp.GradScaler(
+            "cuda", enabled=self.use_amp and self.amp_dtype == torch.float16
+        )
         self.epoch = self.step_in_epoch = self.global_step = 0
         self.bad = self.seen = 0
         self.best: dict[str, Any] | None = None
@@ -190,6 +197,7 @@ class Trainer:
             model=self.model,
             optimizer=self.optimizer.state_dict(),
             scheduler=self.scheduler.state_dict(),
+            scaler=self.scaler.state_dict(),
             epoch=self.epoch,
             step_in_epoch=self.step_in_epoch,
             global_step=self.global_step,
@@ -205,6 +213,8 @@ class Trainer:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
+        if state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
         self.epoch, self.step_in_epoch = state["epoch"], state["step_in_epoch"]
         self.global_step, self.best = state["global_step"], state["best"]
         self.bad, self.seen = state["bad"], state["seen"]
@@ -235,13 +245,11 @@ class Trainer:
         sync = (
             self.wrapped.no_sync() if self.info.enabled and not last else contextlib.nullcontext()
         )
-        amp = torch.autocast(
-            "cuda", dtype=torch.bfloat16, enabled=self.t.amp and self.device.type == "cuda"
-        )
+        amp = torch.autocast("cuda", dtype=self.amp_dtype, enabled=self.use_amp)
         with sync:
             with amp:
                 loss, out, terms = self.wrapped(inputs)
-            (loss * weight / self.t.grad_accum_steps).backward()
+            self.scaler.scale(loss * weight / self.t.grad_accum_steps).backward()
         correct = (out.scores.argmax(1) == inputs["label"]).float().mean()
         return {
             "loss": loss.item(),
@@ -257,9 +265,11 @@ class Trainer:
             for k, v in result.items():
                 stats.setdefault(k, []).append(v)
         self._check_bad()
+        self.scaler.unscale_(self.optimizer)  # clip the true gradients (no-op without fp16)
         if self.t.clip_grad > 0:
             torch.nn.utils.clip_grad_norm_(self.objective.parameters(), self.t.clip_grad)
-        self.optimizer.step()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
         self.scheduler.step()
         self.global_step += 1
         return {k: sum(v) / len(v) for k, v in stats.items()}
@@ -277,7 +287,9 @@ class Trainer:
             world_size=self.info.world_size,
             rank=self.info.rank,
         )
-        scores = predict(self.model, loader, device=self.device, amp=self.t.amp)
+        scores = predict(
+            self.model, loader, device=self.device, amp=self.t.amp, amp_dtype=self.amp_dtype
+        )
         report = scores.report(self.cfg.data.num_classes)
         summary = {
             f"{s}_{m}": report[s][m] for s in report for m in ("top1", "top5", "mean_class_acc")
