@@ -16,7 +16,6 @@ clips seen the run stops with an error.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import math
 import time
@@ -28,24 +27,21 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from mgproto.config import ExperimentConfig, TrainConfig, dump_config
+from mgproto.config import ExperimentConfig
 from mgproto.data.loader import eval_loader, load_split, train_loader
 from mgproto.engine.checkpoint import load_checkpoint, model_from_config, save_checkpoint
 from mgproto.engine.distributed import (
-    DistInfo,
     all_gather_objects,
     init_distributed,
     pick_device,
 )
 from mgproto.engine.evaluate import predict
-from mgproto.engine.logging import RunLogger, environment, setup_console
+from mgproto.engine.logging import RunLogger, setup_console
+from mgproto.engine.rundir import TrainingError, prepare_run_dir
+from mgproto.engine.schedule import lr_factor
 from mgproto.losses import Objective
 
 log = logging.getLogger("mgproto")
-
-
-class TrainingError(RuntimeError):
-    """Training cannot go on (too many unreadable clips, a run directory in the way ...)."""
 
 
 @dataclass
@@ -54,14 +50,6 @@ class TrainResult:
     best: dict[str, Any] | None
     global_step: int
     stopped_early: bool = False
-
-
-def lr_factor(epoch: float, cfg: TrainConfig) -> float:
-    """Multiplier of the base lr at fractional ``epoch``: warm-up x gamma^(milestones passed)."""
-    warm = min(1.0, (epoch + 1e-9) / cfg.warmup_epochs) if cfg.warmup_epochs > 0 else 1.0
-    if cfg.schedule == "cosine":
-        return warm * 0.5 * (1 + math.cos(math.pi * min(epoch / cfg.epochs, 1.0)))
-    return warm * cfg.gamma ** sum(epoch >= m for m in cfg.milestones)
 
 
 def _to_device(batch: dict[str, Any], device: torch.device, channels_last: bool) -> dict:
@@ -74,21 +62,6 @@ def _to_device(batch: dict[str, Any], device: torch.device, channels_last: bool)
             out[key] = x
     out["label"] = batch["label"].to(device, non_blocking=True)
     return out
-
-
-def _prepare_run_dir(run_dir: Path, cfg: ExperimentConfig, resume: bool, info: DistInfo) -> None:
-    last = run_dir / "checkpoints" / "last.pt"
-    if resume and not last.is_file():
-        raise TrainingError(f"{run_dir}: nothing to resume (no checkpoints/last.pt)")
-    if not resume and last.is_file():
-        raise TrainingError(
-            f"{run_dir} already holds a run; pass --resume to continue it or "
-            "choose another --run-dir"
-        )
-    if info.is_main:
-        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.yaml").write_text(dump_config(cfg))
-        (run_dir / "environment.json").write_text(json.dumps(environment(), indent=2))
 
 
 class Trainer:
@@ -110,7 +83,7 @@ class Trainer:
         self.info = init_distributed(requested)
         self.device = pick_device(self.info, device)
         setup_console(self.info.is_main)
-        _prepare_run_dir(self.run_dir, cfg, resume, self.info)
+        prepare_run_dir(self.run_dir, cfg, resume=resume, is_main=self.info.is_main)
         if self.t.deterministic:
             torch.use_deterministic_algorithms(True)
         torch.manual_seed(cfg.seed)
