@@ -116,7 +116,6 @@ def read_frames(
     found: dict[int, np.ndarray] = {}
     with _open(path) as container:
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
         use_pts = wanted[0] >= SEEK_THRESHOLD and stream.average_rate is not None
         if use_pts:
             target = int(wanted[0] / float(stream.average_rate) / stream.time_base)
