@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import pickle
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from mgproto.data.layouts import get_layout
+from mgproto.fileio import atomic_write
 
 OPTIONAL_KEYS = (
     "video_id",
@@ -350,18 +349,6 @@ def _load_npz(path: Path) -> AnnotationFile:
     return AnnotationFile(records, doc.get("split", {}), doc.get("meta", {}))
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_annotations(ann: AnnotationFile, path: str | Path) -> Path:
     """Write ``ann`` atomically: ``.pkl`` in the PYSKL layout, ``.npz`` in our safe format."""
     path = Path(path)
@@ -375,12 +362,12 @@ def save_annotations(ann: AnnotationFile, path: str | Path) -> Path:
             arrays[f"{i}/keypoint"] = np.asarray(rec["keypoint"], np.float32)
             arrays[f"{i}/keypoint_score"] = np.asarray(rec["keypoint_score"], np.float32)
         arrays["__doc__"] = np.frombuffer(json.dumps(doc).encode("utf-8"), dtype=np.uint8)
-        _atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
+        atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
     else:
         obj: dict[str, Any] = {"split": ann.split, "annotations": ann.annotations}
         if ann.meta:
             obj["meta"] = ann.meta
-        _atomic_write(path, lambda f: pickle.dump(obj, f, protocol=4))
+        atomic_write(path, lambda f: pickle.dump(obj, f, protocol=4))
     return path
 
 

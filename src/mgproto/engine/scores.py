@@ -14,24 +14,14 @@ Axis legend: N clips, K classes.
 from __future__ import annotations
 
 import io
-import os
 import pickle
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from mgproto.data.annotations import safe_unpickle
 from mgproto.engine.evaluate import Scores
-
-
-def _atomic_bytes(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-    return path
+from mgproto.fileio import atomic_write_bytes
 
 
 def save_scores(scores: Scores, path: str | Path) -> Path:
@@ -46,13 +36,13 @@ def save_scores(scores: Scores, path: str | Path) -> Path:
         fused=scores.fused.astype(np.float32),
         **arrays,
     )
-    return _atomic_bytes(Path(path), buf.getvalue())
+    return atomic_write_bytes(Path(path), buf.getvalue())
 
 
 def save_pyskl_results(scores: np.ndarray, path: str | Path) -> Path:
     """(N, K) scores -> a pickled list of N float32 arrays (PYSKL / MMAction2 0.x layout)."""
     items = [row.astype(np.float32) for row in scores]
-    return _atomic_bytes(Path(path), pickle.dumps(items, protocol=4))
+    return atomic_write_bytes(Path(path), pickle.dumps(items, protocol=4))
 
 
 def load_scores(

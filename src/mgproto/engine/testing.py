@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -17,13 +16,12 @@ from mgproto.engine.checkpoint import load_checkpoint, load_model
 from mgproto.engine.distributed import init_distributed, pick_device
 from mgproto.engine.evaluate import predict
 from mgproto.engine.scores import save_pyskl_results, save_scores
+from mgproto.fileio import atomic_write_text
 from mgproto.report.plots import plot_confusion, plot_per_class
 
 
 def _write_json(path: Path, obj: object) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=1))
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(obj, indent=1))
 
 
 def run_test(

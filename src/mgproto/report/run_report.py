@@ -17,6 +17,7 @@ import numpy as np
 
 from mgproto.engine.checkpoint import load_checkpoint
 from mgproto.engine.logging import read_metrics
+from mgproto.fileio import atomic_write_text
 from mgproto.report.plots import plot_curves, plot_embeddings
 
 
@@ -39,12 +40,6 @@ def _metrics_table(metrics: dict) -> list[list[str]]:
             ]
         )
     return rows
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def build_report(
@@ -94,7 +89,7 @@ def build_report(
     md += ["| " + " | ".join(r) + " |" for r in table[1:]]
     for caption, path in figures:
         md += ["", f"## {caption}", "", f"![{caption}]({os.path.relpath(path, out)})"]
-    _write(out / "report.md", "\n".join(md) + "\n")
+    atomic_write_text(out / "report.md", "\n".join(md) + "\n")
 
     def row_html(row: list[str], tag: str) -> str:
         return "<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in row) + "</tr>"
@@ -110,5 +105,5 @@ def build_report(
         + "\n".join(body)
         + "</body></html>"
     )
-    _write(out / "index.html", page)
+    atomic_write_text(out / "index.html", page)
     return out

@@ -21,7 +21,6 @@ import argparse
 import multiprocessing
 import os
 import re
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from mgproto.data.synthetic.motion import FPS, LAYOUT
 from mgproto.data.synthetic.render import render_clip
 from mgproto.data.synthetic.subjects import Subject, sample_subject
 from mgproto.data.video import write_video
+from mgproto.fileio import atomic_write_text
 
 HELP = "generate the synthetic micro-gesture benchmark (mp4 clips, skeletons, clip lists)"
 SPLITS = ("train", "val", "test")
@@ -197,18 +197,6 @@ def make_record(plan: ClipPlan, preset: SynthSize, keypoint: np.ndarray, score: 
     }  # fmt: skip
 
 
-def _write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def generate_dataset(out_dir: str | Path, *, size: str | SynthSize = "tiny", seed: int = 0,
                      workers: int = 1, progress: bool = False) -> AnnotationFile:  # fmt: skip
     """Generate the benchmark into ``out_dir`` (see the module docstring for the files).
@@ -262,7 +250,7 @@ def generate_dataset(out_dir: str | Path, *, size: str | SynthSize = "tiny", see
     split = {s: [p.clip_id for p in plans if p.split == s] for s in SPLITS}
     for s in SPLITS:
         lines = [f"{p.clip_id}.mp4 {p.label}\n" for p in plans if p.split == s]
-        _write_text(out / "lists" / f"{s}.txt", "".join(lines))
+        atomic_write_text(out / "lists" / f"{s}.txt", "".join(lines))
     meta = {"dataset": "synthetic", "layout": LAYOUT, "classes": list(CLASS_NAMES),
             "size": preset.name, "seed": seed, "fps": FPS, "frame_size": preset.frame_size,
             "pose_identical_pairs": [list(p) for p in POSE_IDENTICAL_PAIRS]}  # fmt: skip
