@@ -10,6 +10,7 @@ Axis legend: N clips, L frames per clip, H/W rows/columns.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,8 @@ import numpy as np
 from mgproto.data import geometry as G
 from mgproto.data.transforms import Sample, Transform
 from mgproto.data.video import read_frames
+
+FrameReader = Callable[..., np.ndarray]
 
 
 def clip_path(
@@ -56,15 +59,24 @@ class DecodeFrames(Transform):
     """Decode the sampled RGB frames of the sample's video.
 
     If the video's frame size differs from the annotation's ``img_shape`` (e.g. a re-encoded
-    copy), the keypoints are rescaled to the decoded size, as MMAction2's MMDecode does.
+    copy, or frames a ``reader`` keeps downscaled), the keypoints are rescaled to the decoded
+    size, as MMAction2's MMDecode does.
+
+    Args:
+        reader: ``reader(path, indices, start_frame=...) -> (K, H, W, 3) uint8``;
+            :func:`read_frames` by default (inference over a long video passes a cache that
+            decodes the video once).
     """
 
     requires = ("video_path", "rgb_inds", "img_shape")
     adds = ("imgs",)
 
+    def __init__(self, *, reader: FrameReader = read_frames) -> None:
+        self.reader = reader
+
     def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
         inds = sample["rgb_inds"].reshape(-1)
-        frames = read_frames(sample["video_path"], inds, start_frame=sample.get("frame_offset", 0))
+        frames = self.reader(sample["video_path"], inds, start_frame=sample.get("frame_offset", 0))
         shape = frames.shape[1:3]
         if tuple(shape) != tuple(sample["img_shape"]) and "keypoint" in sample:
             sample["keypoint"] = G.resize_keypoints(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from mgproto.config import DataConfig, PoseInputConfig
-from mgproto.data.frames import DecodeFrames, FormatRGB
+from mgproto.data.frames import DecodeFrames, FormatRGB, FrameReader
 from mgproto.data.layouts import Layout, get_layout
 from mgproto.data.transforms import (
     Compose,
@@ -30,6 +30,7 @@ from mgproto.data.transforms import (
     SelectPoseFrames,
     Transform,
 )
+from mgproto.data.video import read_frames
 
 
 def channel_flip_index(layout: Layout, *, with_joints: bool, with_limbs: bool) -> np.ndarray:
@@ -63,8 +64,18 @@ def _heatmaps(cfg: PoseInputConfig, *, scaling: float, flip_test: bool) -> PoseH
     )
 
 
-def build_pipeline(cfg: DataConfig, *, train: bool, num_clips: int | None = None) -> Compose:
-    """The pipeline for ``cfg.modalities``; ``num_clips`` overrides ``num_clips_test``."""
+def build_pipeline(
+    cfg: DataConfig,
+    *,
+    train: bool,
+    num_clips: int | None = None,
+    frame_reader: FrameReader = read_frames,
+) -> Compose:
+    """The pipeline for ``cfg.modalities``.
+
+    ``num_clips`` overrides ``num_clips_test``; ``frame_reader`` replaces per-clip decoding
+    (see :class:`~mgproto.data.frames.DecodeFrames`).
+    """
     use_rgb, use_pose = "rgb" in cfg.modalities, "pose" in cfg.modalities
     pose, rgb, sampling = cfg.pose, cfg.rgb, cfg.sampling
     clip_lens = {
@@ -85,7 +96,7 @@ def build_pipeline(cfg: DataConfig, *, train: bool, num_clips: int | None = None
     if need_keypoints:
         steps.append(SelectPoseFrames(inds_key="pose_inds" if use_pose else "rgb_inds"))
     if use_rgb:
-        steps.append(DecodeFrames())
+        steps.append(DecodeFrames(reader=frame_reader))
     if need_keypoints:
         steps.append(PoseCompact(padding=pose.compact_padding, threshold=pose.compact_threshold))
     sizes = (

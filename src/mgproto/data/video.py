@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -142,45 +143,109 @@ def read_frames(
     return np.stack([found[int(i)] for i in idx + start_frame])
 
 
-def write_video(
+def iter_frames(
     path: str | Path,
-    frames: np.ndarray,
     *,
-    fps: float = 25.0,
-    codec: str = "libx264",
-    crf: int = 18,
-    gop: int = 12,
-) -> Path:
-    """Encode (T, H, W, 3) uint8 RGB frames as an mp4, atomically (temp file, then rename).
+    size: tuple[int, int] | None = None,
+    select: Container[int] | None = None,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Decode a whole video in order: yields (frame number, (H, W, 3) uint8 RGB).
 
-    H and W must be even for yuv420p; ``crf`` is libx264's quality (lower = better).
+    Args:
+        path: video file.
+        size: (h, w) to scale every frame to while converting (FFmpeg's scaler, much cheaper
+            than decoding at full size and resizing afterwards); None keeps the stored size.
+        select: frame numbers to yield; the others are decoded (the codec needs them) but not
+            converted, which saves most of the per-frame cost. None yields every frame.
+
+    Raises:
+        VideoError: missing, empty or corrupt file (the message names the file).
     """
+    kwargs = {} if size is None else {"height": int(size[0]), "width": int(size[1])}
+    with _open(path) as container:
+        for number, frame in enumerate(_decode(container, path)):
+            if select is None or number in select:
+                yield number, frame.to_ndarray(format="rgb24", **kwargs)
+
+
+class VideoWriter:
+    """Encode RGB frames one at a time into an mp4, atomically (temp file, renamed on close).
+
+    Use as a context manager; if the block raises, the partial file is removed and ``path`` is
+    left untouched. H and W must be even for yuv420p; ``crf`` is libx264's quality (lower is
+    better).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        fps: float = 25.0,
+        codec: str = "libx264",
+        crf: int = 18,
+        gop: int = 12,
+    ) -> None:
+        self.path = Path(path)
+        self.fps, self.codec, self.crf, self.gop = fps, codec, crf, gop
+        self._out = None
+        self._stream = None
+        self._tmp: str | None = None
+        self.num_frames = 0
+
+    def __enter__(self) -> VideoWriter:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, self._tmp = tempfile.mkstemp(
+            dir=self.path.parent, prefix=f".{self.path.stem}.", suffix=self.path.suffix
+        )
+        os.close(fd)
+        self._out = av.open(self._tmp, mode="w")
+        return self
+
+    def write(self, image: np.ndarray) -> None:
+        """Append one (H, W, 3) uint8 RGB frame (all frames must have the first one's size)."""
+        if image.ndim != 3 or image.shape[-1] != 3 or image.dtype != np.uint8:
+            raise ValueError(
+                f"{self.path}: expected (H, W, 3) uint8 frames, got {image.shape} {image.dtype}"
+            )
+        if self._stream is None:
+            h, w = image.shape[:2]
+            if h % 2 or w % 2:
+                raise ValueError(f"{self.path}: frame size {h}x{w} must be even")
+            stream = self._out.add_stream(
+                self.codec, rate=Fraction(self.fps).limit_denominator(1001)
+            )
+            stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+            stream.gop_size = self.gop
+            if self.codec == "libx264":
+                stream.options = {"crf": str(self.crf), "preset": "veryfast", "tune": "zerolatency"}
+            self._stream = stream
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+        for packet in self._stream.encode(frame):
+            self._out.mux(packet)
+        self.num_frames += 1
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                if self._stream is None:
+                    raise ValueError(f"{self.path}: no frames to write")
+                for packet in self._stream.encode():
+                    self._out.mux(packet)
+            self._out.close()
+            if exc_type is None:
+                os.replace(self._tmp, self.path)
+        finally:
+            Path(self._tmp).unlink(missing_ok=True)
+
+
+def write_video(path: str | Path, frames: np.ndarray, *, fps: float = 25.0, **options) -> Path:
+    """Encode (T, H, W, 3) uint8 RGB frames as an mp4, atomically (see :class:`VideoWriter`)."""
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
         raise ValueError(
             f"write_video: expected (T, H, W, 3) uint8 frames, got {frames.shape} {frames.dtype}"
         )
-    h, w = frames.shape[1:3]
-    if h % 2 or w % 2:
-        raise ValueError(f"write_video: frame size {h}x{w} must be even")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        with av.open(tmp, mode="w") as out:
-            stream = out.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
-            stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-            stream.gop_size = gop
-            if codec == "libx264":
-                stream.options = {"crf": str(crf), "preset": "veryfast", "tune": "zerolatency"}
-            for image in frames:
-                for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
-                    out.mux(packet)
-            for packet in stream.encode():
-                out.mux(packet)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with VideoWriter(path, fps=fps, **options) as writer:
+        for image in frames:
+            writer.write(image)
+    return Path(path)

@@ -84,8 +84,14 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
 
 def load_model(path: str | Path) -> tuple[Recognizer, ExperimentConfig]:
     """Rebuild the model of a checkpoint from its saved config and load its weights."""
-    state = load_checkpoint(path)
-    cfg = load_config_text(state["config"], source=str(path))
+    return model_from_state(load_checkpoint(path), source=str(path))
+
+
+def model_from_state(
+    state: dict[str, Any], *, source: str = "<checkpoint>"
+) -> tuple[Recognizer, ExperimentConfig]:
+    """The model and config of an already loaded checkpoint (see :func:`load_checkpoint`)."""
+    cfg = load_config_text(state["config"], source=source)
     model = model_from_config(cfg)
     model.load_state_dict(state["model"])
     return model, cfg
