@@ -13,6 +13,13 @@ from pathlib import Path
 from typing import IO
 
 
+def file_mode() -> int:
+    """Permission bits for a new file under the current umask (``mkstemp`` makes 0600 files)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path:
     """Call ``write(f)`` on a binary temporary file next to ``path``, then rename it there."""
     path = Path(path)
@@ -21,6 +28,7 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

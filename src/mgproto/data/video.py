@@ -21,6 +21,8 @@ from pathlib import Path
 import av
 import numpy as np
 
+from mgproto.fileio import file_mode
+
 # Below this many frames into the file, decode from the start and count (exact for any stream);
 # beyond it, seek to the previous key frame and number frames by their timestamps.
 SEEK_THRESHOLD = 300
@@ -233,6 +235,7 @@ class VideoWriter:
                     self._out.mux(packet)
             self._out.close()
             if exc_type is None:
+                os.chmod(self._tmp, file_mode())
                 os.replace(self._tmp, self.path)
         finally:
             Path(self._tmp).unlink(missing_ok=True)

@@ -8,8 +8,6 @@ rename) and read with ``weights_only=True`` (tensors, numbers, strings, containe
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ import torch
 
 from mgproto.config import ExperimentConfig, dump_config, load_config_text
 from mgproto.data.pipelines import num_pose_channels
+from mgproto.fileio import atomic_write
 from mgproto.models import Recognizer, build_model
 
 FORMAT = "mgproto-checkpoint"
@@ -43,8 +42,6 @@ def save_checkpoint(
     path: str | Path, *, cfg: ExperimentConfig, model: torch.nn.Module, **extra: Any
 ) -> Path:
     """Write model + resolved config (+ ``extra`` training state) atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {
         "format": FORMAT,
         "version": VERSION,
@@ -52,15 +49,7 @@ def save_checkpoint(
         "model": model.state_dict(),
         **extra,
     }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(state, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda f: torch.save(state, f))
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from mgproto.engine.metrics import topk_accuracy
+from mgproto.fileio import atomic_write
 
 
 def align(ids: list[str], scores: np.ndarray, order: list[str], *, source: str) -> np.ndarray:
@@ -110,11 +109,9 @@ def write_submission(
         writer.writerow(["Id", "Target"])
     for clip, row in zip(ids, scores):
         writer.writerow([clip, int(np.argmax(row))])
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr(csv_name, text.getvalue())
-    os.replace(tmp, path)
-    return path
+
+    def write(f) -> None:
+        with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr(csv_name, text.getvalue())
+
+    return atomic_write(path, write)
