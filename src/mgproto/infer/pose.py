@@ -1,0 +1,238 @@
+"""Raw video -> skeleton record with MediaPipe 0.10.21's bundled models (no download).
+
+``coco17`` runs BlazePose (``solutions.pose.Pose``, model_complexity=1, the only complexity
+whose model ships in the wheel); ``imigue22`` / ``imigue36`` run ``solutions.holistic``,
+which adds both hands (cropped around the pose's wrists, hence already assigned to the body's
+left and right) and the face mesh, in one pass. Both run in video mode: the person found by
+the detector is then *tracked* from frame to frame (its landmarks set the next frame's region
+of interest), with MediaPipe's landmark smoothing. :class:`SubjectGate` drops detections that
+jump to a smaller person. The mapping to layouts is in :mod:`mgproto.infer.landmarks`.
+
+MediaPipe is imported inside :func:`load_mediapipe` only; importing mgproto never loads it.
+
+Axis legend: M persons (1), T frames, V joints, H/W rows/columns.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from mgproto.data.annotations import AnnotationFile, validate_record
+from mgproto.data.video import VideoError, _open, iter_frames
+from mgproto.infer.landmarks import (
+    SUPPORTED_LAYOUTS,
+    FrameLandmarks,
+    SubjectGate,
+    assign_hands,
+    body_centre_and_size,
+    stack_landmarks,
+    to_layout,
+)
+
+MEDIAPIPE_VERSION = "0.10.21"
+_INSTALL_HINT = (
+    f'pose extraction needs MediaPipe {MEDIAPIPE_VERSION}: pip install "mgproto[pose]" '
+    "(it needs Python < 3.13 and numpy < 2; newer MediaPipe releases ship no models)"
+)
+
+
+class PoseBackendError(RuntimeError):
+    """MediaPipe is missing or is a release without the bundled ``solutions`` models."""
+
+
+def load_mediapipe() -> Any:
+    """Import ``mediapipe.solutions``; raise :class:`PoseBackendError` saying how to install it."""
+    try:
+        import mediapipe
+        from mediapipe.python import solutions
+    except ImportError as err:
+        raise PoseBackendError(f"{_INSTALL_HINT} ({err})") from None
+    if not hasattr(solutions, "holistic"):
+        found = getattr(mediapipe, "__version__", "?")
+        raise PoseBackendError(f"{_INSTALL_HINT}; found mediapipe {found}")
+    return solutions
+
+
+def frame_window(
+    fps: float, *, start: float = 0.0, end: float | None = None, max_frames: int | None = None
+) -> range:
+    """Frame numbers whose time ``number / fps`` lies in [start, end), at most ``max_frames``."""
+    first = math.ceil(start * fps - 1e-6)
+    stop = sys.maxsize if end is None else max(first, math.ceil(end * fps - 1e-6))
+    if max_frames is not None:
+        stop = min(stop, first + max_frames)
+    return range(first, stop)
+
+
+def _video_facts(path: str | Path) -> tuple[float, int]:
+    """(fps, frame count the container claims, 0 if unknown)."""
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        return float(stream.average_rate or stream.guessed_rate or 25), int(stream.frames or 0)
+
+
+def _as_array(landmarks: Any, *, visibility: bool = False) -> np.ndarray | None:
+    """A MediaPipe NormalizedLandmarkList -> (N, 2) or (N, 3) float32 array (None if absent)."""
+    if landmarks is None:
+        return None
+    if visibility:
+        return np.array([(p.x, p.y, p.visibility) for p in landmarks.landmark], np.float32)
+    return np.array([(p.x, p.y) for p in landmarks.landmark], np.float32)
+
+
+class MediaPipePose:
+    """One MediaPipe graph in video mode; use one instance per video (it tracks the person).
+
+    Args:
+        layout: target layout; ``coco17`` runs Pose, the iMiGUE layouts run Holistic.
+        min_detection_confidence: MediaPipe's person-detector threshold.
+        min_tracking_confidence: below this MediaPipe drops the track and re-detects.
+    """
+
+    def __init__(
+        self,
+        *,
+        layout: str = "imigue22",
+        min_detection_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+    ) -> None:
+        if layout not in SUPPORTED_LAYOUTS:
+            raise KeyError(f"unknown layout {layout!r}; extract-pose supports {SUPPORTED_LAYOUTS}")
+        solutions = load_mediapipe()
+        self.version = str(getattr(sys.modules["mediapipe"], "__version__", "?"))
+        self.holistic = layout != "coco17"
+        kwargs = {
+            "static_image_mode": False,
+            "model_complexity": 1,  # 0 and 2 are not in the 0.10.21 wheel
+            "smooth_landmarks": True,
+            "min_detection_confidence": min_detection_confidence,
+            "min_tracking_confidence": min_tracking_confidence,
+        }
+        module = solutions.holistic.Holistic if self.holistic else solutions.pose.Pose
+        self._graph = module(**kwargs)
+
+    def process(self, frame: np.ndarray) -> FrameLandmarks:
+        """Landmarks of one (H, W, 3) uint8 RGB frame (the next one of the video)."""
+        result = self._graph.process(np.ascontiguousarray(frame))
+        pose = _as_array(result.pose_landmarks, visibility=True)
+        if pose is None or not self.holistic:
+            return FrameLandmarks(pose=pose)
+        left, right = assign_hands(
+            _as_array(result.left_hand_landmarks),
+            _as_array(result.right_hand_landmarks),
+            pose[15, :2],  # BlazePose LEFT_WRIST
+            pose[16, :2],  # RIGHT_WRIST
+        )
+        return FrameLandmarks(
+            pose=pose, left_hand=left, right_hand=right, face=_as_array(result.face_landmarks)
+        )
+
+    def close(self) -> None:
+        self._graph.close()
+
+    def __enter__(self) -> MediaPipePose:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def extract_pose(
+    video: str | Path,
+    *,
+    layout: str = "imigue22",
+    max_frames: int | None = None,
+    start: float = 0.0,
+    end: float | None = None,
+    min_score: float = 0.05,
+    gate: SubjectGate | None = None,
+    progress: bool = False,
+) -> AnnotationFile:
+    """Run MediaPipe over a video and return one unlabelled record for it (nothing is written).
+
+    Args:
+        video: video file.
+        layout: ``coco17``, ``imigue22`` or ``imigue36``.
+        max_frames: stop after this many frames.
+        start, end: time window in seconds.
+        min_score: joints scoring below this are stored as missing ((0, 0), score 0).
+        gate: main-subject safeguard; default ``SubjectGate()``.
+        progress: show a tqdm bar on stderr.
+
+    Returns:
+        An AnnotationFile with one record (``frame_dir`` = video stem, ``label`` -1, ``keypoint``
+        (1, T, V, 2), ``keypoint_score`` (1, T, V), ``fps``, ``layout``, ``start_frame``,
+        ``end_frame``) and ``meta`` with the layout, source video, extractor and
+        ``frames_with_person`` / ``frames_rejected`` counts.
+
+    Raises:
+        VideoError: missing, empty or corrupt video, or no frame in the window.
+        PoseBackendError: MediaPipe is not installed.
+    """
+    path = Path(video)
+    fps, claimed = _video_facts(path)
+    gate = gate if gate is not None else SubjectGate()
+    window = frame_window(fps, start=start, end=end, max_frames=max_frames)
+    total = max(0, min(claimed, window.stop) - window.start) if claimed else None
+    keypoints, scores, indices = [], [], []
+    rejected = 0
+    shape: tuple[int, int] | None = None
+    t0 = time.perf_counter()
+    with (
+        MediaPipePose(layout=layout) as model,
+        tqdm(total=total, disable=not progress, unit="frame", desc=path.name) as bar,
+    ):
+        version = model.version
+        for index, frame in iter_frames(path, select=window):  # yields window frames only
+            shape = (frame.shape[0], frame.shape[1])
+            xy, sc = stack_landmarks(model.process(frame), img_shape=shape)
+            body = body_centre_and_size(xy, sc)
+            diagonal = float(np.hypot(*shape))
+            if body is not None and not gate.accept(index, body[0], body[1], diagonal=diagonal):
+                sc = np.zeros_like(sc)  # a different person: this frame has no main subject
+                rejected += 1
+            kp, ks = to_layout(xy, sc, layout=layout, img_shape=shape, min_score=min_score)
+            keypoints.append(kp)
+            scores.append(ks)
+            indices.append(index)
+            bar.update()
+            if index == window.stop - 1:
+                break  # the window's last frame: decode no further
+    if shape is None:
+        until = "the end" if end is None else f"{end:g} s"
+        raise VideoError(f"{path}: no frames decoded between {start:g} s and {until}")
+    keypoint = np.stack(keypoints)[None]  # (1, T, V, 2)
+    keypoint_score = np.stack(scores)[None]  # (1, T, V)
+    with_person = int((keypoint_score[0] > 0).any(axis=-1).sum())
+    record = {
+        "frame_dir": path.stem,
+        "label": -1,
+        "img_shape": shape,
+        "original_shape": shape,
+        "total_frames": len(indices),
+        "keypoint": keypoint,
+        "keypoint_score": keypoint_score,
+        "layout": layout,
+        "fps": fps,
+        "start_frame": indices[0],
+        "end_frame": indices[-1],
+    }
+    graph = "Holistic (pose + hands + face mesh)" if layout != "coco17" else "Pose"
+    meta = {
+        "layout": layout,
+        "dataset": "extracted",
+        "source_video": str(path),
+        "fps": fps,
+        "extractor": f"mediapipe {version} {graph}, model_complexity=1",
+        "frames_with_person": with_person,
+        "frames_rejected": rejected,
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
+    return AnnotationFile([validate_record(record, source=str(path))], {}, meta)
