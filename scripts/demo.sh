@@ -4,6 +4,7 @@
 #   2. unimodal pre-training: pose-only and RGB-only
 #   3. merged initialisation, then the two-stream model with fusion + prototypes (the paper)
 #   4. test all three on the test split, print the ablation table, write the report
+#   5. stitch test clips of one subject into an "interview" and predict its timeline
 set -euo pipefail
 BIN=${1:-.venv/bin}
 WORK=${2:-work}
@@ -26,5 +27,12 @@ echo
 echo "Ablation on the synthetic test split (clips: $(grep -c . "$DATA/lists/test.txt")):"
 "$M" compare "$RUNS/pose_only" "$RUNS/rgb_only" "$RUNS/paper" --split test
 "$M" report "$RUNS/paper" --split test
+echo
+echo "Timeline of a stitched synthetic interview (6 test clips of one subject):"
+"$M" stitch "$DATA/annotations.pkl" -o "$WORK/interview" --num-clips 6
+"$M" predict "$WORK/interview/video.mp4" --pose "$WORK/interview/pose.pkl" \
+  --checkpoint "$RUNS/paper/checkpoints/best.pt" --truth "$WORK/interview/truth.csv" \
+  -o "$WORK/interview/timeline"
 echo "contact sheet: $DATA/preview.png; report: $RUNS/paper/report/index.html"
+echo "timeline: $WORK/interview/timeline/index.html"
 echo "demo finished in $(( $(date +%s) - start )) s"

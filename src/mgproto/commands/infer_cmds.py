@@ -1,0 +1,228 @@
+"""Inference verbs: predict (video -> micro-gesture timeline) and stitch (a test video)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from mgproto.data.annotations import load_annotations, save_annotations
+from mgproto.data.video import probe_video
+from mgproto.engine.checkpoint import load_checkpoint, model_from_state
+from mgproto.fileio import atomic_write
+from mgproto.infer.predict import PredictOptions, predict_video
+from mgproto.infer.timeline import match_segments, read_segments, write_timeline
+
+
+def _class_names(state: dict, cfg) -> list[str]:
+    names = state.get("class_names")
+    if not names and cfg.data.annotations and Path(cfg.data.annotations).is_file():
+        names = load_annotations(cfg.data.annotations).meta.get("classes")
+    names = list(names or [])
+    return names + [f"class {k}" for k in range(len(names), cfg.data.num_classes)]
+
+
+def _pose_record(args: argparse.Namespace, layout: str, out: Path, num_frames: int) -> dict:
+    """The whole video's pose: from ``--pose``, or extracted now (and saved for next time)."""
+    if args.pose:
+        ann = load_annotations(args.pose)
+        if len(ann.annotations) != 1:
+            raise ValueError(
+                f"{args.pose}: expected one record for the whole video, found "
+                f"{len(ann.annotations)}"
+            )
+        have = ann.meta.get("layout")
+        if have and have != layout:
+            raise ValueError(f"{args.pose}: layout {have!r}, but the checkpoint expects {layout!r}")
+        record = ann.annotations[0]
+        if int(record.get("start_frame", 0)):
+            raise ValueError(f"{args.pose}: the pose must start at the video's first frame")
+    else:
+        from mgproto.infer.pose import extract_pose
+
+        ann = extract_pose(args.video, layout=layout, progress=True)
+        save_annotations(ann, out / "pose.pkl")
+        record = ann.annotations[0]
+        print(f"pose extracted with MediaPipe: {out / 'pose.pkl'} (reuse it with --pose)")
+    if num_frames and abs(int(record["total_frames"]) - num_frames) > 1:
+        raise ValueError(
+            f"{args.pose or args.video}: the pose has {record['total_frames']} frames but the "
+            f"video {args.video} has {num_frames}; is it the pose of another video?"
+        )
+    shape = record["keypoint"].shape[2]
+    if record["keypoint_score"].shape[2] != shape:
+        raise ValueError(f"{args.pose}: keypoint and keypoint_score disagree on joints")
+    return record
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from mgproto.report.timeline_page import write_timeline_page
+    from mgproto.report.timeline_video import render_annotated_video
+
+    info = probe_video(args.video)  # a clear error for a missing / empty / corrupt file
+    state = load_checkpoint(args.checkpoint)
+    model, cfg = model_from_state(state, source=str(args.checkpoint))
+    names = _class_names(state, cfg)
+    video = Path(args.video)
+    out = Path(args.out) if args.out else video.with_name(f"{video.stem}_timeline")
+    layout = cfg.data.pose.layout
+    record = _pose_record(args, layout, out, info.num_frames)
+    fps = float(record.get("fps") or info.fps)
+    options = PredictOptions(
+        window_s=args.window,
+        stride_s=args.stride,
+        num_clips=args.clips,
+        batch_size=args.batch_size,
+        smooth_s=args.smooth,
+        min_confidence=args.min_confidence,
+        min_duration_s=args.min_duration,
+        min_person_share=args.min_person,
+        hide=tuple(args.hide),
+    )
+    device = "cuda" if args.device == "auto" and _cuda() else args.device.replace("auto", "cpu")
+    model.to(device)
+    start = time.perf_counter()
+    with tqdm(desc="windows", unit="win", leave=False) as bar:
+        result = predict_video(
+            model,
+            cfg,
+            record,
+            args.video,
+            fps=fps,
+            class_names=names,
+            options=options,
+            device=device,
+            progress=bar.update,
+        )
+    took = time.perf_counter() - start
+    summary = {
+        **result.info(),
+        "checkpoint": str(Path(args.checkpoint).resolve()),
+        "modalities": list(cfg.data.modalities),
+        "options": {k: getattr(options, k) for k in options.__dataclass_fields__},
+        "classify_fps": round(result.num_frames / max(took, 1e-9), 1),
+    }
+    if args.truth:
+        truth = read_segments(args.truth, fps=fps)
+        ious = match_segments(truth, result.segments)
+        summary["truth"] = {"file": str(args.truth), "tiou": [round(x, 4) for x in ious]}
+        summary["truth"]["mean_tiou"] = round(float(np.mean(ious)), 4) if ious else 0.0
+    json_path, csv_path = write_timeline(out, result.segments, summary)
+    atomic_write(
+        out / "window_scores.npz",
+        lambda f: np.savez(
+            f, windows=result.windows, **{k: v for k, v in result.window_probs.items()}
+        ),
+    )
+    print(f"{args.video}: {result.num_frames} frames at {fps:g} fps, {len(result.windows)} windows")
+    if not result.person.any():
+        print("warning: no person was detected in this video; the timeline is empty")
+    for s in result.segments:
+        print(f"  {s.start:8.2f} - {s.end:8.2f} s  {s.label}  ({s.confidence:.2f})")
+    print(f"{len(result.segments)} segments; classified at {summary['classify_fps']} frames/s")
+    if "truth" in summary:
+        print(f"mean temporal IoU with {args.truth}: {summary['truth']['mean_tiou']:.3f}")
+    shown = Path(args.video)
+    if not args.no_video:
+        shown = render_annotated_video(
+            out / "annotated.mp4",
+            args.video,
+            record,
+            result.segments,
+            result.probs,
+            fps=fps,
+            layout=layout,
+            num_classes=len(names),
+            max_side=args.render_size,
+        )
+    if not args.no_html:
+        page = write_timeline_page(
+            out / "index.html", video=shown, segments=result.segments, info=summary,
+            class_names=names,
+        )  # fmt: skip
+        print(f"wrote {json_path}, {csv_path}, {page}")
+    return 0
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _cmd_stitch(args: argparse.Namespace) -> int:
+    from mgproto.infer.stitch import stitch_dataset
+
+    classes = [int(c) for c in args.classes.split(",")] if args.classes else None
+    out, segments = stitch_dataset(
+        args.annotations,
+        args.out,
+        split=args.split,
+        num_clips=args.num_clips,
+        subject=args.subject,
+        classes=classes,
+        seed=args.seed,
+    )
+    for s in segments:
+        print(f"  {s.start:7.2f} - {s.end:7.2f} s  {s.label}")
+    print(f"wrote {out / 'video.mp4'}, {out / 'pose.pkl'} and {out / 'truth.csv'}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "predict",
+        help="turn a video into a micro-gesture timeline (JSON, CSV, annotated mp4, HTML)",
+        description="Slide windows over VIDEO, classify each with the checkpoint's test "
+        "pipeline, smooth over time and merge into segments (docs/inference.md).",
+    )
+    p.add_argument("video", help="video file")
+    p.add_argument("--checkpoint", required=True, help="an mgproto checkpoint (.pt)")
+    p.add_argument(
+        "--pose", default=None, help="pre-extracted pose (.pkl/.npz, one record): skips MediaPipe"
+    )
+    p.add_argument("-o", "--out", default=None, help="output folder (default: VIDEO_timeline/)")
+    d = PredictOptions()
+    p.add_argument("--window", type=float, default=d.window_s, help="window length, s")
+    p.add_argument("--stride", type=float, default=d.stride_s, help="window step, s")
+    p.add_argument("--clips", type=int, default=d.num_clips, help="test clips per window")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help="windows per forward")
+    p.add_argument("--smooth", type=float, default=d.smooth_s, help="smoothing width, s")
+    p.add_argument(
+        "--min-confidence", type=float, default=d.min_confidence, help="unlabelled below this"
+    )
+    p.add_argument(
+        "--min-duration", type=float, default=d.min_duration_s, help="shortest segment, s"
+    )
+    p.add_argument(
+        "--min-person",
+        type=float,
+        default=d.min_person_share,
+        help="classify a window only if this share of its frames shows a person (0 = all)",
+    )
+    p.add_argument("--hide", action="append", default=[], help="class name not to report")
+    p.add_argument("--truth", default=None, help="true segments (CSV/JSON): report temporal IoU")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N]")
+    p.add_argument("--render-size", type=int, default=640, help="annotated video's longer side")
+    p.add_argument("--no-video", action="store_true", help="skip the annotated mp4")
+    p.add_argument("--no-html", action="store_true", help="skip the HTML page")
+    p.set_defaults(func=_cmd_predict)
+
+    s = sub.add_parser(
+        "stitch",
+        help="stitch clips of one subject into a long video with known segments",
+        description="Writes OUT/video.mp4, OUT/pose.pkl and OUT/truth.csv (a test bed for "
+        "`mgproto predict`).",
+    )
+    s.add_argument("annotations", help="annotation file whose records name their videos")
+    s.add_argument("-o", "--out", required=True, help="output folder")
+    s.add_argument("--split", default="test", help="split to draw clips from (default test)")
+    s.add_argument("--num-clips", type=int, default=6, help="clips to stitch (default 6)")
+    s.add_argument("--subject", default=None, help="subject id (default: most classes)")
+    s.add_argument("--classes", default=None, help="comma-separated class ids to draw from")
+    s.add_argument("--seed", type=int, default=0, help="choice and order of clips")
+    s.set_defaults(func=_cmd_stitch)

@@ -1,0 +1,296 @@
+"""Classify a long video window by window: the engine behind ``mgproto predict``.
+
+The video is cut into sliding windows (``timeline.make_windows``); each window becomes a record
+of the project's interchange format (keypoints of its frames, ``start_frame`` into the video)
+and goes through the checkpoint's own *test* pipeline, so a window is prepared exactly like a
+test clip of the dataset the model was trained on. RGB frames come from one front-to-back pass
+over the video (:class:`StreamingFrames`), which decodes each frame once, converts only the
+frames some window samples, scales them down while converting, and forgets them once no later
+window can ask for them. Windows in which the person is absent are not classified.
+
+Axis legend: W windows, T frames, K classes, V joints.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from mgproto.config import ExperimentConfig
+from mgproto.data.dataset import ClipDataset, collate
+from mgproto.data.pipelines import build_pipeline
+from mgproto.data.video import VideoError, iter_frames
+from mgproto.infer.timeline import (
+    Segment,
+    frame_probs,
+    make_windows,
+    segments_from_probs,
+    smooth_probs,
+)
+from mgproto.models.recognizer import Recognizer
+
+
+@dataclass(frozen=True)
+class PredictOptions:
+    """How a video is cut, classified and turned into segments (``mgproto predict`` flags).
+
+    Attributes:
+        window_s: window length in seconds (iMiGUE clips last ~1-3 s).
+        stride_s: step between windows in seconds.
+        num_clips: test clips sampled per window (the recognizer averages them).
+        batch_size: windows per forward pass.
+        smooth_s: moving-average width over per-frame probabilities, seconds.
+        min_confidence: frames whose top probability is lower stay unlabelled.
+        min_duration_s: shorter segments are dropped.
+        min_person_share: a window is classified only if at least this share of its frames
+            shows a person (0 classifies every window).
+        decode_short_side: RGB frames are scaled to this short side while decoding; None
+            picks twice the model's RGB input size (at least 128), enough for the person crop.
+        hide: class names never reported (e.g. a non-micro-gesture class).
+    """
+
+    window_s: float = 2.0
+    stride_s: float = 0.5
+    num_clips: int = 1
+    batch_size: int = 8
+    smooth_s: float = 0.5
+    min_confidence: float = 0.3
+    min_duration_s: float = 0.4
+    min_person_share: float = 0.5
+    decode_short_side: int | None = None
+    hide: tuple[str, ...] = ()
+
+
+@dataclass
+class VideoPrediction:
+    """Everything ``predict_video`` found.
+
+    Attributes:
+        windows: (W, 2) [start, end) frames.
+        window_probs: stream (``rgb`` / ``pose`` / ``fused``) -> (W, K); NaN rows = windows
+            not classified (no person).
+        probs: (T, K) smoothed per-frame probabilities (NaN = no evidence).
+        segments: the timeline.
+        person: (T,) bool, frames where a person was detected.
+        seconds: wall time of the stages.
+    """
+
+    video: str
+    fps: float
+    num_frames: int
+    img_shape: tuple[int, int]
+    class_names: list[str]
+    windows: np.ndarray
+    window_probs: dict[str, np.ndarray]
+    probs: np.ndarray
+    segments: list[Segment]
+    person: np.ndarray
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def info(self) -> dict[str, Any]:
+        """JSON-ready summary (what ``timeline.json`` holds besides the segments)."""
+        classified = np.isfinite(self.window_probs["fused"]).all(1)
+        return {
+            "video": self.video,
+            "fps": self.fps,
+            "num_frames": self.num_frames,
+            "duration_s": round(self.num_frames / self.fps, 3),
+            "img_shape": list(self.img_shape),
+            "classes": self.class_names,
+            "num_windows": len(self.windows),
+            "num_windows_classified": int(classified.sum()),
+            "person_share": round(float(self.person.mean()) if self.person.size else 0.0, 4),
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+        }
+
+
+def person_frames(record: dict, *, min_score: float = 0.3, min_share: float = 0.3) -> np.ndarray:
+    """(T,) bool: frames where at least ``min_share`` of the joints score ``min_score``."""
+    score = record["keypoint_score"].max(0)  # (T, V) the best person
+    return (score >= min_score).mean(1) >= min_share
+
+
+def window_records(record: dict, windows: np.ndarray, video: str | Path) -> list[dict]:
+    """One interchange record per window of a whole-video pose record (label -1)."""
+    name = record.get("frame_dir", Path(video).stem)
+    return [
+        {
+            "frame_dir": f"{name}@{start}",
+            "label": -1,
+            "keypoint": record["keypoint"][:, start:end],
+            "keypoint_score": record["keypoint_score"][:, start:end],
+            "total_frames": int(end - start),
+            "img_shape": tuple(record["img_shape"]),
+            "filename": str(Path(video).resolve()),
+            "start_frame": int(start),
+        }
+        for start, end in windows
+    ]
+
+
+class StreamingFrames:
+    """A frame reader over one video for windows that arrive in time order.
+
+    Called like :func:`~mgproto.data.video.read_frames`; decodes forward as far as a request
+    needs and keeps only the ``needed`` frames, scaled to ``size``.
+    """
+
+    def __init__(self, path: str | Path, needed: set[int], *, size: tuple[int, int]) -> None:
+        self.path = Path(path)
+        self.needed = needed
+        self.frames: dict[int, np.ndarray] = {}
+        self._frames = iter_frames(path, size=size, select=needed)
+        self._last = -1  # the highest frame number decoded so far
+
+    def __call__(self, path: str | Path, indices: np.ndarray, *, start_frame: int = 0):
+        wanted = np.asarray(indices).reshape(-1) + start_frame
+        top = int(wanted.max())
+        while self._last < top:
+            try:
+                number, image = next(self._frames)
+            except StopIteration:
+                raise VideoError(
+                    f"{self.path}: the video ends before frame {top} (the pose has more frames)"
+                ) from None
+            self.frames[number] = image
+            self._last = number
+        return np.stack([self.frames[int(i)] for i in wanted])
+
+    def release_before(self, frame: int) -> None:
+        """Forget frames earlier than ``frame`` (no later window needs them)."""
+        for number in [n for n in self.frames if n < frame]:
+            del self.frames[number]
+
+
+def _decode_size(img_shape: Sequence[int], short_side: int) -> tuple[int, int]:
+    h, w = img_shape
+    scale = min(1.0, short_side / min(h, w))
+    return (max(2, round(h * scale)), max(2, round(w * scale)))
+
+
+@torch.no_grad()
+def classify_windows(
+    model: Recognizer,
+    cfg: ExperimentConfig,
+    record: dict,
+    video: str | Path,
+    windows: np.ndarray,
+    *,
+    options: PredictOptions,
+    active: np.ndarray,
+    device: torch.device,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, np.ndarray]:
+    """Stream -> (W, K) probabilities of the ``active`` windows (other rows NaN)."""
+    records = window_records(record, windows, video)
+    data = cfg.data
+    reader = None
+    if "rgb" in data.modalities:
+        sampler = build_pipeline(data, train=False, num_clips=options.num_clips).transforms[0]
+        needed: set[int] = set()
+        for rec, on in zip(records, active):
+            if on:
+                inds = sampler({"total_frames": rec["total_frames"]}, None)["rgb_inds"]
+                needed.update((inds.reshape(-1) + rec["start_frame"]).tolist())
+        short = options.decode_short_side or max(2 * data.rgb.test_size, 128)
+        reader = StreamingFrames(video, needed, size=_decode_size(record["img_shape"], short))
+    extra = {"frame_reader": reader} if reader is not None else {}
+    pipeline = build_pipeline(data, train=False, num_clips=options.num_clips, **extra)
+    dataset = ClipDataset(records, pipeline, long_videos=True)
+    num_classes = data.num_classes
+    out = {s: np.full((len(windows), num_classes), np.nan) for s in (*model.streams, "fused")}
+    order = np.flatnonzero(active)
+    model.eval()
+    for first in range(0, len(order), options.batch_size):
+        chunk = order[first : first + options.batch_size]
+        batch = collate([dataset[int(i)] for i in chunk])
+        inputs = {k: batch[k].to(device) for k in ("imgs", "heatmaps") if k in batch}
+        result = model(**inputs)
+        for stream, probs in result.probs.items():
+            out[stream][chunk] = probs.float().cpu().numpy()
+        out["fused"][chunk] = result.scores.float().cpu().numpy()
+        if reader is not None and first + options.batch_size < len(order):
+            reader.release_before(int(windows[order[first + options.batch_size], 0]))
+        if progress is not None:
+            progress(len(chunk))
+    return out
+
+
+def predict_video(
+    model: Recognizer,
+    cfg: ExperimentConfig,
+    record: dict,
+    video: str | Path,
+    *,
+    fps: float,
+    class_names: Sequence[str],
+    options: PredictOptions = PredictOptions(),
+    device: torch.device | str = "cpu",
+    progress: Callable[[int], None] | None = None,
+) -> VideoPrediction:
+    """Windows -> probabilities -> smoothed per-frame probabilities -> segments.
+
+    Args:
+        model: a trained recognizer (any modality set).
+        cfg: its experiment config (the test pipeline is built from ``cfg.data``).
+        record: the whole video's pose record (keypoint (M, T, V, 2), keypoint_score
+            (M, T, V), img_shape), extracted or given; its layout must be the model's.
+        video: the video file (read only for RGB models).
+        fps: frame rate of the video.
+        class_names: K names.
+        options: windows, smoothing and segment settings.
+        progress: called with the number of windows finished after each batch.
+    """
+    unknown = [h for h in options.hide if h not in class_names]
+    if unknown:
+        raise ValueError(f"--hide: unknown class {unknown[0]!r}; classes: {', '.join(class_names)}")
+    device = torch.device(device)
+    num_frames = int(record["total_frames"])
+    windows = make_windows(num_frames, fps, length_s=options.window_s, stride_s=options.stride_s)
+    person = person_frames(record)
+    share = np.array([person[s:e].mean() for s, e in windows])
+    active = share >= options.min_person_share if options.min_person_share > 0 else share >= 0
+    start = time.perf_counter()
+    window_probs = classify_windows(
+        model,
+        cfg,
+        record,
+        video,
+        windows,
+        options=options,
+        active=active,
+        device=device,
+        progress=progress,
+    )
+    seconds = {"classify": time.perf_counter() - start}
+    probs = smooth_probs(
+        frame_probs(window_probs["fused"], windows, num_frames),
+        max(1, round(options.smooth_s * fps)),
+    )
+    segments = segments_from_probs(
+        probs,
+        fps,
+        class_names,
+        min_confidence=options.min_confidence,
+        min_duration_s=options.min_duration_s,
+        hide=[list(class_names).index(h) for h in options.hide],
+    )
+    return VideoPrediction(
+        video=str(video),
+        fps=fps,
+        num_frames=num_frames,
+        img_shape=tuple(int(x) for x in record["img_shape"]),
+        class_names=list(class_names),
+        windows=windows,
+        window_probs=window_probs,
+        probs=probs,
+        segments=segments,
+        person=person,
+        seconds=seconds,
+    )

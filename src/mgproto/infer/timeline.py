@@ -1,0 +1,260 @@
+"""From per-window class probabilities to a timeline of labelled segments (pure functions).
+
+1. ``make_windows``: sliding windows over the video (length and stride in seconds).
+2. ``frame_probs``: each frame gets the average of the windows covering it, weighted by a
+   triangle that peaks at the window's centre (a window speaks most confidently about its
+   middle); frames no classified window covers are NaN.
+3. ``smooth_probs``: a centred moving average over time (NaN-aware).
+4. ``segments_from_probs``: per-frame arg-max, frames below ``min_confidence`` left unlabelled,
+   runs of one label become segments; runs shorter than ``min_duration_s`` are dropped and
+   same-label segments that a dropped run separated are merged.
+
+Axis legend: W windows, T frames, K classes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mgproto.fileio import atomic_write_text
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One labelled stretch of video; ``end`` / ``end_frame`` are exclusive.
+
+    Attributes:
+        start, end: seconds.
+        start_frame, end_frame: frame numbers (``end_frame`` exclusive).
+        label: class name.
+        label_id: class index.
+        confidence: mean (smoothed) probability of ``label`` over the segment's frames.
+    """
+
+    start: float
+    end: float
+    start_frame: int
+    end_frame: int
+    label: str
+    label_id: int
+    confidence: float
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+def make_windows(num_frames: int, fps: float, *, length_s: float, stride_s: float) -> np.ndarray:
+    """(W, 2) [start, end) frame ranges of sliding windows covering ``num_frames`` frames.
+
+    Windows are ``round(length_s * fps)`` frames long every ``round(stride_s * fps)`` frames; a
+    last window is aligned with the end so the tail is covered; a video shorter than one window
+    gets a single window over all of it.
+    """
+    if num_frames <= 0:
+        raise ValueError("make_windows: the video has no frames")
+    if length_s <= 0 or stride_s <= 0:
+        raise ValueError(f"make_windows: length {length_s} s and stride {stride_s} s must be > 0")
+    length = max(1, round(length_s * fps))
+    stride = max(1, round(stride_s * fps))
+    if num_frames <= length:
+        return np.array([[0, num_frames]], dtype=np.int64)
+    starts = list(range(0, num_frames - length + 1, stride))
+    if starts[-1] + length < num_frames:
+        starts.append(num_frames - length)
+    return np.array([[s, s + length] for s in starts], dtype=np.int64)
+
+
+def frame_probs(window_probs: np.ndarray, windows: np.ndarray, num_frames: int) -> np.ndarray:
+    """(W, K) window probabilities -> (T, K) per-frame probabilities (NaN rows: no window).
+
+    Windows whose row is NaN (not classified, e.g. no person in them) do not vote.
+    """
+    num_classes = window_probs.shape[1]
+    total = np.zeros((num_frames, num_classes))
+    weight = np.zeros(num_frames)
+    for probs, (start, end) in zip(window_probs, windows):
+        if not np.isfinite(probs).all():
+            continue
+        n = end - start
+        t = (np.arange(n) + 0.5) / n  # (n,) position inside the window, 0..1
+        w = 1.0 - np.abs(2.0 * t - 1.0) + 1e-3  # triangle; the epsilon keeps the edges voting
+        total[start:end] += w[:, None] * probs[None]
+        weight[start:end] += w
+    out = np.full((num_frames, num_classes), np.nan)
+    covered = weight > 0
+    out[covered] = total[covered] / weight[covered, None]
+    return out
+
+
+def smooth_probs(probs: np.ndarray, width: int) -> np.ndarray:
+    """Centred moving average of (T, K) probabilities over ``width`` frames, ignoring NaN rows.
+
+    NaN rows stay NaN (a frame with no evidence does not borrow a label from its neighbours).
+    """
+    if width <= 1:
+        return probs.copy()
+    valid = np.isfinite(probs).all(1)
+    filled = np.where(valid[:, None], probs, 0.0)
+    kernel = np.ones(width)
+    sums = np.stack([np.convolve(filled[:, k], kernel, mode="same") for k in range(probs.shape[1])])
+    counts = np.convolve(valid.astype(float), kernel, mode="same")
+    out = np.full_like(probs, np.nan)
+    out[valid] = sums.T[valid] / counts[valid, None]
+    return out
+
+
+def _runs(labels: np.ndarray) -> list[tuple[int, int, int]]:
+    """(label, start, end) runs of equal values in a (T,) int array."""
+    if labels.size == 0:
+        return []
+    edges = np.flatnonzero(np.diff(labels)) + 1
+    starts = np.concatenate([[0], edges])
+    ends = np.concatenate([edges, [labels.size]])
+    return [(int(labels[s]), int(s), int(e)) for s, e in zip(starts, ends)]
+
+
+def segments_from_probs(
+    probs: np.ndarray,
+    fps: float,
+    class_names: Sequence[str],
+    *,
+    min_confidence: float = 0.0,
+    min_duration_s: float = 0.0,
+    hide: Sequence[int] = (),
+) -> list[Segment]:
+    """Labelled segments of (T, K) per-frame probabilities.
+
+    Args:
+        probs: (T, K) probabilities; NaN rows are unlabelled frames.
+        fps: frame rate (segment times in seconds).
+        class_names: K names.
+        min_confidence: frames whose top probability is below this stay unlabelled.
+        min_duration_s: shorter runs are dropped; same-label neighbours across them merge.
+        hide: class indices never reported (e.g. a non-micro-gesture class); their frames
+            stay unlabelled.
+
+    Returns:
+        Segments in time order.
+    """
+    valid = np.isfinite(probs).all(1)
+    safe = np.where(valid[:, None], probs, -1.0)
+    labels = safe.argmax(1)
+    labels[~valid | (safe.max(1) < min_confidence)] = -1
+    labels[np.isin(labels, list(hide))] = -1
+    min_len = round(min_duration_s * fps)
+    runs = [r for r in _runs(labels) if r[0] >= 0 and r[2] - r[1] >= max(min_len, 1)]
+    merged: list[list[int]] = []
+    for label, start, end in runs:
+        if merged and merged[-1][0] == label and start - merged[-1][2] <= max(min_len, 1):
+            merged[-1][2] = end  # only a dropped short run (or nothing) lay between them
+        else:
+            merged.append([label, start, end])
+    return [
+        Segment(
+            start=round(start / fps, 3),
+            end=round(end / fps, 3),
+            start_frame=start,
+            end_frame=end,
+            label=str(class_names[label]),
+            label_id=label,
+            confidence=round(float(np.nanmean(probs[start:end, label])), 4),
+        )
+        for label, start, end in merged
+    ]
+
+
+def segment_iou(a: Segment, b: Segment) -> float:
+    """Temporal intersection over union of two segments (in frames)."""
+    inter = max(0, min(a.end_frame, b.end_frame) - max(a.start_frame, b.start_frame))
+    union = (a.end_frame - a.start_frame) + (b.end_frame - b.start_frame) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def match_segments(truth: Sequence[Segment], predicted: Sequence[Segment]) -> list[float]:
+    """For each true segment, the best temporal IoU of a predicted segment with its label."""
+    return [
+        max((segment_iou(t, p) for p in predicted if p.label_id == t.label_id), default=0.0)
+        for t in truth
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+
+
+CSV_FIELDS = ("start", "end", "label", "confidence", "label_id", "start_frame", "end_frame")
+
+
+def write_segments(path: str | Path, segments: Sequence[Segment]) -> Path:
+    """Write segments as CSV (``CSV_FIELDS`` columns), atomically."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS)
+    writer.writeheader()
+    for s in segments:
+        writer.writerow({k: getattr(s, k) for k in CSV_FIELDS})
+    return atomic_write_text(path, buf.getvalue())
+
+
+def write_timeline(
+    out_dir: str | Path, segments: Sequence[Segment], info: dict[str, Any]
+) -> tuple[Path, Path]:
+    """Write ``timeline.json`` (``info`` + segments) and ``timeline.csv`` atomically."""
+    out_dir = Path(out_dir)
+    doc = {**info, "segments": [asdict(s) for s in segments]}
+    json_path = atomic_write_text(out_dir / "timeline.json", json.dumps(doc, indent=2) + "\n")
+    return json_path, write_segments(out_dir / "timeline.csv", segments)
+
+
+def read_segments(path: str | Path, fps: float | None = None) -> list[Segment]:
+    """Segments of a ``timeline.csv`` / ``timeline.json`` (ours, or a ground-truth file).
+
+    A CSV needs ``start``, ``end`` (seconds) and ``label`` columns; ``label_id``,
+    ``start_frame``, ``end_frame`` and ``confidence`` are optional (frames are derived from
+    ``fps``).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: segment file not found")
+    if path.suffix == ".json":
+        doc = json.loads(path.read_text())
+        rows, fps = doc["segments"], fps or doc.get("fps")
+    else:
+        with path.open(newline="") as f:
+            rows = list(csv.DictReader(f))
+
+    def opt(row: dict, key: str, default: Any) -> Any:
+        value = row.get(key)
+        return default if value is None or value == "" else value
+
+    out = []
+    for i, row in enumerate(rows):
+        try:
+            start, end = float(row["start"]), float(row["end"])
+            sf, ef = opt(row, "start_frame", None), opt(row, "end_frame", None)
+            if sf is None or ef is None:
+                if not fps:
+                    raise ValueError("no start_frame/end_frame and no frame rate given")
+                sf, ef = round(start * fps), round(end * fps)
+            out.append(
+                Segment(
+                    start=start,
+                    end=end,
+                    start_frame=int(sf),
+                    end_frame=int(ef),
+                    label=str(row["label"]),
+                    label_id=int(opt(row, "label_id", -1)),
+                    confidence=float(opt(row, "confidence", 1.0)),
+                )
+            )
+        except (KeyError, ValueError) as err:
+            raise ValueError(f"{path}: segment {i}: {err}") from None
+    return out
