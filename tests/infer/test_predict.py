@@ -11,7 +11,7 @@ import pytest
 
 from mgproto.cli import main
 from mgproto.config import load_config
-from mgproto.data.annotations import AnnotationFile, save_annotations
+from mgproto.data.annotations import AnnotationFile, load_annotations, save_annotations
 from mgproto.data.video import probe_video, read_frames, write_video
 from mgproto.engine.checkpoint import model_from_config, save_checkpoint
 from mgproto.infer.predict import PredictOptions, StreamingFrames, predict_video
@@ -179,3 +179,16 @@ def test_stitch_cli_writes_video_pose_and_truth(interview, tmp_path, capsys):
     assert all(a.end_frame == b.start_frame for a, b in itertools.pairwise(truth))
     assert probe_video(out / "video.mp4", count=True).num_frames == truth[-1].end_frame
     assert Path(out / "pose.pkl").is_file()
+
+
+def test_predict_extracts_the_pose_itself_and_finds_no_person(interview, tmp_path, capsys):
+    pytest.importorskip("mediapipe", reason="mgproto[pose] (MediaPipe) is not installed")
+    video = write_video(tmp_path / "empty_room.mp4", np.full((20, 96, 128, 3), 128, np.uint8))
+    out = tmp_path / "pred"
+    code = main(["predict", str(video), "--checkpoint", str(interview.checkpoint), "-o", str(out),
+                 "--no-video"])  # fmt: skip
+    assert code == 0
+    assert "no person" in capsys.readouterr().out
+    pose = load_annotations(out / "pose.pkl")
+    assert pose.meta["layout"] == "imigue22" and pose.annotations[0]["total_frames"] == 20
+    assert json.loads((out / "timeline.json").read_text())["segments"] == []
