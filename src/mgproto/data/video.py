@@ -20,12 +20,17 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from mgproto.fileio import file_mode
 
 # Below this many frames into the file, decode from the start and count (exact for any stream);
 # beyond it, seek to the previous key frame and number frames by their timestamps.
 SEEK_THRESHOLD = 300
+# Frames up to this many pixels decode on one thread: FFmpeg's worker threads cost more than they
+# save on small frames (synthetic 128x128 clips: 8.5 vs 9.5 ms per clip), and data-loader workers
+# already use the cores. Larger frames keep FFmpeg's default threading.
+SINGLE_THREAD_PIXELS = 320 * 240
 
 
 class VideoError(ValueError):
@@ -62,7 +67,16 @@ def _open(path: str | Path) -> av.container.InputContainer:
     if not container.streams.video:
         container.close()
         raise VideoError(f"{path}: no video stream")
+    ctx = container.streams.video[0].codec_context
+    if 0 < ctx.width * ctx.height <= SINGLE_THREAD_PIXELS:
+        ctx.thread_count = 1
     return container
+
+
+def _to_rgb(reformatter: VideoReformatter, frame: av.VideoFrame, **size: int) -> np.ndarray:
+    """(H, W, 3) uint8 RGB of a decoded frame; ``reformatter`` keeps FFmpeg's scaler context
+    between frames (``VideoFrame.to_ndarray`` builds a new one each call: ~3x slower)."""
+    return reformatter.reformat(frame, format="rgb24", **size).to_ndarray()
 
 
 def probe_video(path: str | Path, *, count: bool = False) -> VideoInfo:
@@ -117,6 +131,7 @@ def read_frames(
         raise VideoError(f"{path}: negative frame index {int(idx.min())}")
     wanted = np.unique(idx + start_frame)  # sorted absolute frame numbers
     found: dict[int, np.ndarray] = {}
+    reformatter = VideoReformatter()
     with _open(path) as container:
         stream = container.streams.video[0]
         use_pts = wanted[0] >= SEEK_THRESHOLD and stream.average_rate is not None
@@ -130,7 +145,7 @@ def read_frames(
             if number is None:
                 raise VideoError(f"{path}: frames carry no timestamps; cannot seek in it")
             if number in remaining:
-                found[number] = frame.to_ndarray(format="rgb24")
+                found[number] = _to_rgb(reformatter, frame)
                 remaining.discard(number)
                 if not remaining:
                     break
@@ -164,10 +179,11 @@ def iter_frames(
         VideoError: missing, empty or corrupt file (the message names the file).
     """
     kwargs = {} if size is None else {"height": int(size[0]), "width": int(size[1])}
+    reformatter = VideoReformatter()
     with _open(path) as container:
         for number, frame in enumerate(_decode(container, path)):
             if select is None or number in select:
-                yield number, frame.to_ndarray(format="rgb24", **kwargs)
+                yield number, _to_rgb(reformatter, frame, **kwargs)
 
 
 class VideoWriter:
