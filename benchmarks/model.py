@@ -28,17 +28,16 @@ import argparse
 import json
 import pickle
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 import oracle_client as oc
+from step_timer import time_steps
 
 HERE = Path(__file__).resolve().parent
 SEED = 0
@@ -67,16 +66,6 @@ def variants(device: str) -> list[dict]:
 # ---- one measurement, in a fresh process (`model.py --worker SPEC OUT`) ---------------------
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _rss_mb() -> float:
-    """Peak resident set size of this process so far (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def bench_ours(spec: dict) -> dict:
     """Our two-stream model: forward + backward clips/s and peak memory (see module doc)."""
     device = torch.device(spec["device"])
@@ -99,28 +88,7 @@ def bench_ours(spec: dict) -> dict:
             loss = sum(F.cross_entropy(logits[s].float(), labels) for s in streams)
         loss.backward()
 
-    _sync(device)
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
-    baseline = _rss_mb() if device.type == "cpu" else torch.cuda.memory_allocated(device) / 2**20
-    for _ in range(spec["warmup"]):
-        step()
-    _sync(device)
-    start, steps = time.perf_counter(), 0
-    while steps < spec["max_steps"] and (
-        steps < spec["min_steps"] or time.perf_counter() - start < spec["seconds"]
-    ):
-        step()
-        steps += 1
-        _sync(device)
-    elapsed = time.perf_counter() - start
-    if device.type == "cpu":
-        peak, memory = _rss_mb() - baseline, "rss_delta"
-    else:
-        peak, memory = torch.cuda.max_memory_allocated(device) / 2**20, "cuda_max_allocated"
-    return {"clips_per_s": steps * n / elapsed, "steps": steps, "seconds": elapsed,
-            "peak_mb": peak, "baseline_mb": baseline, "memory": memory,
-            "threads": torch.get_num_threads(), "torch": torch.__version__}  # fmt: skip
+    return time_steps(step, device=device, spec=spec, clips=n)
 
 
 def worker(spec_path: str, out_path: str) -> None:

@@ -26,14 +26,14 @@ This file imports MMAction2 only; it is never imported by mgproto.
 import copy
 import inspect
 import pickle
-import resource
 import sys
-import time
 import warnings
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from step_timer import time_steps
 
 warnings.filterwarnings("ignore", message="Fail to import")  # mmcv-lite lacks the CUDA ops
 from mmaction.models.backbones import ResNet3dSlowOnly, RGBPoseConv3D  # noqa: E402
@@ -148,16 +148,6 @@ def export(spec: dict) -> dict:
     }
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _rss_mb() -> float:
-    """Peak resident set size of this process so far (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def bench(spec: dict) -> dict:
     """Forward + backward clips/s and peak memory in train mode on random inputs."""
     device = torch.device(spec.get("device", "cpu"))
@@ -178,35 +168,7 @@ def bench(spec: dict) -> dict:
         loss = sum(F.cross_entropy(logits[s], labels) for s in streams)
         loss.backward()
 
-    _sync(device)
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
-    baseline = _rss_mb() if device.type == "cpu" else torch.cuda.memory_allocated(device) / 2**20
-    for _ in range(spec["warmup"]):
-        step()
-    _sync(device)
-    start, steps = time.perf_counter(), 0
-    while steps < spec["max_steps"] and (
-        steps < spec["min_steps"] or time.perf_counter() - start < spec["seconds"]
-    ):
-        step()
-        steps += 1
-        _sync(device)
-    elapsed = time.perf_counter() - start
-    if device.type == "cpu":
-        peak, memory = _rss_mb() - baseline, "rss_delta"
-    else:
-        peak, memory = torch.cuda.max_memory_allocated(device) / 2**20, "cuda_max_allocated"
-    return {
-        "clips_per_s": steps * n / elapsed,
-        "steps": steps,
-        "seconds": elapsed,
-        "peak_mb": peak,
-        "baseline_mb": baseline,
-        "memory": memory,
-        "threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-    }
+    return time_steps(step, device=device, spec=spec, clips=n)
 
 
 def main() -> None:

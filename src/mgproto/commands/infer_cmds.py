@@ -57,22 +57,8 @@ def _pose_record(args: argparse.Namespace, layout: str, out: Path, num_frames: i
     return record
 
 
-def _cmd_predict(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from mgproto.report.timeline_page import write_timeline_page
-    from mgproto.report.timeline_video import render_annotated_video
-
-    info = probe_video(args.video)  # a clear error for a missing / empty / corrupt file
-    state = load_checkpoint(args.checkpoint)
-    model, cfg = model_from_state(state, source=str(args.checkpoint))
-    names = _class_names(state, cfg)
-    video = Path(args.video)
-    out = Path(args.out) if args.out else video.with_name(f"{video.stem}_timeline")
-    layout = cfg.data.pose.layout
-    record = _pose_record(args, layout, out, info.num_frames)
-    fps = float(record.get("fps") or info.fps)
-    options = PredictOptions(
+def _options(args: argparse.Namespace) -> PredictOptions:
+    return PredictOptions(
         window_s=args.window,
         stride_s=args.stride,
         num_clips=args.clips,
@@ -83,42 +69,11 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         min_person_share=args.min_person,
         hide=tuple(args.hide),
     )
-    device = "cuda" if args.device == "auto" and _cuda() else args.device.replace("auto", "cpu")
-    model.to(device)
-    start = time.perf_counter()
-    with tqdm(desc="windows", unit="win", leave=False) as bar:
-        result = predict_video(
-            model,
-            cfg,
-            record,
-            args.video,
-            fps=fps,
-            class_names=names,
-            options=options,
-            device=device,
-            progress=bar.update,
-        )
-    took = time.perf_counter() - start
-    summary = {
-        **result.info(),
-        "checkpoint": str(Path(args.checkpoint).resolve()),
-        "modalities": list(cfg.data.modalities),
-        "options": {k: getattr(options, k) for k in options.__dataclass_fields__},
-        "classify_fps": round(result.num_frames / max(took, 1e-9), 1),
-    }
-    if args.truth:
-        truth = read_segments(args.truth, fps=fps)
-        ious = match_segments(truth, result.segments)
-        summary["truth"] = {"file": str(args.truth), "tiou": [round(x, 4) for x in ious]}
-        summary["truth"]["mean_tiou"] = round(float(np.mean(ious)), 4) if ious else 0.0
-    json_path, csv_path = write_timeline(out, result.segments, summary)
-    atomic_write(
-        out / "window_scores.npz",
-        lambda f: np.savez(
-            f, windows=result.windows, **{k: v for k, v in result.window_probs.items()}
-        ),
-    )
-    print(f"{args.video}: {result.num_frames} frames at {fps:g} fps, {len(result.windows)} windows")
+
+
+def _print_result(args: argparse.Namespace, result, summary: dict) -> None:
+    print(f"{args.video}: {result.num_frames} frames at {result.fps:g} fps, "
+          f"{len(result.windows)} windows")  # fmt: skip
     if not result.person.any():
         print("warning: no person was detected in this video; the timeline is empty")
     for s in result.segments:
@@ -126,32 +81,82 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     print(f"{len(result.segments)} segments; classified at {summary['classify_fps']} frames/s")
     if "truth" in summary:
         print(f"mean temporal IoU with {args.truth}: {summary['truth']['mean_tiou']:.3f}")
+
+
+def _write_outputs(
+    args: argparse.Namespace, out: Path, result, summary: dict, record: dict, layout: str
+) -> list[Path]:
+    """timeline.json/csv, window_scores.npz, and unless switched off the mp4 and the page."""
+    from mgproto.report.timeline_page import write_timeline_page
+    from mgproto.report.timeline_video import render_annotated_video
+
+    written = list(write_timeline(out, result.segments, summary))
+    written.append(
+        atomic_write(
+            out / "window_scores.npz",
+            lambda f: np.savez(f, windows=result.windows, **result.window_probs),
+        )
+    )
     shown = Path(args.video)
     if not args.no_video:
         shown = render_annotated_video(
-            out / "annotated.mp4",
-            args.video,
-            record,
-            result.segments,
-            result.probs,
-            fps=fps,
-            layout=layout,
-            num_classes=len(names),
+            out / "annotated.mp4", args.video, record, result.segments, result.probs,
+            fps=result.fps, layout=layout, num_classes=len(result.class_names),
             max_side=args.render_size,
-        )
-    if not args.no_html:
-        page = write_timeline_page(
-            out / "index.html", video=shown, segments=result.segments, info=summary,
-            class_names=names,
         )  # fmt: skip
-        print(f"wrote {json_path}, {csv_path}, {page}")
-    return 0
+        written.append(shown)
+    if not args.no_html:
+        written.append(
+            write_timeline_page(
+                out / "index.html",
+                video=shown,
+                segments=result.segments,
+                info=summary,
+                class_names=result.class_names,
+            )
+        )
+    return written
 
 
-def _cuda() -> bool:
+def _cmd_predict(args: argparse.Namespace) -> int:
     import torch
+    from tqdm import tqdm
 
-    return torch.cuda.is_available()
+    info = probe_video(args.video)  # a clear error for a missing / empty / corrupt file
+    state = load_checkpoint(args.checkpoint)
+    model, cfg = model_from_state(state, source=str(args.checkpoint))
+    video = Path(args.video)
+    out = Path(args.out) if args.out else video.with_name(f"{video.stem}_timeline")
+    layout = cfg.data.pose.layout
+    record = _pose_record(args, layout, out, info.num_frames)
+    fps = float(record.get("fps") or info.fps)
+    options = _options(args)
+    device = args.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    model.to(device)
+    start = time.perf_counter()
+    with tqdm(desc="windows", unit="win", leave=False) as bar:
+        result = predict_video(
+            model, cfg, record, args.video, fps=fps, class_names=_class_names(state, cfg),
+            options=options, device=device, progress=bar.update,
+        )  # fmt: skip
+    summary = {
+        **result.info(),
+        "checkpoint": str(Path(args.checkpoint).resolve()),
+        "modalities": list(cfg.data.modalities),
+        "options": {k: getattr(options, k) for k in options.__dataclass_fields__},
+        "classify_fps": round(result.num_frames / max(time.perf_counter() - start, 1e-9), 1),
+    }
+    if args.truth:
+        ious = match_segments(read_segments(args.truth, fps=fps), result.segments)
+        mean = round(float(np.mean(ious)), 4) if ious else 0.0
+        summary["truth"] = {"file": str(args.truth), "tiou": [round(x, 4) for x in ious],
+                            "mean_tiou": mean}  # fmt: skip
+    _print_result(args, result, summary)
+    written = _write_outputs(args, out, result, summary, record, layout)
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
 
 
 def _cmd_stitch(args: argparse.Namespace) -> int:
