@@ -27,6 +27,9 @@ class PoseInputConfig:
     """How keypoints become pseudo-heatmaps (PoseConv3D's GeneratePoseTarget)."""
 
     layout: str = "coco17"  # keypoint layout name (see mgproto.data.layouts.LAYOUTS)
+    representation: Literal["heatmaps", "coords"] = "heatmaps"  # pseudo-heatmaps (PoseConv3D)
+    # or normalised joint coordinates (the coordinate models, model.arch = tcn)
+    max_persons: int = 1  # persons kept by the coordinate representation (heatmaps draw all)
     clip_len: int = 32  # pose frames per clip (RGBPoseConv3D: 32)
     with_joints: bool = True  # one heatmap channel per joint
     with_limbs: bool = False  # one heatmap channel per limb (PoseConv3D "limb" model)
@@ -122,10 +125,26 @@ class PrototypeConfig:
 
 
 @dataclass(frozen=True)
+class TCNConfig:
+    """The temporal CNN on normalised joint coordinates (``model.arch = tcn``, the baseline)."""
+
+    width: int = 128  # channels of every temporal layer
+    num_layers: int = 3  # residual temporal blocks, dilations 1, 2, 4, ...
+    kernel: int = 5  # temporal kernel size (odd)
+    dropout: float = 0.1  # dropout inside the blocks (the head has model.dropout)
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """The network: backbone preset, heads, late fusion, fusion and prototype modules."""
 
+    arch: Literal["conv3d", "tcn"] = "conv3d"  # conv3d = the PoseConv3D / RGBPoseConv3D
+    # family (sized by preset); tcn = the coordinate baseline (pose only, representation coords)
     preset: Literal["paper", "small", "tiny"] = "paper"  # paper = the reference sizes
+    pose_base: int = 0  # pose pathway stem width; 0 = the preset's (paper 32, small 8)
+    pose_blocks: tuple[int, ...] = ()  # blocks per pose stage (3 values); () = the preset's
+    rgb_base: int = 0  # RGB pathway stem width; 0 = the preset's (paper 64, small 16)
+    rgb_blocks: tuple[int, ...] = ()  # blocks per RGB stage (4 values); () = the preset's
     dropout: float = 0.5  # head dropout (RGBPoseHead: 0.5)
     late_fusion: tuple[float, float] = (1.0, 1.0)  # (rgb, pose) weights of the probabilities
     rgb_drop_path: float = 0.0  # probability of zeroing the lateral into RGB (reference: 0)
@@ -134,6 +153,7 @@ class ModelConfig:
     pose_detach: bool = False
     fusion: FusionConfig = field(default_factory=FusionConfig)
     prototype: PrototypeConfig = field(default_factory=PrototypeConfig)
+    tcn: TCNConfig = field(default_factory=TCNConfig)
 
 
 @dataclass(frozen=True)
@@ -160,6 +180,8 @@ class TrainConfig:
     num_workers: int = 2  # DataLoader workers per process
     val_every: int = 1  # validate every N epochs (0 = never)
     val_clips: int = 1  # test clips per sample during validation (reference val: 1)
+    eval_train: bool = False  # also score the training split (test pipeline) at each
+    # validation: learning curves that tell underfitting from overfitting
     checkpoint_every: int = 0  # also save a resumable checkpoint every N steps (0 = per epoch)
     max_bad_share: float = 0.05  # stop with an error if more than this share of clips fail
     log_every: int = 10  # steps between log lines / metrics.jsonl records
@@ -176,6 +198,19 @@ class ExperimentConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        coords = self.data.pose.representation == "coords"
+        if self.model.arch == "tcn" and (self.data.modalities != ("pose",) or not coords):
+            raise ConfigError(
+                "model.arch tcn is a pose-only coordinate model: it needs "
+                "data.modalities [pose] and data.pose.representation coords"
+            )
+        if self.model.arch == "conv3d" and coords:
+            raise ConfigError(
+                "data.pose.representation coords feeds the coordinate models "
+                "(model.arch tcn); the conv3d family reads heatmaps"
+            )
 
 
 # --------------------------------------------------------------------------------------------

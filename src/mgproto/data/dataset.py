@@ -27,6 +27,8 @@ from mgproto.data.video import VideoError
 
 log = logging.getLogger(__name__)
 
+INPUT_KEYS = ("imgs", "heatmaps", "coords")  # the model inputs a pipeline may produce
+
 
 class SampleError(RuntimeError):
     """A record whose sample cannot be built; the message names the record and the file."""
@@ -36,8 +38,8 @@ class ClipDataset(Dataset):
     """Samples of micro-gesture clips for any modality set.
 
     Each item is a dict with ``label`` (int), ``frame_dir``, ``subject_id`` and, depending on
-    the pipeline, ``imgs`` (N, 3, L_rgb, H, W) and/or ``heatmaps`` (N, C, L_pose, h, w) float32
-    tensors (N = 1 in training; clips x views at test).
+    the pipeline, ``imgs`` (N, 3, L_rgb, H, W) and/or ``heatmaps`` (N, C, L_pose, h, w), or
+    ``coords`` (N, M, L_pose, V, 3), float32 tensors (N = 1 in training; clips x views at test).
     """
 
     def __init__(
@@ -96,7 +98,7 @@ class ClipDataset(Dataset):
             "frame_dir": sample["frame_dir"],
             "subject_id": self.records[index].get("subject_id"),
         }
-        for key in ("imgs", "heatmaps"):
+        for key in INPUT_KEYS:
             if key in sample:
                 item[key] = torch.from_numpy(np.ascontiguousarray(sample[key]))
         return item
@@ -106,7 +108,8 @@ def collate(items: list[dict[str, Any] | None]) -> dict[str, Any]:
     """Stack items into a batch; ``None`` items (skipped clips) are dropped and counted.
 
     Returns:
-        ``imgs`` (B, N, 3, L, H, W) / ``heatmaps`` (B, N, C, L, h, w) tensors, ``label`` (B,)
+        ``imgs`` (B, N, 3, L, H, W) / ``heatmaps`` (B, N, C, L, h, w) / ``coords``
+        (B, N, M, L, V, 3) tensors, ``label`` (B,)
         int64, lists ``frame_dir`` and ``subject_id``, and ``num_skipped``.
     """
     kept = [x for x in items if x is not None]
@@ -116,7 +119,7 @@ def collate(items: list[dict[str, Any] | None]) -> dict[str, Any]:
     batch["label"] = torch.tensor([x["label"] for x in kept], dtype=torch.int64)
     batch["frame_dir"] = [x["frame_dir"] for x in kept]
     batch["subject_id"] = [x["subject_id"] for x in kept]
-    for key in ("imgs", "heatmaps"):
+    for key in INPUT_KEYS:
         if key in kept[0]:
             batch[key] = torch.stack([x[key] for x in kept])
     return batch

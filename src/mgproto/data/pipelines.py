@@ -8,8 +8,11 @@ heatmaps / frames (+ the mirrored view with ``flip_test``).
 Geometry is shared: with RGB in the sample, the RGB sizes drive the crop and resize, and the
 heatmaps are drawn at ``pose.train_size / rgb.train_size`` of the frame (56 / 224 = 0.25, as
 RGBPoseConv3D); pose-only pipelines work at the heatmap size directly (scaling 1).
-Single-modality pipelines build only what they need (no decoding for pose-only, no heatmaps for
-RGB-only; RGB-only still reads keypoints for the compact box unless ``rgb.compact`` is off).
+With ``pose.representation = coords`` the last pose step writes normalised joint coordinates
+(``coords``, see :mod:`mgproto.data.coords`) instead of heatmaps, after the same geometric
+augmentation. Single-modality pipelines build only what they need (no decoding for pose-only,
+no heatmaps for RGB-only; RGB-only still reads keypoints for the compact box unless
+``rgb.compact`` is off).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from mgproto.config import DataConfig, PoseInputConfig
+from mgproto.data.coords import PoseCoords
 from mgproto.data.frames import DecodeFrames, FormatRGB, FrameReader
 from mgproto.data.layouts import Layout, get_layout
 from mgproto.data.transforms import (
@@ -119,7 +123,15 @@ def build_pipeline(
     else:
         steps.append(Resize(size=(test_size, test_size)))
     flip_test = sampling.flip_test and not train
-    if use_pose:
+    if use_pose and pose.representation == "coords":
+        steps.append(
+            PoseCoords(
+                max_persons=pose.max_persons,
+                flip_index=get_layout(pose.layout).flip_index,
+                flip_test=flip_test,
+            )
+        )
+    elif use_pose:
         out_size = pose.train_size if train else pose.test_size
         scaling = out_size / (train_size if train else test_size) if use_rgb else 1.0
         steps.append(_heatmaps(pose, scaling=scaling, flip_test=flip_test))

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from mgproto.config import ExperimentConfig, dump_config, load_config_text
+from mgproto.data.layouts import get_layout
 from mgproto.data.pipelines import num_pose_channels
 from mgproto.fileio import atomic_write
 from mgproto.models import Recognizer, build_model
@@ -35,6 +36,8 @@ def model_from_config(cfg: ExperimentConfig) -> Recognizer:
         pose_channels=num_pose_channels(cfg.data.pose),
         rgb_frames=cfg.data.rgb.clip_len,
         speed_ratio=max(cfg.data.pose.clip_len // cfg.data.rgb.clip_len, 1),
+        num_joints=get_layout(cfg.data.pose.layout).num_joints,
+        num_persons=cfg.data.pose.max_persons,
     )
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from mgproto.data.dataset import INPUT_KEYS
 from mgproto.engine.distributed import all_gather_objects
 from mgproto.engine.metrics import classification_report
 from mgproto.models.recognizer import Recognizer
@@ -57,9 +58,7 @@ def predict(
     rows: list[tuple] = []
     autocast = torch.autocast("cuda", dtype=amp_dtype, enabled=amp and device.type == "cuda")
     for batch in loader:
-        inputs = {
-            k: batch[k].to(device, non_blocking=True) for k in ("imgs", "heatmaps") if k in batch
-        }
+        inputs = {k: batch[k].to(device, non_blocking=True) for k in INPUT_KEYS if k in batch}
         with autocast:
             out = model(**inputs)
         probs = {s: p.float().cpu().numpy() for s, p in out.probs.items()}

@@ -28,6 +28,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from mgproto.config import ExperimentConfig
+from mgproto.data.dataset import INPUT_KEYS
 from mgproto.data.loader import eval_loader, load_split, train_loader
 from mgproto.engine.checkpoint import load_checkpoint, model_from_config, save_checkpoint
 from mgproto.engine.distributed import (
@@ -54,10 +55,10 @@ class TrainResult:
 
 def _to_device(batch: dict[str, Any], device: torch.device, channels_last: bool) -> dict:
     out = dict(batch)
-    for key in ("imgs", "heatmaps"):
+    for key in INPUT_KEYS:
         if key in batch:
             x = batch[key].to(device, non_blocking=True)
-            if channels_last:
+            if channels_last and key != "coords":
                 x = x.contiguous(memory_format=torch.channels_last_3d)
             out[key] = x
     out["label"] = batch["label"].to(device, non_blocking=True)
@@ -247,13 +248,11 @@ class Trainer:
         self.global_step += 1
         return {k: sum(v) / len(v) for k, v in stats.items()}
 
-    def _validate(self) -> dict[str, Any] | None:
-        if not self.val_records or not self.t.val_every or self.epoch % self.t.val_every:
-            return None
+    def _score(self, records: list[dict], root: Path) -> dict[str, dict]:
         loader = eval_loader(
             self.cfg.data,
-            self.val_records,
-            self.val_root,
+            records,
+            root,
             num_clips=self.t.val_clips,
             batch_size=self.t.batch_size,
             num_workers=self.t.num_workers,
@@ -263,10 +262,18 @@ class Trainer:
         scores = predict(
             self.model, loader, device=self.device, amp=self.t.amp, amp_dtype=self.amp_dtype
         )
-        report = scores.report(self.cfg.data.num_classes)
+        return scores.report(self.cfg.data.num_classes)
+
+    def _validate(self) -> dict[str, Any] | None:
+        if not self.val_records or not self.t.val_every or self.epoch % self.t.val_every:
+            return None
+        report = self._score(self.val_records, self.val_root)
         summary = {
             f"{s}_{m}": report[s][m] for s in report for m in ("top1", "top5", "mean_class_acc")
         }
+        if self.t.eval_train:  # the same test pipeline on the training clips
+            report = self._score(self.records, self.root)
+            summary.update({f"train_{s}_top1": report[s]["top1"] for s in report})
         return summary
 
     # ---- the loop --------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from mgproto.config import ExperimentConfig
-from mgproto.data.dataset import ClipDataset, collate
+from mgproto.data.dataset import INPUT_KEYS, ClipDataset, collate
 from mgproto.data.pipelines import build_pipeline
 from mgproto.data.video import VideoError, iter_frames
 from mgproto.infer.timeline import (
@@ -210,7 +210,7 @@ def classify_windows(
     for first in range(0, len(order), options.batch_size):
         chunk = order[first : first + options.batch_size]
         batch = collate([dataset[int(i)] for i in chunk])
-        inputs = {k: batch[k].to(device) for k in ("imgs", "heatmaps") if k in batch}
+        inputs = {k: batch[k].to(device) for k in INPUT_KEYS if k in batch}
         result = model(**inputs)
         for stream, probs in result.probs.items():
             out[stream][chunk] = probs.float().cpu().numpy()

@@ -51,8 +51,11 @@ class Objective(nn.Module):
             )
 
     def forward(self, batch: dict[str, Any]) -> tuple[torch.Tensor, ModelOutput, dict]:
-        """batch with ``label`` (B,) and ``imgs`` / ``heatmaps`` -> loss, output, terms."""
-        out = self.model(imgs=batch.get("imgs"), heatmaps=batch.get("heatmaps"))
+        """batch with ``label`` (B,) and ``imgs`` / ``heatmaps`` / ``coords`` -> loss, output,
+        terms."""
+        out = self.model(
+            imgs=batch.get("imgs"), heatmaps=batch.get("heatmaps"), coords=batch.get("coords")
+        )
         labels = batch["label"].repeat_interleave(out.num_clips)
         terms: dict[str, torch.Tensor] = {}
         for s in self.model.streams:

@@ -56,9 +56,31 @@ def pose_pathway_kwargs(preset: BackbonePreset, in_channels: int) -> dict:
     }
 
 
-def get_preset(name: str) -> BackbonePreset:
-    """The preset called ``name``; raises with the valid names."""
+def get_preset(
+    name: str,
+    *,
+    pose_base: int = 0,
+    pose_blocks: tuple[int, ...] = (),
+    rgb_base: int = 0,
+    rgb_blocks: tuple[int, ...] = (),
+) -> BackbonePreset:
+    """The preset called ``name``, with optional width / depth overrides (0 or () = keep).
+
+    Raises:
+        KeyError: unknown name (the message lists the valid ones).
+        ValueError: a block list of the wrong length or a non-positive width.
+    """
     try:
-        return PRESETS[name]
+        preset = PRESETS[name]
     except KeyError:
         raise KeyError(f"unknown model preset {name!r}; valid: {', '.join(PRESETS)}") from None
+    if (pose_blocks and len(pose_blocks) != 3) or (rgb_blocks and len(rgb_blocks) != 4):
+        raise ValueError("model.pose_blocks needs 3 values and model.rgb_blocks 4")
+    if min(pose_base, rgb_base) < 0 or 0 in (*pose_blocks, *rgb_blocks):
+        raise ValueError("model widths and block counts must be positive")
+    return BackbonePreset(
+        rgb_base=rgb_base or preset.rgb_base,
+        rgb_blocks=tuple(rgb_blocks) or preset.rgb_blocks,
+        pose_base=pose_base or preset.pose_base,
+        pose_blocks=tuple(pose_blocks) or preset.pose_blocks,
+    )

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from mgproto.config import ModelConfig
+from mgproto.models.coord_tcn import CoordTCN
 from mgproto.models.heads import StreamHead, late_fusion
 from mgproto.models.presets import get_preset, pose_pathway_kwargs, rgb_pathway_kwargs
 from mgproto.models.resnet3d import ResNet3dPathway, init_pathway
@@ -54,18 +55,25 @@ class Recognizer(nn.Module):
     """
 
     def __init__(
-        self, *, backbone: nn.Module, heads: dict[str, StreamHead], late_fusion: dict[str, float]
+        self,
+        *,
+        backbone: nn.Module,
+        heads: dict[str, StreamHead],
+        late_fusion: dict[str, float],
+        pose_input: str = "heatmaps",
     ) -> None:
         super().__init__()
         self.backbone = backbone
         self.head = nn.ModuleDict(heads)
         self.streams = tuple(s for s in STREAMS if s in heads)
         self.late_fusion_weights = {s: float(late_fusion[s]) for s in self.streams}
+        self.pose_input = pose_input  # the batch key the pose stream reads
 
     def forward_features(
         self, imgs: torch.Tensor | None, heatmaps: torch.Tensor | None
     ) -> dict[str, torch.Tensor]:
-        """5-D inputs -> stream -> backbone feature (B, C, T', H', W')."""
+        """5-D inputs -> stream -> backbone feature (B, C, T', H', W') (coordinate models:
+        (B, D, T, 1, 1))."""
         if self.streams == ("rgb", "pose"):
             x_rgb, x_pose = self.backbone(imgs, heatmaps)
             return {"rgb": x_rgb, "pose": x_pose}
@@ -73,10 +81,14 @@ class Recognizer(nn.Module):
         return {self.streams[0]: self.backbone(x)}
 
     def forward(
-        self, imgs: torch.Tensor | None = None, heatmaps: torch.Tensor | None = None
+        self,
+        imgs: torch.Tensor | None = None,
+        heatmaps: torch.Tensor | None = None,
+        coords: torch.Tensor | None = None,
     ) -> ModelOutput:
-        """imgs (B[, N], 3, T_rgb, H, W) and/or heatmaps (B[, N], C, T_pose, h, w)."""
-        given = {"rgb": imgs, "pose": heatmaps}
+        """imgs (B[, N], 3, T_rgb, H, W) and/or heatmaps (B[, N], C, T_pose, h, w), or coords
+        (B[, N], M, T_pose, V, 3) for a coordinate model."""
+        given = {"rgb": imgs, "pose": coords if self.pose_input == "coords" else heatmaps}
         missing = [s for s in self.streams if given[s] is None]
         if missing:
             raise ValueError(f"this model needs {missing[0]!r} input ({self.streams})")
@@ -104,6 +116,8 @@ def build_model(
     pose_channels: int,
     rgb_frames: int = 8,
     speed_ratio: int = 4,
+    num_joints: int = 0,
+    num_persons: int = 1,
 ) -> Recognizer:
     """The recognizer for ``modalities`` from the typed model config.
 
@@ -111,8 +125,17 @@ def build_model(
         pose_channels: heatmap channels (V joints and/or L limbs).
         rgb_frames: T_rgb (time tokens of the fusion module).
         speed_ratio: T_pose / T_rgb.
+        num_joints / num_persons: V and M of the coordinate input (``arch = tcn`` only).
     """
-    preset = get_preset(cfg.preset)
+    if cfg.arch == "tcn":
+        return _build_tcn(cfg, num_classes=num_classes, num_joints=num_joints, persons=num_persons)
+    preset = get_preset(
+        cfg.preset,
+        pose_base=cfg.pose_base,
+        pose_blocks=cfg.pose_blocks,
+        rgb_base=cfg.rgb_base,
+        rgb_blocks=cfg.rgb_blocks,
+    )
     rgb_kw = rgb_pathway_kwargs(preset)
     pose_kw = pose_pathway_kwargs(preset, pose_channels)
     streams = tuple(s for s in STREAMS if s in modalities)
@@ -162,4 +185,31 @@ def build_model(
     }
     return Recognizer(
         backbone=backbone, heads=heads, late_fusion=dict(zip(STREAMS, cfg.late_fusion))
+    )
+
+
+def _build_tcn(cfg: ModelConfig, *, num_classes: int, num_joints: int, persons: int) -> Recognizer:
+    """The pose-only coordinate TCN with the standard head (and optional prototype branch)."""
+    if num_joints < 1:
+        raise ValueError("the tcn model needs the layout's number of joints")
+    t = cfg.tcn
+    backbone = CoordTCN(
+        num_joints=num_joints,
+        num_persons=persons,
+        width=t.width,
+        num_layers=t.num_layers,
+        kernel=t.kernel,
+        dropout=t.dropout,
+    )
+    pr = cfg.prototype
+    head = StreamHead(
+        in_channels=backbone.out_channels,
+        num_classes=num_classes,
+        dropout=cfg.dropout,
+        embed_dim=pr.embed_dim if pr.enabled else 0,
+        embed_pool=pr.embed_pool,
+        rectify_weight=pr.rectify_pose if pr.enabled else 0.0,
+    )
+    return Recognizer(
+        backbone=backbone, heads={"pose": head}, late_fusion={"pose": 1.0}, pose_input="coords"
     )

@@ -1,0 +1,97 @@
+"""A temporal CNN on normalised joint coordinates: the baseline a user tries first.
+
+Every frame's joints (positions, their frame-to-frame motion and the scores of all persons) are
+one feature vector; a 1x1 embedding and ``num_layers`` residual temporal convolutions (dilation
+1, 2, 4, ...) follow. It trains in about a minute on a CPU, is the floor the heatmap recipes must
+beat on real data, and is a cheap ensemble member. Its output keeps the 5-D layout of the 3D
+pathways, (N, D, T, 1, 1), so the same heads (and the prototype branch) apply.
+
+Axis legend: N batch (x clips), M persons, T frames, V joints, C channels (x, y, score),
+F per-frame features, D width.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def frame_features(coords: torch.Tensor) -> torch.Tensor:
+    """(N, M, T, V, 3) -> (N, F, T) with F = M * V * 5: x, y, dx, dy, score per joint.
+
+    The motion (dx, dy) is the forward difference, zero where either frame's joint is missing
+    and at the last frame.
+    """
+    xy, score = coords[..., :2], coords[..., 2:]
+    valid = (score > 0).to(xy.dtype)
+    motion = torch.zeros_like(xy)
+    both = valid[:, :, 1:] * valid[:, :, :-1]
+    motion[:, :, :-1] = (xy[:, :, 1:] - xy[:, :, :-1]) * both
+    feats = torch.cat([xy, motion, score], dim=-1)  # (N, M, T, V, 5)
+    n, m, t, v, c = feats.shape
+    return feats.permute(0, 1, 3, 4, 2).reshape(n, m * v * c, t)  # (N, F, T)
+
+
+class TemporalBlock(nn.Module):
+    """Conv1d(k, dilation) -> BN -> ReLU -> dropout, with a residual connection."""
+
+    def __init__(self, *, width: int, kernel: int, dilation: int, dropout: float) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(
+            width, width, kernel, padding=dilation * (kernel - 1) // 2, dilation=dilation
+        )
+        self.bn = nn.BatchNorm1d(width)
+        self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, D, T) -> (N, D, T)."""
+        return x + self.drop(torch.relu(self.bn(self.conv(x))))
+
+
+class CoordTCN(nn.Module):
+    """Temporal CNN backbone on normalised coordinates.
+
+    Args:
+        num_joints: V of the layout.
+        num_persons: M kept by the pipeline.
+        width: D, channels of every temporal layer.
+        num_layers: residual temporal blocks (dilations 1, 2, 4, ...).
+        kernel: temporal kernel size (odd).
+        dropout: dropout inside the blocks.
+    """
+
+    def __init__(
+        self,
+        *,
+        num_joints: int,
+        num_persons: int,
+        width: int = 128,
+        num_layers: int = 3,
+        kernel: int = 5,
+        dropout: float = 0.1,
+    ) -> None:
+        super().__init__()
+        if kernel % 2 == 0:
+            raise ValueError(f"the TCN kernel must be odd, got {kernel}")
+        in_features = num_persons * num_joints * 5
+        self.num_joints, self.num_persons = num_joints, num_persons
+        self.embed = nn.Sequential(
+            nn.Conv1d(in_features, width, 1), nn.BatchNorm1d(width), nn.ReLU(inplace=True)
+        )
+        self.blocks = nn.Sequential(
+            *(
+                TemporalBlock(width=width, kernel=kernel, dilation=2**i, dropout=dropout)
+                for i in range(num_layers)
+            )
+        )
+        self.out_channels = width
+
+    def forward(self, coords: torch.Tensor) -> torch.Tensor:
+        """coords (N, M, T, V, 3) -> features (N, D, T, 1, 1)."""
+        if coords.shape[1] != self.num_persons or coords.shape[3] != self.num_joints:
+            raise ValueError(
+                f"coords of shape {tuple(coords.shape)}: this model expects "
+                f"{self.num_persons} persons and {self.num_joints} joints"
+            )
+        x = self.blocks(self.embed(frame_features(coords)))  # (N, D, T)
+        return x[..., None, None]

@@ -1,0 +1,79 @@
+"""Normalised coordinates: known values, invariances, flips, and the coords pipeline."""
+
+import numpy as np
+import pytest
+
+from mgproto.config import load_config
+from mgproto.data.coords import PoseCoords, flip_coords, normalize_coords
+from mgproto.data.layouts import get_layout
+from mgproto.data.pipelines import build_pipeline
+
+
+def test_normalize_known_values_and_missing_joints():
+    kp = np.array([[[[10, 20], [30, 20], [20, 60], [999, 999]]]], np.float32)  # (1, 1, 4, 2)
+    sc = np.array([[[1.0, 1.0, 0.5, 0.0]]], np.float32)
+    out = normalize_coords(kp, sc)
+    # valid joints: box 20 x 40 -> scale 40; mean (20, 33.33)
+    np.testing.assert_allclose(out[0, 0, 0, :2], [(10 - 20) / 40, (20 - 100 / 3) / 40], atol=1e-6)
+    np.testing.assert_allclose(out[0, 0, :, 2], [1, 1, 0.5, 0])
+    assert (out[0, 0, 3] == 0).all()  # a missing joint stays zero, score 0
+
+
+def test_normalize_ignores_frame_size_translation_and_scale():
+    rng = np.random.default_rng(0)
+    kp = rng.uniform(0, 100, (2, 8, 17, 2)).astype(np.float32)
+    sc = np.ones((2, 8, 17), np.float32)
+    moved = kp * 3.5 + np.array([400, -70], np.float32)
+    np.testing.assert_allclose(normalize_coords(kp, sc), normalize_coords(moved, sc), atol=1e-5)
+
+
+def test_normalize_nan_and_empty():
+    kp = np.full((1, 3, 5, 2), np.nan, np.float32)
+    sc = np.ones((1, 3, 5), np.float32)
+    assert (normalize_coords(kp, sc) == 0).all()
+    kp[0, 1, 2] = [5, 5]
+    out = normalize_coords(kp, sc)
+    assert np.isfinite(out).all() and out[0, 1, 2, 2] == 1 and out[..., 2].sum() == 1
+
+
+def test_flip_twice_is_identity_and_swaps_sides():
+    layout = get_layout("coco17")
+    rng = np.random.default_rng(1)
+    c = normalize_coords(rng.uniform(0, 50, (1, 4, 17, 2)), np.ones((1, 4, 17)))
+    f = flip_coords(c, layout.flip_index)
+    np.testing.assert_allclose(flip_coords(f, layout.flip_index), c)
+    np.testing.assert_allclose(f[..., 1, 0], -c[..., 2, 0])  # left eye <- -right eye
+
+
+def test_pose_coords_pads_persons_and_appends_flip():
+    t = PoseCoords(max_persons=2, flip_index=get_layout("coco17").flip_index, flip_test=True)
+    sample = {
+        "keypoint": np.random.default_rng(0).uniform(0, 9, (1, 12, 17, 2)),
+        "keypoint_score": np.ones((1, 12, 17)),
+        "num_clips": 3,
+    }
+    out = t(sample, np.random.default_rng(0))["coords"]
+    assert out.shape == (6, 2, 4, 17, 3) and out.dtype == np.float32
+    assert (out[:, 1] == 0).all()
+    flip = get_layout("coco17").flip_index
+    np.testing.assert_allclose(out[3:, :, :, :, 0], -out[:3][:, :, :, flip, 0])
+    with pytest.raises(ValueError, match="max_persons"):
+        PoseCoords(max_persons=0, flip_index=np.arange(17))
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_coords_pipeline_on_a_pixel_record(make_rec, train):
+    cfg = load_config(
+        None,
+        [
+            "data.modalities=[pose]", "data.pose.representation=coords", "model.arch=tcn",
+            "data.pose.clip_len=16", "data.sampling.num_clips_test=2",
+        ],
+    )  # fmt: skip
+    rec = make_rec(num_frames=30, img_shape=(1080, 1920))
+    sample = {**rec, "img_shape": tuple(rec["img_shape"])}
+    out = build_pipeline(cfg.data, train=train)(sample, np.random.default_rng(0))
+    assert "heatmaps" not in out
+    expected = (1, 1, 16, 17, 3) if train else (4, 1, 16, 17, 3)  # 2 clips x (view + flip)
+    assert out["coords"].shape == expected
+    assert np.abs(out["coords"][..., :2]).max() < 1.5
