@@ -56,6 +56,9 @@ class RGBInputConfig:
     mean: tuple[float, float, float] = (123.675, 116.28, 103.53)  # ImageNet, RGB order, 0-255
     std: tuple[float, float, float] = (58.395, 57.12, 57.375)  # iMiGUE: see configs/imigue
     compact: bool = True  # crop frames to the keypoints' box first (MMCompact)
+    frame_diff: bool = False  # add the temporal differences of the frames as 3 more input
+    # channels (reference: off; see docs/recipes.md)
+    clip_norm: bool = False  # standardise each clip per channel (reference: off)
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,9 @@ class SamplingConfig:
     num_clips_test: int = 10  # clips per sample at test time (PoseConv3D: 10)
     test_seed: int = 255  # test-mode sampling is deterministic with this seed (reference: 255)
     flip_test: bool = True  # add the mirrored view at test time (ref: pose-only yes, RGBPose no)
+    short_clips: Literal["loop", "stretch"] = "loop"  # clips shorter than clip_len: loop from
+    # a random start (reference) or repeat frames in order (docs/recipes.md: looping puts the
+    # action's reverse into the clip)
 
 
 @dataclass(frozen=True)
@@ -143,6 +149,9 @@ class ModelConfig:
     preset: Literal["paper", "small", "tiny"] = "paper"  # paper = the reference sizes
     pose_base: int = 0  # pose pathway stem width; 0 = the preset's (paper 32, small 8)
     pose_blocks: tuple[int, ...] = ()  # blocks per pose stage (3 values); () = the preset's
+    pose_temporal_strides: tuple[int, ...] = ()  # per pose stage; () = (1, 1, 1) as
+    # RGBPoseConv3D (PoseConv3D alone: (1, 1, 2)); two streams need 1 where laterals leave
+    pose_conv1_kernel_t: int = 1  # temporal size of the pose stem kernel (reference: 1)
     rgb_base: int = 0  # RGB pathway stem width; 0 = the preset's (paper 64, small 16)
     rgb_blocks: tuple[int, ...] = ()  # blocks per RGB stage (4 values); () = the preset's
     dropout: float = 0.5  # head dropout (RGBPoseHead: 0.5)

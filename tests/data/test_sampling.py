@@ -59,3 +59,25 @@ def test_modalities_from_one_call():
 def test_empty_clip_error():
     with pytest.raises(ValueError, match="empty clip"):
         uniform_sample(0, 32)
+
+
+def test_stretch_keeps_short_clips_in_order():
+    """n < L: 'stretch' repeats frames in order (no jump back to the start), loop wraps."""
+    rng = np.random.default_rng(0)
+    for n in (1, 5, 7, 31):
+        inds = uniform_sample(n, 32, rng=rng, short_clips="stretch")[0]
+        assert (np.diff(inds) >= 0).all() and inds.min() >= 0 and inds.max() <= n - 1
+        if n <= 16:  # each frame's share spans >= 2 slots, so every frame is used
+            assert set(inds) == set(range(n))
+        test = uniform_sample(n, 32, num_clips=3, test_mode=True, short_clips="stretch")
+        np.testing.assert_array_equal(
+            test, uniform_sample(n, 32, num_clips=3, test_mode=True, short_clips="stretch")
+        )
+        assert (np.diff(test, axis=1) >= 0).all()
+    looped = uniform_sample(7, 32, rng=np.random.default_rng(0))[0]
+    assert (np.diff(looped) < 0).any()  # the reference's loop jumps back
+    # clips of L frames or more are sampled identically by both options
+    for n in (32, 50, 100):
+        a = uniform_sample(n, 32, rng=np.random.default_rng(3))
+        b = uniform_sample(n, 32, rng=np.random.default_rng(3), short_clips="stretch")
+        np.testing.assert_array_equal(a, b)

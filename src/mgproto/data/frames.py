@@ -87,8 +87,26 @@ class DecodeFrames(Transform):
         return sample
 
 
+def add_frame_differences(clip: np.ndarray) -> np.ndarray:
+    """(3, L, H, W) -> (6, L, H, W): the frames, then x_t - x_(t-1) (frame 0 repeats t = 1's).
+
+    Differences of the normalised frames cancel what does not move (background, clothes,
+    lighting that changes slowly), so a network trained from scratch on few clips sees the
+    moving hands instead of memorising each subject's appearance (docs/recipes.md).
+    """
+    diff = np.zeros_like(clip)
+    if clip.shape[1] > 1:
+        diff[:, 1:] = clip[:, 1:] - clip[:, :-1]
+        diff[:, 0] = diff[:, 1]
+    return np.concatenate([clip, diff])
+
+
 class FormatRGB(Transform):
-    """``imgs`` (N * L, H, W, 3) uint8 -> (N', 3, L, H, W) float32 normalised.
+    """``imgs`` (N * L, H, W, 3) uint8 -> (N', C, L, H, W) float32 normalised (C = 3, or 6
+    with ``frame_diff``: the frames and their temporal differences).
+
+    ``clip_norm`` standardises each clip per channel after the dataset normalisation, which
+    removes a subject's overall colour and brightness (clothes, lighting) but keeps the layout.
 
     With ``flip_test`` the mirrored frames are appended as N more clips (N' = 2N), in the same
     order as ``PoseHeatmaps`` appends its flipped view.
@@ -97,14 +115,28 @@ class FormatRGB(Transform):
     requires = ("imgs", "num_clips")
 
     def __init__(
-        self, *, mean: tuple[float, ...], std: tuple[float, ...], flip_test: bool = False
+        self,
+        *,
+        mean: tuple[float, ...],
+        std: tuple[float, ...],
+        flip_test: bool = False,
+        frame_diff: bool = False,
+        clip_norm: bool = False,
     ) -> None:
         self.mean, self.std, self.flip_test = tuple(mean), tuple(std), flip_test
+        self.frame_diff, self.clip_norm = frame_diff, clip_norm
 
     def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
         frames = sample["imgs"]
         n = sample["num_clips"]
         clips = np.stack([normalize_frames(c, self.mean, self.std) for c in np.split(frames, n)])
+        if self.clip_norm:  # per clip and channel: zero mean, unit variance
+            axes = (2, 3, 4)
+            clips = (clips - clips.mean(axes, keepdims=True)) / (
+                clips.std(axes, keepdims=True) + 1e-5
+            )
+        if self.frame_diff:
+            clips = np.stack([add_frame_differences(c) for c in clips])
         if self.flip_test:
             clips = np.concatenate([clips, np.ascontiguousarray(clips[..., ::-1])])
         sample["imgs"] = clips

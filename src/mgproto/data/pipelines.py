@@ -94,6 +94,7 @@ def build_pipeline(
             test_mode=not train,
             test_seed=sampling.test_seed,
             alignment=cfg.alignment,
+            short_clips=sampling.short_clips,
         ),
     ]
     need_keypoints = use_pose or rgb.compact
@@ -136,5 +137,13 @@ def build_pipeline(
         scaling = out_size / (train_size if train else test_size) if use_rgb else 1.0
         steps.append(_heatmaps(pose, scaling=scaling, flip_test=flip_test))
     if use_rgb:
-        steps.append(FormatRGB(mean=rgb.mean, std=rgb.std, flip_test=flip_test))
+        steps.append(
+            FormatRGB(
+                mean=rgb.mean,
+                std=rgb.std,
+                flip_test=flip_test,
+                frame_diff=rgb.frame_diff,
+                clip_norm=rgb.clip_norm,
+            )
+        )
     return Compose(steps)

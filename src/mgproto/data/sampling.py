@@ -3,8 +3,9 @@
 A clip of n frames is cut into L equal segments and one frame is taken from each: a random one
 in training, and in test mode a deterministic draw from a generator seeded with ``test_seed``
 (the reference reseeds with 255 on every call, so test clips are reproducible). Clips shorter
-than L repeat frames; clips between L and 2L frames insert n - L single-frame skips at random
-positions.
+than L loop from a random start as the reference does (``short_clips="loop"``), or repeat each
+frame in order (``"stretch"``); clips between L and 2L frames insert n - L single-frame skips at
+random positions.
 
 One call gives the indices of every modality of a sample (e.g. pose 32 frames and RGB 8
 frames). Two alignments are offered:
@@ -24,6 +25,20 @@ from typing import Literal
 import numpy as np
 
 Alignment = Literal["independent", "nested"]
+ShortClips = Literal["loop", "stretch"]
+
+
+def _stretch(
+    n: int, clip_len: int, rng: np.random.Generator, clip_index: int, num_clips: int, test: bool
+) -> np.ndarray:
+    """(L,) increasing indices of a clip of n < L frames: each frame repeated ~L/n times.
+
+    Index j is floor((j + u_j) n / L) with u_j uniform in [0, 1) in training, and the centre
+    of the clip's share, (clip_index + 0.5) / num_clips, at test time. Unlike looping, the
+    motion never jumps back to its start, so an action and its reverse stay distinct.
+    """
+    u = np.full(clip_len, (clip_index + 0.5) / num_clips) if test else rng.random(clip_len)
+    return np.floor((np.arange(clip_len) + u) * n / clip_len).astype(np.int64)
 
 
 def _one_clip(
@@ -33,8 +48,11 @@ def _one_clip(
     clip_index: int,
     num_clips: int,
     test_mode: bool,
+    short_clips: ShortClips = "loop",
 ) -> np.ndarray:
     """(L,) frame indices of one clip (not yet wrapped modulo n)."""
+    if n < clip_len and short_clips == "stretch":
+        return _stretch(n, clip_len, rng, clip_index, num_clips, test_mode)
     if n < clip_len:
         if test_mode:
             start = clip_index if n < num_clips else clip_index * n // num_clips
@@ -57,6 +75,7 @@ def uniform_sample(
     test_mode: bool = False,
     rng: np.random.Generator | None = None,
     test_seed: int = 255,
+    short_clips: ShortClips = "loop",
 ) -> np.ndarray:
     """Frame indices of ``num_clips`` clips of ``clip_len`` frames each.
 
@@ -66,6 +85,8 @@ def uniform_sample(
         num_clips: N, clips (test time uses several).
         test_mode: deterministic sampling seeded with ``test_seed``.
         rng: generator for training mode (a fresh unseeded one if None).
+        short_clips: n < L: ``loop`` from a random start (reference) or ``stretch`` (repeat
+            frames in order, see :func:`_stretch`).
 
     Returns:
         (N, L) int64 indices in [0, num_frames).
@@ -79,7 +100,8 @@ def uniform_sample(
     elif rng is None:
         rng = np.random.default_rng()
     clips = [
-        _one_clip(num_frames, clip_len, rng, i, num_clips, test_mode) for i in range(num_clips)
+        _one_clip(num_frames, clip_len, rng, i, num_clips, test_mode, short_clips)
+        for i in range(num_clips)
     ]
     return np.mod(np.stack(clips), num_frames).astype(np.int64)
 
@@ -93,6 +115,7 @@ def sample_modalities(
     rng: np.random.Generator | None = None,
     test_seed: int = 255,
     alignment: Alignment = "independent",
+    short_clips: ShortClips = "loop",
 ) -> dict[str, np.ndarray]:
     """Indices for each modality of one sample, from the same clip.
 
@@ -114,6 +137,7 @@ def sample_modalities(
                 test_mode=test_mode,
                 rng=rng,
                 test_seed=test_seed,
+                short_clips=short_clips,
             )
             for name, length in clip_lens.items()
         }
@@ -132,6 +156,7 @@ def sample_modalities(
         test_mode=test_mode,
         rng=rng,
         test_seed=test_seed,
+        short_clips=short_clips,
     )
     ratio = pose_len // rgb_len
     out["rgb"] = out["pose"][:, ratio // 2 :: ratio].copy()

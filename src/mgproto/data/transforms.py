@@ -21,7 +21,7 @@ import numpy as np
 
 from mgproto.data import geometry as G
 from mgproto.data.heatmaps import flip_heatmaps, pose_heatmaps
-from mgproto.data.sampling import Alignment, sample_modalities
+from mgproto.data.sampling import Alignment, ShortClips, sample_modalities
 
 Sample = dict[str, Any]
 
@@ -75,8 +75,10 @@ class SampleFrames(Transform):
         test_mode: bool = False,
         test_seed: int = 255,
         alignment: Alignment = "independent",
+        short_clips: ShortClips = "loop",
     ) -> None:
         self.clip_lens = dict(clip_lens)
+        self.short_clips = short_clips
         self.num_clips = num_clips
         self.test_mode = test_mode
         self.test_seed = test_seed
@@ -92,6 +94,7 @@ class SampleFrames(Transform):
             rng=rng,
             test_seed=self.test_seed,
             alignment=self.alignment,
+            short_clips=self.short_clips,
         )
         sample.update({f"{m}_inds": v for m, v in inds.items()})
         sample["num_clips"] = self.num_clips

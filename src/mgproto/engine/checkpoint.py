@@ -36,6 +36,7 @@ def model_from_config(cfg: ExperimentConfig) -> Recognizer:
         pose_channels=num_pose_channels(cfg.data.pose),
         rgb_frames=cfg.data.rgb.clip_len,
         speed_ratio=max(cfg.data.pose.clip_len // cfg.data.rgb.clip_len, 1),
+        rgb_channels=6 if cfg.data.rgb.frame_diff else 3,
         num_joints=get_layout(cfg.data.pose.layout).num_joints,
         num_persons=cfg.data.pose.max_persons,
     )

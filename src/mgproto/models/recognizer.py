@@ -116,6 +116,7 @@ def build_model(
     pose_channels: int,
     rgb_frames: int = 8,
     speed_ratio: int = 4,
+    rgb_channels: int = 3,
     num_joints: int = 0,
     num_persons: int = 1,
 ) -> Recognizer:
@@ -125,6 +126,7 @@ def build_model(
         pose_channels: heatmap channels (V joints and/or L limbs).
         rgb_frames: T_rgb (time tokens of the fusion module).
         speed_ratio: T_pose / T_rgb.
+        rgb_channels: input channels of the RGB pathway (3, or 6 with frame differences).
         num_joints / num_persons: V and M of the coordinate input (``arch = tcn`` only).
     """
     if cfg.arch == "tcn":
@@ -136,12 +138,22 @@ def build_model(
         rgb_base=cfg.rgb_base,
         rgb_blocks=cfg.rgb_blocks,
     )
-    rgb_kw = rgb_pathway_kwargs(preset)
-    pose_kw = pose_pathway_kwargs(preset, pose_channels)
+    rgb_kw = {**rgb_pathway_kwargs(preset), "in_channels": rgb_channels}
+    pose_kw = pose_pathway_kwargs(
+        preset,
+        pose_channels,
+        temporal_strides=cfg.pose_temporal_strides,
+        conv1_kernel_t=cfg.pose_conv1_kernel_t,
+    )
     streams = tuple(s for s in STREAMS if s in modalities)
     if not streams:
         raise ValueError(f"modalities must include rgb and/or pose, got {modalities}")
     if streams == ("rgb", "pose"):
+        if any(st != 1 for st in pose_kw["temporal_strides"][:2]):
+            raise ValueError(
+                "model.pose_temporal_strides: two streams exchange laterals after pose stages "
+                f"1 and 2, so those strides must be 1 (got {pose_kw['temporal_strides']})"
+            )
         fusion = None
         if cfg.fusion.enabled:
             f = cfg.fusion
