@@ -28,7 +28,7 @@ def mgproto(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "mgproto", *args], check=True, cwd=ROOT)
 
 
-def run_one(name: str, seed: int, data: Path, work: Path) -> dict:
+def run_one(name: str, seed: int, data: Path, work: Path, init_seed: int | None = None) -> dict:
     run = work / f"{name}_s{seed}"
     metrics = run / "test_test" / "metrics.json"
     if not metrics.is_file():
@@ -37,7 +37,8 @@ def run_one(name: str, seed: int, data: Path, work: Path) -> dict:
             not (run / "checkpoints" / "last.pt").is_file()
             or not (run / "checkpoints" / "best.pt").is_file()
         ):
-            init = ["--init", str(work / f"init_s{seed}.pt")] if name in TWO_STREAM else []
+            init_path = work / f"init_s{seed if init_seed is None else init_seed}.pt"
+            init = ["--init", str(init_path)] if name in TWO_STREAM else []
             if run.exists():
                 import shutil
 
@@ -50,6 +51,14 @@ def run_one(name: str, seed: int, data: Path, work: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument(
+        "--init-seed",
+        type=int,
+        default=None,
+        help="start every seed's two-stream runs from this seed's merged init (default: each "
+        "seed pre-trains its own)",
+    )
+    parser.add_argument("--only", nargs="+", default=list(LADDER), choices=LADDER)
     parser.add_argument("--data", default="work/synthetic/small")
     parser.add_argument("--work", default="work/ablation")
     parser.add_argument(
@@ -63,15 +72,19 @@ def main() -> None:
     start = time.perf_counter()
     for seed in args.seeds:
         for name in LADDER[:2]:
-            results[name].append(run_one(name, seed, data, work))
-        init = work / f"init_s{seed}.pt"
+            if name in args.only:
+                results[name].append(run_one(name, seed, data, work))
+        init_seed = seed if args.init_seed is None else args.init_seed
+        init = work / f"init_s{init_seed}.pt"
         if not init.is_file():
+            for name in LADDER[:2]:
+                run_one(name, init_seed, data, work)
             mgproto(
                 "merge-init",
                 "--rgb",
-                str(work / f"rgb_only_s{seed}"),
+                str(work / f"rgb_only_s{init_seed}"),
                 "--pose",
-                str(work / f"pose_only_s{seed}"),
+                str(work / f"pose_only_s{init_seed}"),
                 "-o",
                 str(init),
                 "--config",
@@ -80,9 +93,10 @@ def main() -> None:
                 f"data.annotations={data / 'annotations.pkl'}",
             )
         for name in TWO_STREAM:
-            results[name].append(run_one(name, seed, data, work))
+            if name in args.only:
+                results[name].append(run_one(name, seed, data, work, args.init_seed))
     rows = []
-    for name in LADDER:
+    for name in (n for n in LADDER if results[n]):
         stream = "fused" if name in TWO_STREAM else name.split("_")[0]
         top1 = np.array([m[stream]["top1"] for m in results[name]]) * 100
         mca = np.array([m[stream]["mean_class_acc"] for m in results[name]]) * 100
@@ -113,7 +127,13 @@ def main() -> None:
     tmp = out.with_suffix(".json.tmp")
     tmp.write_text(
         json.dumps(
-            {"rows": rows, "seconds": time.perf_counter() - start, "data": str(args.data)}, indent=2
+            {
+                "rows": rows,
+                "seconds": time.perf_counter() - start,
+                "data": str(args.data),
+                "init_seed": args.init_seed,
+            },
+            indent=2,
         )
     )
     tmp.replace(out)

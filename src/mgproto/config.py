@@ -35,6 +35,7 @@ class PoseInputConfig:
     with_limbs: bool = False  # one heatmap channel per limb (PoseConv3D "limb" model)
     sigma: float = 0.6  # Gaussian width in heatmap pixels (PoseConv3D: 0.6; RGBPose: 0.7)
     use_score: bool = True  # heatmap amplitude = keypoint confidence
+    motion: bool = False  # add the maps' temporal differences as C more channels (ref: off)
     train_size: int = 56  # heatmap side after the training crop (PoseConv3D: 56)
     test_size: int = 64  # heatmap side at test time, no crop (PoseConv3D: 64)
     pre_crop_size: int = 64  # side the compacted box is resized to before the random crop
@@ -43,6 +44,8 @@ class PoseInputConfig:
     compact_padding: float = 0.25  # PoseCompact: box grown by this share on each side
     compact_threshold: int = 10  # PoseCompact: no crop if the box is smaller (pixels)
     flip_ratio: float = 0.5  # probability of a horizontal flip in training
+    rotate_degrees: float = 0.0  # training rotation of the keypoints, uniform in +-this
+    # (pose-only pipelines; reference: none)
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,8 @@ class PrototypeConfig:
     momentum: float = 0.9  # EMA momentum rho of the prototypes (FR-Head: 0.9)
     detach_logits: bool = True  # FR-Head passes logits.detach(); PCAN does not
     embed_pool: Literal["avg", "tmean_smax"] = "avg"  # avg (FR-Head style) or PCAN's pooling
+    start_epoch: int = 0  # the PR loss is added from this epoch on (FR-Head --start-cl-epoch:
+    # from the start); earlier epochs train with CE only while the features settle
     rectify_rgb: float = 0.0  # inference rectification weight (PCAN: 5.0 for RGB)
     rectify_pose: float = 0.0  # (PCAN: 1.0 for pose)
 
@@ -214,6 +219,11 @@ class ExperimentConfig:
             raise ConfigError(
                 "model.arch tcn is a pose-only coordinate model: it needs "
                 "data.modalities [pose] and data.pose.representation coords"
+            )
+        if self.data.pose.rotate_degrees > 0 and "rgb" in self.data.modalities:
+            raise ConfigError(
+                "data.pose.rotate_degrees rotates keypoints only: it is for pose-only "
+                "pipelines (the frames would no longer match)"
             )
         if self.model.arch == "conv3d" and coords:
             raise ConfigError(

@@ -85,3 +85,18 @@ def test_unreadable_clips_are_skipped_then_fatal(tiny_dataset, make_cfg, tmp_pat
     cfg = make_cfg(root / "annotations.pkl", "train.max_bad_share=0.0", "train.epochs=1")
     with pytest.raises(TrainingError, match=r"could not be read \(more than"):
         train(cfg, run_dir=tmp_path / "fatal", device="cpu")
+
+
+def test_prototype_loss_starts_at_its_epoch(tiny_dataset, make_cfg, tmp_path):
+    cfg = make_cfg(
+        tiny_dataset,
+        "data.modalities=[pose]",
+        "model.prototype.enabled=true",
+        "model.prototype.embed_dim=8",
+        "model.prototype.start_epoch=1",
+    )
+    train(cfg, run_dir=tmp_path / "run", device="cpu")
+    rows = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    steps = [r for r in rows if r.get("kind") == "train"]
+    assert all("pr_pose" not in r for r in steps if r["epoch"] == 0)
+    assert any("pr_pose" in r for r in steps if r["epoch"] == 1)

@@ -29,6 +29,7 @@ from mgproto.data.transforms import (
     PoseCompact,
     PoseHeatmaps,
     RandomResizedCrop,
+    RandomRotate,
     Resize,
     SampleFrames,
     SelectPoseFrames,
@@ -50,7 +51,8 @@ def channel_flip_index(layout: Layout, *, with_joints: bool, with_limbs: bool) -
 def num_pose_channels(cfg: PoseInputConfig) -> int:
     """C of the heatmaps for this config."""
     layout = get_layout(cfg.layout)
-    return layout.num_joints * cfg.with_joints + layout.num_limbs * cfg.with_limbs
+    channels = layout.num_joints * cfg.with_joints + layout.num_limbs * cfg.with_limbs
+    return channels * (2 if cfg.motion else 1)
 
 
 def _heatmaps(cfg: PoseInputConfig, *, scaling: float, flip_test: bool) -> PoseHeatmaps:
@@ -65,6 +67,7 @@ def _heatmaps(cfg: PoseInputConfig, *, scaling: float, flip_test: bool) -> PoseH
         channel_flip_index=channel_flip_index(
             layout, with_joints=cfg.with_joints, with_limbs=cfg.with_limbs
         ),
+        motion=cfg.motion,
     )
 
 
@@ -110,6 +113,8 @@ def build_pipeline(
         else (pose.pre_crop_size, pose.train_size, pose.test_size)
     )
     pre, train_size, test_size = sizes
+    if train and pose.rotate_degrees > 0:
+        steps.append(RandomRotate(degrees=pose.rotate_degrees))
     if train:
         steps += [
             Resize(size=(-1, pre)),

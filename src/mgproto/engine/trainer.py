@@ -103,7 +103,11 @@ class Trainer:
             self.model.to(memory_format=torch.channels_last_3d)
         self.wrapped = self.objective
         if self.info.enabled:
-            unused = cfg.model.rgb_drop_path > 0 or cfg.model.pose_drop_path > 0
+            unused = (
+                cfg.model.rgb_drop_path > 0
+                or cfg.model.pose_drop_path > 0
+                or (cfg.model.prototype.enabled and cfg.model.prototype.start_epoch > 0)
+            )
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.wrapped = DistributedDataParallel(
                 self.objective, device_ids=ids, find_unused_parameters=unused
@@ -295,6 +299,7 @@ class Trainer:
                 sampler = self.loader.batch_sampler
                 sampler.set_epoch(self.epoch, start_step=self.step_in_epoch)
                 self.loader.dataset.set_epoch(self.epoch)
+                self.objective.pr_active = self.epoch >= self.cfg.model.prototype.start_epoch
                 it, cache = iter(self.loader), {}
                 self.objective.train()  # validation leaves the model in eval mode
                 while self.step_in_epoch < self.steps_per_epoch:

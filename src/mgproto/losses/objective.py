@@ -41,6 +41,7 @@ class Objective(nn.Module):
         self.stream_weights = stream_weights or {s: 1.0 for s in model.streams}
         self.pr_weight = 0.0
         self.pr = None
+        self.pr_active = True  # the trainer switches it on at ``prototype.start_epoch``
         if prototype is not None and prototype.enabled:
             self.pr_weight = prototype.weight
             self.pr = PrototypeRefinementLoss(
@@ -60,7 +61,7 @@ class Objective(nn.Module):
         terms: dict[str, torch.Tensor] = {}
         for s in self.model.streams:
             terms[f"ce_{s}"] = self.stream_weights[s] * F.cross_entropy(out.logits[s], labels)
-            if self.pr is not None and self.training:
+            if self.pr is not None and self.training and self.pr_active:
                 protos = self.model.head[s].prototypes
                 terms[f"pr_{s}"] = self.pr_weight * self.pr(
                     out.embeddings[s], out.logits[s], labels, protos
