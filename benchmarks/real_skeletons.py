@@ -43,6 +43,30 @@ def shared_root() -> Path:
     return shared / "data" / "utkinect"
 
 
+def ensemble_row(work: Path, seeds: list[int]) -> dict:
+    """1:1 mean of the TCN's and the heatmap recipe's test probabilities, seed by seed."""
+    top1, mca = [], []
+    for seed in seeds:
+        a, b = (
+            np.load(work / f"{n}_s{seed}" / "test_test" / "scores.npz") for n in ("tcn", "cpu_pose")
+        )
+        if list(a["frame_dirs"]) != list(b["frame_dirs"]):
+            raise ValueError("the two recipes scored different clips")
+        pred, labels = (a["fused"] + b["fused"]).argmax(1), a["labels"]
+        top1.append(100 * float((pred == labels).mean()))
+        mca.append(100 * float(np.mean([(pred[labels == k] == k).mean() for k in set(labels)])))
+    return {
+        "recipe": "ensemble: TCN + CPU pose recipe, 1:1",
+        "config": "mgproto ensemble",
+        "top1_mean": float(np.mean(top1)),
+        "top1_std": float(np.std(top1)),
+        "mca_mean": float(np.mean(mca)),
+        "mca_std": float(np.std(mca)),
+        "train_seconds_mean": 0.0,
+        "per_seed_top1": [round(x, 1) for x in top1],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=shared_root(), help="UTKinect folder")
@@ -98,6 +122,9 @@ def main() -> None:
             "per_seed_top1": [round(float(x), 1) for x in top1],
         }
         args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=1))
+    if {"tcn", "cpu_pose"} <= set(args.recipes):
+        results["ensemble"] = ensemble_row(args.work, args.seeds)
         args.out.write_text(json.dumps(results, indent=1))
     print("\n| recipe | config | top-1 (%) | mean class acc (%) | train time (s) | per seed |")
     print("|---|---|---:|---:|---:|---|")

@@ -64,7 +64,14 @@ def read_curve(run_dir: Path) -> list[dict]:
 
 
 def run_one(
-    config: Path, sets: list[str], *, seed: int, run_dir: Path, split: str, device: str
+    config: Path,
+    sets: list[str],
+    *,
+    seed: int,
+    run_dir: Path,
+    split: str,
+    device: str,
+    init: str | None = None,
 ) -> dict:
     """Train one run (or reuse a finished one) and test its last checkpoint."""
     result_path = run_dir / "study.json"
@@ -76,7 +83,7 @@ def run_one(
 
         shutil.rmtree(run_dir)
     tic = time.perf_counter()
-    train(cfg, run_dir=run_dir, device=device)
+    train(cfg, run_dir=run_dir, device=device, init=init)
     seconds = time.perf_counter() - tic
     report = run_test(
         run_dir / "checkpoints" / "last.pt",
@@ -123,6 +130,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=ROOT / "work" / "study")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--init", help="start every run from this checkpoint (merge-init)")
     args = parser.parse_args()
     logging.getLogger("mgproto").setLevel(logging.WARNING)
     if args.threads:
@@ -153,6 +161,7 @@ def main() -> None:
                     run_dir=run_dir,
                     split=args.split,
                     device=args.device,
+                    init=args.init,
                 )
             )
             r = runs[-1]

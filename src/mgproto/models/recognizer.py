@@ -181,22 +181,23 @@ def build_model(
         backbone = ResNet3dPathway(**(rgb_kw if streams == ("rgb",) else pose_kw))
         init_pathway(backbone)
         channels = {streams[0]: backbone.out_channels}
-    pr = cfg.prototype
-    heads = {
-        s: StreamHead(
-            in_channels=channels[s],
-            num_classes=num_classes,
-            dropout=cfg.dropout,
-            embed_dim=pr.embed_dim if pr.enabled else 0,
-            embed_pool=pr.embed_pool,
-            rectify_weight=(pr.rectify_rgb if s == "rgb" else pr.rectify_pose)
-            if pr.enabled
-            else 0.0,
-        )
-        for s in streams
-    }
+    heads = {s: _head(cfg, s, in_channels=channels[s], num_classes=num_classes) for s in streams}
     return Recognizer(
         backbone=backbone, heads=heads, late_fusion=dict(zip(STREAMS, cfg.late_fusion))
+    )
+
+
+def _head(cfg: ModelConfig, stream: str, *, in_channels: int, num_classes: int) -> StreamHead:
+    """The classification head of one stream, with the prototype branch when PR is on."""
+    pr = cfg.prototype
+    rectify = pr.rectify_rgb if stream == "rgb" else pr.rectify_pose
+    return StreamHead(
+        in_channels=in_channels,
+        num_classes=num_classes,
+        dropout=cfg.dropout,
+        embed_dim=pr.embed_dim if pr.enabled else 0,
+        embed_pool=pr.embed_pool,
+        rectify_weight=rectify if pr.enabled else 0.0,
     )
 
 
@@ -213,15 +214,7 @@ def _build_tcn(cfg: ModelConfig, *, num_classes: int, num_joints: int, persons: 
         kernel=t.kernel,
         dropout=t.dropout,
     )
-    pr = cfg.prototype
-    head = StreamHead(
-        in_channels=backbone.out_channels,
-        num_classes=num_classes,
-        dropout=cfg.dropout,
-        embed_dim=pr.embed_dim if pr.enabled else 0,
-        embed_pool=pr.embed_pool,
-        rectify_weight=pr.rectify_pose if pr.enabled else 0.0,
-    )
+    head = _head(cfg, "pose", in_channels=backbone.out_channels, num_classes=num_classes)
     return Recognizer(
         backbone=backbone, heads={"pose": head}, late_fusion={"pose": 1.0}, pose_input="coords"
     )
