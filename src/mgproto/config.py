@@ -232,9 +232,7 @@ class ExperimentConfig:
             )
 
 
-# --------------------------------------------------------------------------------------------
-# Building dataclasses from plain dicts, with type checks
-# --------------------------------------------------------------------------------------------
+# ---- building dataclasses from plain dicts, with type checks ----------------------------------
 
 T = typing.TypeVar("T")
 

@@ -5,9 +5,8 @@ SGD with a step-wise schedule (lr x gamma at each milestone epoch, optional warm
 clipping, bf16 (or fp16 with loss scaling) autocast on CUDA, validation every ``val_every``
 epochs and a ``best.pt`` by fused Top-1. ``last.pt`` (written atomically after every epoch, and
 every ``checkpoint_every`` steps) holds model, prototypes, optimizer, scheduler, loss scaler,
-position in the epoch and RNG state, so
-``resume=True`` continues exactly where the run stopped: same batches, same augmentation, same
-dropout masks.
+position in the epoch and RNG state, so ``resume=True`` continues exactly where the run
+stopped: same batches, same augmentation, same dropout masks.
 
 A clip that cannot be read is skipped with a warning and counted; past ``max_bad_share`` of the
 clips seen the run stops with an error.
@@ -31,11 +30,7 @@ from mgproto.config import ExperimentConfig
 from mgproto.data.dataset import INPUT_KEYS
 from mgproto.data.loader import eval_loader, load_split, train_loader
 from mgproto.engine.checkpoint import load_checkpoint, model_from_config, save_checkpoint
-from mgproto.engine.distributed import (
-    all_gather_objects,
-    init_distributed,
-    pick_device,
-)
+from mgproto.engine.distributed import all_gather_objects, init_distributed, pick_device
 from mgproto.engine.evaluate import predict
 from mgproto.engine.logging import RunLogger, setup_console
 from mgproto.engine.rundir import TrainingError, prepare_run_dir
@@ -103,11 +98,9 @@ class Trainer:
             self.model.to(memory_format=torch.channels_last_3d)
         self.wrapped = self.objective
         if self.info.enabled:
-            unused = (
-                cfg.model.rgb_drop_path > 0
-                or cfg.model.pose_drop_path > 0
-                or (cfg.model.prototype.enabled and cfg.model.prototype.start_epoch > 0)
-            )
+            pr = cfg.model.prototype
+            drop = cfg.model.rgb_drop_path > 0 or cfg.model.pose_drop_path > 0
+            unused = drop or (pr.enabled and pr.start_epoch > 0)
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.wrapped = DistributedDataParallel(
                 self.objective, device_ids=ids, find_unused_parameters=unused
