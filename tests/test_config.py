@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from mgproto.config import (
@@ -70,3 +72,66 @@ def test_merge_overrides_does_not_mutate():
 def test_from_dict_nested():
     cfg = from_dict(DataConfig, {"pose": {"layout": "imigue22"}})
     assert cfg.pose.layout == "imigue22"
+
+
+def _leaf_fields(cls, prefix=""):
+    import dataclasses
+    import typing
+
+    hints = typing.get_type_hints(cls, include_extras=True)
+    for f in dataclasses.fields(cls):
+        tp = hints[f.name]
+        if dataclasses.is_dataclass(tp):
+            yield from _leaf_fields(tp, f"{prefix}{f.name}.")
+        else:
+            yield f"{prefix}{f.name}", tp
+
+
+def test_every_numeric_field_declares_a_range():
+    import typing
+
+    from mgproto.schema import Range
+
+    def ranged(tp) -> bool:
+        if typing.get_origin(tp) is typing.Annotated:
+            return any(isinstance(a, Range) for a in typing.get_args(tp)[1:])
+        return False
+
+    def numeric(tp) -> bool:
+        base = typing.get_args(tp)[0] if typing.get_origin(tp) is typing.Annotated else tp
+        return base in (int, float)
+
+    unranged = []
+    for name, tp in _leaf_fields(ExperimentConfig):
+        parts = typing.get_args(tp) if typing.get_origin(tp) is tuple else (tp,)
+        unranged += [name for a in parts if a is not Ellipsis and numeric(a) and not ranged(a)]
+    assert unranged == []
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("data.pose.sigma=0", "data.pose.sigma: 0.0 is out of range, expected > 0"),
+        ("train.batch_size=0", "train.batch_size: 0 is out of range, expected >= 1"),
+        ("train.lr=.nan", "train.lr: nan is not a finite number"),
+        ("train.lr=.inf", "not a finite number"),
+        ("data.pose.flip_ratio=1.5", "expected >= 0 and <= 1"),
+        ("model.dropout=1", "model.dropout: 1.0 is out of range, expected >= 0 and < 1"),
+        ("data.pose.area_range=[0.9,0.5]", "not an interval"),
+        ("data.pose.area_range=[0,1]", "data.pose.area_range[0]: 0.0 is out of range"),
+        ("model.pose_blocks=[1,0,1]", "model.pose_blocks[1]: 0 is out of range"),
+        ("seed=-1", "seed: -1 is out of range"),
+    ],
+)
+def test_values_out_of_range_are_rejected(override, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(None, [override])
+
+
+def test_yaml_11_scientific_notation_is_a_number(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("train:\n  lr: 1e-3\n  weight_decay: 5E-4\n")
+    cfg = load_config(path, ["train.gamma=1e-1"])
+    assert (cfg.train.lr, cfg.train.weight_decay, cfg.train.gamma) == (1e-3, 5e-4, 0.1)
+    with pytest.raises(ConfigError, match="expected a number"):
+        load_config(None, ["train.lr=fast"])

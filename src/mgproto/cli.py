@@ -26,17 +26,19 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (
-        ConfigError,
-        AnnotationError,
-        FileNotFoundError,
-        ValueError,
-        KeyError,
-        RuntimeError,
-    ) as err:
-        msg = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"mgproto {args.verb}: error: {msg}", file=sys.stderr)
+    except (ConfigError, AnnotationError, ValueError, KeyError, RuntimeError, OSError) as err:
+        print(f"mgproto {args.verb}: error: {_message(err)}", file=sys.stderr)
         return 2
+
+
+def _message(err: BaseException) -> str:
+    """One line for the user: the file and the reason for OS errors, the message otherwise."""
+    if isinstance(err, OSError) and err.filename is not None and err.strerror:
+        return f"{err.filename}: {err.strerror}"
+    if isinstance(err, KeyError) and err.args:
+        return str(err.args[0])
+    text = str(err).strip() or type(err).__name__
+    return text
 
 
 if __name__ == "__main__":

@@ -8,18 +8,32 @@ silently falls back to a default.
 
 from __future__ import annotations
 
-import dataclasses
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 
+from mgproto.schema import (
+    AnyFloat,
+    ConfigError,
+    Dropout,
+    NonNegFloat,
+    NonNegInt,
+    PosFloat,
+    PosInt,
+    Prob,
+    Range,
+    Seed,
+    Share,
+    from_dict,
+    merge_overrides,
+    to_dict,
+)
 
-class ConfigError(ValueError):
-    """A configuration file or override that does not fit the schema."""
+__all__ = ["ConfigError", "ExperimentConfig", "dump_config", "from_dict", "load_config",
+           "load_config_text", "merge_overrides", "to_dict"]  # fmt: skip
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -29,35 +43,47 @@ class PoseInputConfig:
     layout: str = "coco17"  # keypoint layout name (see mgproto.data.layouts.LAYOUTS)
     representation: Literal["heatmaps", "coords"] = "heatmaps"  # pseudo-heatmaps (PoseConv3D)
     # or normalised joint coordinates (the coordinate models, model.arch = tcn)
-    max_persons: int = 1  # persons kept by the coordinate representation (heatmaps draw all)
-    clip_len: int = 32  # pose frames per clip (RGBPoseConv3D: 32)
+    max_persons: PosInt = 1  # persons kept by the coordinate representation (heatmaps draw all)
+    clip_len: PosInt = 32  # pose frames per clip (RGBPoseConv3D: 32)
     with_joints: bool = True  # one heatmap channel per joint
     with_limbs: bool = False  # one heatmap channel per limb (PoseConv3D "limb" model)
-    sigma: float = 0.6  # Gaussian width in heatmap pixels (PoseConv3D: 0.6; RGBPose: 0.7)
+    sigma: PosFloat = 0.6  # Gaussian width in heatmap pixels (PoseConv3D: 0.6; RGBPose: 0.7)
     use_score: bool = True  # heatmap amplitude = keypoint confidence
     motion: bool = False  # add the maps' temporal differences as C more channels (ref: off)
-    train_size: int = 56  # heatmap side after the training crop (PoseConv3D: 56)
-    test_size: int = 64  # heatmap side at test time, no crop (PoseConv3D: 64)
-    pre_crop_size: int = 64  # side the compacted box is resized to before the random crop
-    area_range: tuple[float, float] = (0.56, 1.0)  # RandomResizedCrop area share
-    aspect_ratio_range: tuple[float, float] = (0.75, 1.3333333333333333)  # log-uniform
-    compact_padding: float = 0.25  # PoseCompact: box grown by this share on each side
-    compact_threshold: int = 10  # PoseCompact: no crop if the box is smaller (pixels)
-    flip_ratio: float = 0.5  # probability of a horizontal flip in training
-    rotate_degrees: float = 0.0  # training rotation of the keypoints, uniform in +-this
+    train_size: PosInt = 56  # heatmap side after the training crop (PoseConv3D: 56)
+    test_size: PosInt = 64  # heatmap side at test time, no crop (PoseConv3D: 64)
+    pre_crop_size: PosInt = 64  # side the compacted box is resized to before the random crop
+    area_range: tuple[Share, Share] = (0.56, 1.0)  # RandomResizedCrop area share
+    aspect_ratio_range: tuple[PosFloat, PosFloat] = (0.75, 1.3333333333333333)  # log-uniform
+    compact_padding: NonNegFloat = 0.25  # PoseCompact: box grown by this share on each side
+    compact_threshold: NonNegInt = 10  # PoseCompact: no crop if the box is smaller (pixels)
+    flip_ratio: Prob = 0.5  # probability of a horizontal flip in training
+    rotate_degrees: Annotated[float, Range(ge=0, le=180)] = (
+        0.0  # training rotation of the keypoints, uniform in +-this
+    )
     # (pose-only pipelines; reference: none)
+
+    def __post_init__(self) -> None:
+        for name in ("area_range", "aspect_ratio_range"):
+            lo, hi = getattr(self, name)
+            if lo > hi:
+                raise ConfigError(f"data.pose.{name}: [{lo}, {hi}] is not an interval (low > high)")
 
 
 @dataclass(frozen=True)
 class RGBInputConfig:
     """How video frames become the RGB input (RGBPoseConv3D's RGB pathway)."""
 
-    clip_len: int = 8  # RGB frames per clip (RGBPoseConv3D: 8)
-    pre_crop_size: int = 256  # side after the compact box, before the random crop (ref: 256)
-    train_size: int = 224  # side after the training crop (ref: 224)
-    test_size: int = 256  # side at test time, no crop (ref: 256)
-    mean: tuple[float, float, float] = (123.675, 116.28, 103.53)  # ImageNet, RGB order, 0-255
-    std: tuple[float, float, float] = (58.395, 57.12, 57.375)  # iMiGUE: see configs/imigue
+    clip_len: PosInt = 8  # RGB frames per clip (RGBPoseConv3D: 8)
+    pre_crop_size: PosInt = 256  # side after the compact box, before the random crop (ref: 256)
+    train_size: PosInt = 224  # side after the training crop (ref: 224)
+    test_size: PosInt = 256  # side at test time, no crop (ref: 256)
+    mean: tuple[AnyFloat, AnyFloat, AnyFloat] = (
+        123.675,
+        116.28,
+        103.53,
+    )  # ImageNet, RGB order, 0-255
+    std: tuple[PosFloat, PosFloat, PosFloat] = (58.395, 57.12, 57.375)  # iMiGUE: see configs/imigue
     compact: bool = True  # crop frames to the keypoints' box first (MMCompact)
     frame_diff: bool = False  # add the temporal differences of the frames as 3 more input
     # channels (reference: off; see docs/recipes.md)
@@ -68,8 +94,8 @@ class RGBInputConfig:
 class SamplingConfig:
     """Uniform temporal sampling (PoseConv3D's UniformSampleFrames)."""
 
-    num_clips_test: int = 10  # clips per sample at test time (PoseConv3D: 10)
-    test_seed: int = 255  # test-mode sampling is deterministic with this seed (reference: 255)
+    num_clips_test: PosInt = 10  # clips per sample at test time (PoseConv3D: 10)
+    test_seed: Seed = 255  # test-mode sampling is deterministic with this seed (reference: 255)
     flip_test: bool = True  # add the mirrored view at test time (ref: pose-only yes, RGBPose no)
     short_clips: Literal["loop", "stretch"] = "loop"  # clips shorter than clip_len: loop from
     # a random start (reference) or repeat frames in order (docs/recipes.md: looping puts the
@@ -86,7 +112,7 @@ class DataConfig:
     # each clip from its long <video_id>.mp4 at the record's start_frame
     modalities: tuple[str, ...] = ("rgb", "pose")  # any non-empty subset of rgb, pose
     alignment: Literal["independent", "nested"] = "independent"  # see data/sampling.py
-    num_classes: int = 32  # iMiGUE / MiGA: 31 micro-gestures + 1 non-MG class
+    num_classes: PosInt = 32  # iMiGUE / MiGA: 31 micro-gestures + 1 non-MG class
     train_split: str = "train"  # split names inside the annotation file
     val_split: str = "val"
     test_split: str = "test"
@@ -111,10 +137,10 @@ class FusionConfig:
     attend_over: Literal["time", "channel"] = "time"  # PCAN: time tokens; paper: "channels"
     gate: Literal["raw", "sigmoid"] = "raw"  # x + a*x (PCAN) or x + sigmoid(a)*x
     lateral_source: Literal["unfused", "fused"] = "unfused"  # what laterals read (PCAN: unfused)
-    heads: int = 8  # attention heads over time tokens (PCAN: 8)
-    channel_heads: int = 1  # heads with channel tokens (token width = T_rgb, 8 in the paper)
-    hidden: int = 0  # projection width; 0 = the pose channels at that point (PCAN)
-    dropout: float = 0.1  # dropout on the attention matrix (PCAN: 0.1)
+    heads: PosInt = 8  # attention heads over time tokens (PCAN: 8)
+    channel_heads: PosInt = 1  # heads with channel tokens (token width = T_rgb, 8 in the paper)
+    hidden: NonNegInt = 0  # projection width; 0 = the pose channels at that point (PCAN)
+    dropout: Dropout = 0.1  # dropout on the attention matrix (PCAN: 0.1)
 
 
 @dataclass(frozen=True)
@@ -122,27 +148,27 @@ class PrototypeConfig:
     """Prototypical refinement (paper section 2.3; FR-Head's RenovateNet, reference-spec 4.3)."""
 
     enabled: bool = False  # off = cross-entropy only
-    weight: float = 0.1  # loss = CE + weight * PR per stream (FR-Head: 0.1; PCAN: 0.2)
-    embed_dim: int = 256  # projection width h (PCAN fine level: 256)
-    alpha: float = 0.125  # strength of the FN/FP correction, alpha * (1 - p) (FR-Head: 0.125)
-    tau: float = 0.125  # temperature of the cosine logits (FR-Head: 0.125)
-    momentum: float = 0.9  # EMA momentum rho of the prototypes (FR-Head: 0.9)
+    weight: NonNegFloat = 0.1  # loss = CE + weight * PR per stream (FR-Head: 0.1; PCAN: 0.2)
+    embed_dim: PosInt = 256  # projection width h (PCAN fine level: 256)
+    alpha: NonNegFloat = 0.125  # strength of the FN/FP correction, alpha * (1 - p) (FR-Head: 0.125)
+    tau: PosFloat = 0.125  # temperature of the cosine logits (FR-Head: 0.125)
+    momentum: Prob = 0.9  # EMA momentum rho of the prototypes (FR-Head: 0.9)
     detach_logits: bool = True  # FR-Head passes logits.detach(); PCAN does not
     embed_pool: Literal["avg", "tmean_smax"] = "avg"  # avg (FR-Head style) or PCAN's pooling
-    start_epoch: int = 0  # the PR loss is added from this epoch on (FR-Head --start-cl-epoch:
+    start_epoch: NonNegInt = 0  # the PR loss is added from this epoch on (FR-Head --start-cl-epoch:
     # from the start); earlier epochs train with CE only while the features settle
-    rectify_rgb: float = 0.0  # inference rectification weight (PCAN: 5.0 for RGB)
-    rectify_pose: float = 0.0  # (PCAN: 1.0 for pose)
+    rectify_rgb: NonNegFloat = 0.0  # inference rectification weight (PCAN: 5.0 for RGB)
+    rectify_pose: NonNegFloat = 0.0  # (PCAN: 1.0 for pose)
 
 
 @dataclass(frozen=True)
 class TCNConfig:
     """The temporal CNN on normalised joint coordinates (``model.arch = tcn``, the baseline)."""
 
-    width: int = 128  # channels of every temporal layer
-    num_layers: int = 3  # residual temporal blocks, dilations 1, 2, 4, ...
-    kernel: int = 5  # temporal kernel size (odd)
-    dropout: float = 0.1  # dropout inside the blocks (the head has model.dropout)
+    width: PosInt = 128  # channels of every temporal layer
+    num_layers: PosInt = 3  # residual temporal blocks, dilations 1, 2, 4, ...
+    kernel: PosInt = 5  # temporal kernel size (odd)
+    dropout: Dropout = 0.1  # dropout inside the blocks (the head has model.dropout)
 
 
 @dataclass(frozen=True)
@@ -152,17 +178,20 @@ class ModelConfig:
     arch: Literal["conv3d", "tcn"] = "conv3d"  # conv3d = the PoseConv3D / RGBPoseConv3D
     # family (sized by preset); tcn = the coordinate baseline (pose only, representation coords)
     preset: Literal["paper", "small", "tiny"] = "paper"  # paper = the reference sizes
-    pose_base: int = 0  # pose pathway stem width; 0 = the preset's (paper 32, small 8)
-    pose_blocks: tuple[int, ...] = ()  # blocks per pose stage (3 values); () = the preset's
-    pose_temporal_strides: tuple[int, ...] = ()  # per pose stage; () = (1, 1, 1) as
+    pose_base: NonNegInt = 0  # pose pathway stem width; 0 = the preset's (paper 32, small 8)
+    pose_blocks: tuple[PosInt, ...] = ()  # blocks per pose stage (3 values); () = the preset's
+    pose_temporal_strides: tuple[PosInt, ...] = ()  # per pose stage; () = (1, 1, 1) as
     # RGBPoseConv3D (PoseConv3D alone: (1, 1, 2)); two streams need 1 where laterals leave
-    pose_conv1_kernel_t: int = 1  # temporal size of the pose stem kernel (reference: 1)
-    rgb_base: int = 0  # RGB pathway stem width; 0 = the preset's (paper 64, small 16)
-    rgb_blocks: tuple[int, ...] = ()  # blocks per RGB stage (4 values); () = the preset's
-    dropout: float = 0.5  # head dropout (RGBPoseHead: 0.5)
-    late_fusion: tuple[float, float] = (1.0, 1.0)  # (rgb, pose) weights of the probabilities
-    rgb_drop_path: float = 0.0  # probability of zeroing the lateral into RGB (reference: 0)
-    pose_drop_path: float = 0.0  # probability of zeroing the lateral into pose
+    pose_conv1_kernel_t: PosInt = 1  # temporal size of the pose stem kernel (reference: 1)
+    rgb_base: NonNegInt = 0  # RGB pathway stem width; 0 = the preset's (paper 64, small 16)
+    rgb_blocks: tuple[PosInt, ...] = ()  # blocks per RGB stage (4 values); () = the preset's
+    dropout: Dropout = 0.5  # head dropout (RGBPoseHead: 0.5)
+    late_fusion: tuple[NonNegFloat, NonNegFloat] = (
+        1.0,
+        1.0,
+    )  # (rgb, pose) weights of the probabilities
+    rgb_drop_path: Prob = 0.0  # probability of zeroing the lateral into RGB (reference: 0)
+    pose_drop_path: Prob = 0.0  # probability of zeroing the lateral into pose
     rgb_detach: bool = False  # stop gradients from RGB into the pose pathway via the lateral
     pose_detach: bool = False
     fusion: FusionConfig = field(default_factory=FusionConfig)
@@ -174,31 +203,35 @@ class ModelConfig:
 class TrainConfig:
     """Optimisation and the training loop (paper: SGD 0.0075, batch 10, 30 epochs, x0.1 at 8/22)."""
 
-    epochs: int = 30  # paper: 30
-    batch_size: int = 10  # per process (paper: 10 on one GPU)
-    grad_accum_steps: int = 1  # micro-batches per optimiser step (same maths as more GPUs)
-    lr: float = 0.0075  # paper / RGBPoseConv3D config: 0.0075 at batch 10
-    momentum: float = 0.9  # SGD momentum (reference configs)
-    weight_decay: float = 1e-4  # reference RGBPoseConv3D config
+    epochs: PosInt = 30  # paper: 30
+    batch_size: PosInt = 10  # per process (paper: 10 on one GPU)
+    grad_accum_steps: PosInt = 1  # micro-batches per optimiser step (same maths as more GPUs)
+    lr: PosFloat = 0.0075  # paper / RGBPoseConv3D config: 0.0075 at batch 10
+    momentum: Annotated[float, Range(ge=0, lt=1)] = 0.9  # SGD momentum (reference configs)
+    weight_decay: NonNegFloat = 1e-4  # reference RGBPoseConv3D config
     nesterov: bool = False
     schedule: Literal["multistep", "cosine"] = "multistep"  # paper: multistep; PoseConv3D
     # single-stream pre-training configs: cosine annealing to 0
-    milestones: tuple[int, ...] = (8, 22)  # paper: lr x0.1 at epochs 8 and 22
-    gamma: float = 0.1
-    warmup_epochs: float = 0.0  # linear warm-up (0 = none, as the paper)
-    clip_grad: float = 40.0  # max L2 norm of the gradients (reference configs: 40)
+    milestones: tuple[NonNegInt, ...] = (8, 22)  # paper: lr x0.1 at epochs 8 and 22
+    gamma: PosFloat = 0.1
+    warmup_epochs: NonNegFloat = 0.0  # linear warm-up (0 = none, as the paper)
+    clip_grad: NonNegFloat = 40.0  # max L2 norm of the gradients (reference configs: 40)
     amp: bool = True  # mixed precision autocast on CUDA; ignored on CPU
     amp_dtype: Literal["bfloat16", "float16"] = "bfloat16"  # float16 (+ loss scaling) for GPUs
     # without bf16 (V100, T4)
     channels_last: bool = True  # channels-last 3D memory format on CUDA
-    num_workers: int = 2  # DataLoader workers per process
-    val_every: int = 1  # validate every N epochs (0 = never)
-    val_clips: int = 1  # test clips per sample during validation (reference val: 1)
+    num_workers: NonNegInt = 2  # DataLoader workers per process
+    val_every: NonNegInt = 1  # validate every N epochs (0 = never)
+    val_clips: PosInt = 1  # test clips per sample during validation (reference val: 1)
     eval_train: bool = False  # also score the training split (test pipeline) at each
     # validation: learning curves that tell underfitting from overfitting
-    checkpoint_every: int = 0  # also save a resumable checkpoint every N steps (0 = per epoch)
-    max_bad_share: float = 0.05  # stop with an error if more than this share of clips fail
-    log_every: int = 10  # steps between log lines / metrics.jsonl records
+    checkpoint_every: NonNegInt = (
+        0  # also save a resumable checkpoint every N steps (0 = per epoch)
+    )
+    max_nonfinite_steps: PosInt = 5  # steps in a row with a NaN / inf loss or gradient (never
+    # applied) before training stops with an error (engine/guard.py)
+    max_bad_share: Prob = 0.05  # stop with an error if more than this share of clips fail
+    log_every: PosInt = 10  # steps between log lines / metrics.jsonl records
     tensorboard: bool = True  # write TensorBoard events when the package is installed
     deterministic: bool = False  # torch.use_deterministic_algorithms (slower on GPU)
 
@@ -208,7 +241,7 @@ class ExperimentConfig:
     """The root of every experiment configuration."""
 
     name: str = "experiment"  # run name, used for the run directory
-    seed: int = 0  # global seed (data order, augmentation, init)
+    seed: Seed = 0  # global seed (data order, augmentation, init)
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -230,133 +263,6 @@ class ExperimentConfig:
                 "data.pose.representation coords feeds the coordinate models "
                 "(model.arch tcn); the conv3d family reads heatmaps"
             )
-
-
-# ---- building dataclasses from plain dicts, with type checks ----------------------------------
-
-T = typing.TypeVar("T")
-
-
-def _type_name(tp: Any) -> str:
-    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
-
-
-def _coerce(value: Any, tp: Any, where: str) -> Any:
-    """Check ``value`` against annotation ``tp`` and convert lists to tuples, ints to floats."""
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if dataclasses.is_dataclass(tp):
-        if isinstance(value, tp):
-            return value
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a mapping for {tp.__name__}, got {value!r}")
-        return from_dict(tp, value, prefix=f"{where}.")
-    if origin is Literal:
-        if value not in args:
-            raise ConfigError(f"{where}: {value!r} is not one of {list(args)}")
-        return value
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        errors = []
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return _coerce(value, arg, where)
-            except ConfigError as err:
-                errors.append(str(err))
-        raise ConfigError(f"{where}: {value!r} fits none of {[_type_name(a) for a in args]}")
-    if origin is tuple:
-        if not isinstance(value, list | tuple):
-            raise ConfigError(f"{where}: expected a list, got {value!r}")
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_coerce(v, args[0], f"{where}[{i}]") for i, v in enumerate(value))
-        if len(value) != len(args):
-            raise ConfigError(f"{where}: expected {len(args)} values, got {len(value)}")
-        return tuple(_coerce(v, a, f"{where}[{i}]") for i, (v, a) in enumerate(zip(value, args)))
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
-        return {str(k): _coerce(v, args[1], f"{where}.{k}") for k, v in value.items()}
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: expected true/false, got {value!r}")
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: expected an integer, got {value!r}")
-        return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{where}: expected a number, got {value!r}")
-        return float(value)
-    if tp is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: expected a string, got {value!r}")
-        return value
-    raise ConfigError(f"{where}: unsupported annotation {tp!r}")  # pragma: no cover
-
-
-def from_dict(cls: type[T], data: dict[str, Any], *, prefix: str = "") -> T:
-    """Build dataclass ``cls`` from ``data``; missing keys take defaults, unknown keys raise."""
-    hints = typing.get_type_hints(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
-    unknown = sorted(set(data) - set(names))
-    if unknown:
-        raise ConfigError(
-            f"unknown key {prefix}{unknown[0]!s}; valid keys of "
-            f"{prefix.rstrip('.') or cls.__name__}: " + ", ".join(names)
-        )
-    kwargs = {k: _coerce(v, hints[k], f"{prefix}{k}") for k, v in data.items()}
-    return cls(**kwargs)
-
-
-def to_dict(cfg: Any) -> dict[str, Any]:
-    """Plain-dict form of a config (tuples become lists), ready for YAML or JSON."""
-
-    def plain(v: Any) -> Any:
-        if isinstance(v, tuple | list):
-            return [plain(x) for x in v]
-        if isinstance(v, dict):
-            return {k: plain(x) for k, x in v.items()}
-        return v
-
-    return plain(dataclasses.asdict(cfg))
-
-
-def parse_override(text: str) -> tuple[list[str], Any]:
-    """``"a.b=3"`` -> (["a", "b"], 3); the value is parsed as YAML (numbers, lists, bools)."""
-    if "=" not in text:
-        raise ConfigError(f"override {text!r} must look like key.path=value")
-    key, raw = text.split("=", 1)
-    path = [p for p in key.strip().split(".") if p]
-    if not path:
-        raise ConfigError(f"override {text!r} has an empty key")
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError as err:
-        raise ConfigError(f"override {text!r}: value is not valid YAML ({err})") from None
-    return path, value
-
-
-def merge_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Apply ``key.path=value`` overrides to a nested dict (returns a new dict)."""
-    out = _deep_copy(data)
-    for text in overrides:
-        path, value = parse_override(text)
-        node = out
-        for part in path[:-1]:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                raise ConfigError(f"override {text!r}: {part!r} is not a section")
-            node = child
-        node[path[-1]] = value
-    return out
-
-
-def _deep_copy(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: _deep_copy(v) if isinstance(v, dict) else v for k, v in d.items()}
 
 
 def load_config(

@@ -133,3 +133,30 @@ def test_report_verb(runs, tmp_path):
     assert (run / "report" / "embeddings_rgb.png").is_file()
     md = (run / "report" / "report.md").read_text()
     assert "| fused |" in md and "curves.png" in md
+
+
+def test_test_refuses_non_finite_weights(runs, tmp_path, capsys):
+    state = load_checkpoint(runs["pose"] / "checkpoints" / "best.pt")
+    key = next(k for k, v in state["model"].items() if v.is_floating_point())
+    state["model"][key] = torch.full_like(state["model"][key], float("nan"))
+    torch.save(state, tmp_path / "nan.pt")
+    assert main(["test", str(tmp_path / "nan.pt"), "--split", "val"]) == 2
+    assert "hold NaN or inf" in capsys.readouterr().err
+    assert not (tmp_path / "nan_test_val").exists()
+
+
+def test_report_re_evaluates_metrics_of_another_checkpoint(runs, tmp_path, capsys):
+    import shutil
+
+    run = tmp_path / "pose"
+    shutil.copytree(runs["pose"], run)
+    other = tmp_path / "other"
+    shutil.copytree(runs["rgb"], other)
+    assert main(["test", str(other), "--split", "val", "--out", str(run / "test_val")]) == 0
+    capsys.readouterr()
+    assert main(["report", str(run), "--device", "cpu"]) == 0
+    assert "no metrics of this checkpoint yet" in capsys.readouterr().out
+    metrics = json.loads((run / "test_val" / "metrics.json").read_text())
+    assert "pose" in metrics and "rgb" not in metrics
+    assert main(["report", str(run), "--device", "cpu"]) == 0  # now it matches: no re-run
+    assert "no metrics of this checkpoint yet" not in capsys.readouterr().out

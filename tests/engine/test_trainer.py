@@ -100,3 +100,63 @@ def test_prototype_loss_starts_at_its_epoch(tiny_dataset, make_cfg, tmp_path):
     steps = [r for r in rows if r.get("kind") == "train"]
     assert all("pr_pose" not in r for r in steps if r["epoch"] == 0)
     assert any("pr_pose" in r for r in steps if r["epoch"] == 1)
+
+
+def test_divergence_stops_training_and_keeps_finite_checkpoints(tiny_dataset, make_cfg, tmp_path):
+    from mgproto.engine.guard import DivergenceError
+
+    cfg = make_cfg(
+        tiny_dataset,
+        "data.modalities=[pose]",
+        "train.lr=1e30",
+        "train.clip_grad=0",
+        "train.checkpoint_every=1",
+        "train.max_nonfinite_steps=3",
+    )
+    run = tmp_path / "run"
+    # either the guard stops it (3 non-finite steps) or the weights (BN statistics) blow up first
+    # and the checkpoint refuses them: never a finished run, never a NaN checkpoint
+    with pytest.raises(DivergenceError, match="non-finite"):
+        train(cfg, run_dir=run, device="cpu")
+    for name in ("last.pt", "best.pt"):
+        path = run / "checkpoints" / name
+        if path.exists():
+            state = load_checkpoint(path)["model"]
+            assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point())
+
+
+def test_guard_counts_only_once_the_loss_scaler_gives_up():
+    from mgproto.engine.guard import DivergenceError, DivergenceGuard
+
+    guard = DivergenceGuard(limit=2)
+    step = {"loss": float("nan"), "grad_norm": float("inf"), "step": 0, "epoch": 0}
+    for scale in (2.0**15, 2.0**14, 1.0):  # fp16 overflow: the scaler backs off, no count yet
+        guard.observe(finite=False, scale=scale, **step)
+    guard.observe(finite=True, scale=1.0, loss=1.0, grad_norm=1.0, step=0, epoch=0)
+    guard.observe(finite=False, scale=0.5, **step)
+    assert guard.in_a_row == 1 and guard.skipped == 4
+    with pytest.raises(DivergenceError, match="gradient norm inf"):
+        guard.observe(finite=False, scale=0.25, **step)
+    unscaled = DivergenceGuard(limit=1)
+    with pytest.raises(DivergenceError):
+        unscaled.observe(finite=False, scale=None, **step)
+
+
+def test_resume_refuses_changed_settings_and_replays_metrics_once(tiny_dataset, make_cfg, tmp_path):
+    cfg = make_cfg(tiny_dataset, "data.modalities=[pose]", "train.log_every=1")
+    run = tmp_path / "run"
+    train(cfg, run_dir=run, device="cpu", max_steps=4)
+    config_before = (run / "config.yaml").read_text()
+    with pytest.raises(TrainingError, match=r"train.batch_size: 2 in the run, 4 now"):
+        train(make_cfg(tiny_dataset, "data.modalities=[pose]", "train.log_every=1",
+                       "train.batch_size=4"), run_dir=run, device="cpu", resume=True)  # fmt: skip
+    assert (run / "config.yaml").read_text() == config_before
+    with open(run / "metrics.jsonl", "a") as f:  # logged, then killed before the checkpoint
+        f.write(json.dumps({"kind": "train", "epoch": 0, "step": 5, "loss": 9.0}) + "\n")
+    longer = make_cfg(tiny_dataset, "data.modalities=[pose]", "train.log_every=1",
+                      "train.epochs=3")  # fmt: skip
+    result = train(longer, run_dir=run, device="cpu", resume=True)  # epochs may change
+    assert result.global_step == 18
+    steps = [r["step"] for r in read_metrics(run) if r["kind"] == "train"]
+    assert steps == list(range(1, 19))
+    assert "epochs: 3" in (run / "config.yaml").read_text()

@@ -281,7 +281,7 @@ def test_no_person_writes_zero_scores(noise_video, tmp_path, capsys):
     rec = load_annotations(out).annotations[0]
     assert rec["keypoint"].shape == (1, 10, 17, 2) and rec["img_shape"] == (120, 160)
     assert not rec["keypoint_score"].any() and not rec["keypoint"].any()
-    args = ["extract-pose", str(noise_video), "-o", str(out), "--layout", "coco17"]
+    args = ["extract-pose", str(noise_video), "-o", str(out), "--layout", "coco17", "--force"]
     assert main([*args, "--start", "0.3", "--end", "0.8"]) == 0
     rec = load_annotations(out).annotations[0]
     assert (rec["total_frames"], rec["start_frame"], rec["end_frame"]) == (5, 3, 7)

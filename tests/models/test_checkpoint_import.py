@@ -83,5 +83,8 @@ def test_cli_import(tmp_path, capsys):
     torch.testing.assert_close(
         model.state_dict()["head.rgb.fc.weight"], src.state_dict()["head.rgb.fc.weight"]
     )
-    assert main([*args[:-2], "--set", "data.num_classes=9"]) == 2
+    capsys.readouterr()
+    assert main([*args[:-2], "--set", "data.num_classes=9"]) == 2  # an existing output
+    assert "already exists; pass --force" in capsys.readouterr().err
+    assert main([*args[:-2], "--set", "data.num_classes=9", "--force"]) == 2
     assert "do not fit" in capsys.readouterr().err

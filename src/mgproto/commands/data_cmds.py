@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 
+from mgproto.commands.outputs import add_force, output_of
 from mgproto.config import dump_config, load_config
 from mgproto.data.annotations import class_counts, load_annotations, save_annotations
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
+    out = output_of(args)
     ann, report = args.converter.run(args)
-    out = save_annotations(ann, args.output)
+    save_annotations(ann, out)
     classes = ann.meta.get("classes")
     print(report.summary(list(classes) if classes else None))
     splits = ", ".join(f"{k}: {len(v)}" for k, v in ann.split.items())
@@ -63,7 +65,7 @@ def _cmd_preview_pose(args: argparse.Namespace) -> int:
         raise ValueError(f"{args.file}: no layout recorded; pass --layout")
     out = render_pose_preview(
         records,
-        args.output,
+        output_of(args),
         layout=layout,
         num_frames=args.frames,
         class_names=ann.meta.get("classes"),
@@ -91,6 +93,7 @@ def _add_convert(sub: argparse._SubParsersAction) -> None:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(fp)
+        add_force(fp)
         fp.set_defaults(func=_cmd_convert, converter=module)
 
 

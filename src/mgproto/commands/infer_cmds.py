@@ -42,6 +42,11 @@ def _pose_record(args: argparse.Namespace, layout: str, out: Path, num_frames: i
     else:
         from mgproto.infer.pose import extract_pose
 
+        if (out / "pose.pkl").exists() and not args.force:
+            raise ValueError(
+                f"{out / 'pose.pkl'}: already exists; reuse it with --pose, or pass --force to "
+                "extract the pose again"
+            )
         ann = extract_pose(args.video, layout=layout, progress=True)
         save_annotations(ann, out / "pose.pkl")
         record = ann.annotations[0]
@@ -119,8 +124,9 @@ def _write_outputs(
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    import torch
     from tqdm import tqdm
+
+    from mgproto.engine.distributed import resolve_device
 
     info = probe_video(args.video)  # a clear error for a missing / empty / corrupt file
     state = load_checkpoint(args.checkpoint)
@@ -131,9 +137,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     record = _pose_record(args, layout, out, info.num_frames)
     fps = float(record.get("fps") or info.fps)
     options = _options(args)
-    device = args.device
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = resolve_device(args.device)
     model.to(device)
     start = time.perf_counter()
     with tqdm(desc="windows", unit="win", leave=False) as bar:
@@ -215,6 +219,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--render-size", type=int, default=640, help="annotated video's longer side")
     p.add_argument("--no-video", action="store_true", help="skip the annotated mp4")
     p.add_argument("--no-html", action="store_true", help="skip the HTML page")
+    p.add_argument("--force", action="store_true", help="extract again over an existing pose.pkl")
     p.set_defaults(func=_cmd_predict)
 
     s = sub.add_parser(

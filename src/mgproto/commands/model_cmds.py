@@ -7,7 +7,9 @@ import dataclasses
 import json
 from pathlib import Path
 
+from mgproto.commands.outputs import add_force, output_of
 from mgproto.config import load_config
+from mgproto.fileio import check_input
 
 
 def _add_config_args(p: argparse.ArgumentParser, *, required: bool) -> None:
@@ -29,6 +31,10 @@ def _add_config_args(p: argparse.ArgumentParser, *, required: bool) -> None:
 def _cmd_train(args: argparse.Namespace) -> int:
     from mgproto.engine.trainer import train
 
+    if args.config is None:  # resume with the run's own config
+        if not (args.resume and args.run_dir):
+            raise ValueError("give a config file (or --resume --run-dir RUN to continue a run)")
+        args.config = str(check_input(Path(args.run_dir) / "config.yaml", what="run config"))
     cfg = load_config(args.config, args.set)
     run_dir = Path(args.run_dir or Path("runs") / cfg.name)
     result = train(
@@ -106,6 +112,8 @@ def _cmd_merge_init(args: argparse.Namespace) -> int:
         except ValueError:  # not ours: an MMAction2 / PYSKL single-stream checkpoint
             return read_state_dict(path, trust_file=args.trust_file), None
 
+    inputs = [resolve_checkpoint(args.rgb), resolve_checkpoint(args.pose)]
+    output = output_of(args, inputs=inputs)
     rgb, _ = state_of(args.rgb)
     pose, pose_ck = state_of(args.pose)
     if args.config or args.set or pose_ck is None:
@@ -124,8 +132,14 @@ def _cmd_merge_init(args: argparse.Namespace) -> int:
     model = model_from_config(cfg)
     report = merge_unimodal(model, rgb, pose)
     print(report.summary())
+    if report.uncovered and not args.allow_partial:
+        raise ValueError(
+            f"{output}: not written: {len(report.uncovered)} of {report.num_required} pathway / "
+            f"classifier tensors found no match (e.g. {report.uncovered[0]}); are both inputs "
+            "single-stream checkpoints of this model? (--allow-partial writes it anyway)"
+        )
     out = save_checkpoint(
-        args.output, cfg=cfg, model=model, source={"rgb": str(args.rgb), "pose": str(args.pose)}
+        output, cfg=cfg, model=model, source={"rgb": str(args.rgb), "pose": str(args.pose)}
     )
     print(f"wrote {out}; train with `mgproto train CONFIG --init {out}`")
     return 0
@@ -133,11 +147,15 @@ def _cmd_merge_init(args: argparse.Namespace) -> int:
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a model (single process, or under torchrun)")
-    _add_config_args(p, required=True)
+    _add_config_args(p, required=False)
     p.add_argument("--run-dir", default=None, help="default: runs/<config name>")
     p.add_argument("--init", default=None, help="start from this checkpoint (e.g. merge-init)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --run-dir with its own settings (docs/cli.md: what may change)",
+    )
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.add_argument(
         "--max-steps",
         type=int,
@@ -166,7 +184,7 @@ def _add_test(sub: argparse._SubParsersAction) -> None:
         metavar="KEY=VALUE",
         help="override data fields, e.g. data.annotations=other.pkl",
     )
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.add_argument("--batch-size", type=int, default=None)
     p.set_defaults(func=_cmd_test)
 
@@ -189,6 +207,8 @@ def _add_merge_init(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="allow full unpickling of foreign checkpoints you trust",
     )
+    _add_partial(p, "merge even if some pathway tensors find no match")
+    add_force(p)
     p.set_defaults(func=_cmd_merge_init)
 
 
@@ -196,6 +216,7 @@ def _cmd_import_checkpoint(args: argparse.Namespace) -> int:
     from mgproto.engine.checkpoint import model_from_config, save_checkpoint
     from mgproto.models.checkpoint_import import load_mmaction_weights, read_state_dict
 
+    output = output_of(args)
     cfg = load_config(args.config, args.set)
     model = model_from_config(cfg)
     state = read_state_dict(args.source, trust_file=args.trust_file)
@@ -207,9 +228,17 @@ def _cmd_import_checkpoint(args: argparse.Namespace) -> int:
             "model of this config (see above); fix the config or pass "
             "--allow-mismatch"
         )
-    out = save_checkpoint(
-        args.output, cfg=cfg, model=model, source={"imported_from": str(args.source)}
-    )
+    if report.loaded == 0:
+        raise ValueError(
+            f"{args.source}: no tensor matches the model of this config; {output} not written"
+        )
+    if report.missing and not (args.allow_partial or args.allow_mismatch):
+        raise ValueError(
+            f"{args.source}: covers {report.coverage:.0%} of the model ({len(report.missing)} "
+            f"tensors would keep their random init, e.g. {report.missing[0]}); {output} not "
+            "written (--allow-partial writes it anyway)"
+        )
+    out = save_checkpoint(output, cfg=cfg, model=model, source={"imported_from": str(args.source)})
     print(f"wrote {out}")
     return 0
 
@@ -232,7 +261,13 @@ def _add_import_checkpoint(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="write the checkpoint even if some tensors do not fit",
     )
+    _add_partial(p, "write the checkpoint even if some of the model's tensors find no match")
+    add_force(p)
     p.set_defaults(func=_cmd_import_checkpoint)
+
+
+def _add_partial(p: argparse.ArgumentParser, text: str) -> None:
+    p.add_argument("--allow-partial", action="store_true", help=text)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from mgproto.commands.outputs import add_force, output_of
 from mgproto.data.annotations import save_annotations
 from mgproto.infer.landmarks import SUPPORTED_LAYOUTS
 
@@ -12,7 +12,7 @@ from mgproto.infer.landmarks import SUPPORTED_LAYOUTS
 def _cmd_extract_pose(args: argparse.Namespace) -> int:
     from mgproto.infer.pose import extract_pose
 
-    out = Path(args.output)
+    out = output_of(args)
     if out.suffix not in (".pkl", ".npz"):
         raise ValueError(f"{out}: output must end in .pkl or .npz")
     if args.max_frames is not None and args.max_frames < 1:
@@ -51,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("video", help="video file (anything FFmpeg decodes)")
     p.add_argument("-o", "--output", required=True, help=".pkl or .npz file to write")
+    add_force(p)
     p.add_argument(
         "--layout", choices=SUPPORTED_LAYOUTS, default="imigue22", help="default: imigue22"
     )

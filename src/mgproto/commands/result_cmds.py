@@ -8,6 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from mgproto.commands.outputs import add_force, output_of
+from mgproto.fileio import atomic_write, atomic_write_text
+
 
 def _ids_and_labels(args: argparse.Namespace, split: str) -> tuple[list[str] | None, dict]:
     """Clip ids (split order) and labels of a split, from --annotations if given."""
@@ -32,12 +35,15 @@ def _read_all(paths: list[str], order: list[str] | None, stream: str) -> tuple[l
 
 
 def _cmd_ensemble(args: argparse.Namespace) -> int:
-    from mgproto.engine.ensemble import fuse, search_weights
+    from mgproto.engine.ensemble import check_weights, fuse, search_weights
     from mgproto.engine.metrics import topk_accuracy
     from mgproto.engine.scores import load_labels
 
+    out = output_of(args)
     if len(args.val) != len(args.test):
         raise ValueError(f"{len(args.val)} validation score files but {len(args.test)} test ones")
+    if args.weights:
+        check_weights(args.weights, len(args.val))
     val_order, val_labels = _ids_and_labels(args, args.val_split)
     test_order, _ = _ids_and_labels(args, args.test_split)
     val_order, val_scores = _read_all(args.val, val_order, args.stream)
@@ -45,20 +51,23 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
         val_labels = load_labels(args.val[0])
     labels = np.array([val_labels[x] for x in val_order])
     if args.weights:
-        weights = [float(w) for w in args.weights]
+        weights = list(args.weights)
     else:
         weights, _ = search_weights(val_scores, labels)
     val_top1 = topk_accuracy(fuse(val_scores, weights), labels)
     singles = [topk_accuracy(s, labels) for s in val_scores]
     test_order, test_scores = _read_all(args.test, test_order, args.stream)
     fused = fuse(test_scores, weights)
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(
+    if out.suffix != ".npz":
+        raise ValueError(f"{out}: the fused scores are an .npz file")
+    atomic_write(
         out,
-        frame_dirs=np.array(test_order),
-        fused=fused.astype(np.float32),
-        labels=np.full(len(test_order), -1),
+        lambda f: np.savez(
+            f,
+            frame_dirs=np.array(test_order),
+            fused=fused.astype(np.float32),
+            labels=np.full(len(test_order), -1),
+        ),
     )
     summary = {
         "weights": weights,
@@ -67,7 +76,7 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
         "val": args.val,
         "test": args.test,
     }
-    out.with_suffix(".json").write_text(json.dumps(summary, indent=1))
+    atomic_write_text(out.with_suffix(".json"), json.dumps(summary, indent=1))
     for path, acc, w in zip(args.val, singles, weights):
         print(f"  {path}: val top-1 {acc:.4f}, weight {w:g}")
     print(f"ensemble val top-1 {val_top1:.4f}; test scores -> {out}")
@@ -78,25 +87,27 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     from mgproto.engine.ensemble import align, read_id_list, write_submission
     from mgproto.engine.scores import load_scores
 
+    output = output_of(args)
     order = read_id_list(args.ids)
     ids, scores = load_scores(args.scores, ids=order if args.scores.endswith(".pkl") else None)
     rows = align(ids, scores, order, source=args.scores)
     header = args.format == "kaggle"
     name = "prediction.csv" if header else "Submission.csv"
-    out = write_submission(args.output, order, rows, header=header, csv_name=name)
+    out = write_submission(output, order, rows, header=header, csv_name=name)
     print(f"wrote {out} ({len(order)} clips, {name})")
     return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from mgproto.commands.model_cmds import resolve_checkpoint
-    from mgproto.engine.testing import run_test
+    from mgproto.engine.testing import metrics_match, run_test
     from mgproto.report.run_report import build_report
 
     run_dir = Path(args.run_dir)
     ckpt = resolve_checkpoint(run_dir)
     test_dir = run_dir / f"test_{args.split}"
-    if args.refresh or not (test_dir / "metrics.json").is_file():
+    if args.refresh or not metrics_match(test_dir / "metrics.json", ckpt):
+        print(f"evaluating {ckpt} on {args.split} (no metrics of this checkpoint yet)")
         run_test(ckpt, split=args.split, out_dir=test_dir, device=args.device)
     out = build_report(run_dir, test_dir=test_dir, checkpoint=ckpt)
     print(f"wrote {out / 'index.html'} and {out / 'report.md'}")
@@ -106,16 +117,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_compare(args: argparse.Namespace) -> int:
     """Markdown table of the test metrics of several runs (evaluating them if needed)."""
     from mgproto.commands.model_cmds import resolve_checkpoint
-    from mgproto.engine.testing import run_test
+    from mgproto.engine.testing import metrics_match, run_test
 
     lines = ["| run | stream | top-1 | top-5 | mean class acc |", "|---|---|---:|---:|---:|"]
     for run in args.runs:
         run_dir = Path(run)
         test_dir = run_dir / f"test_{args.split}"
-        if not (test_dir / "metrics.json").is_file():
-            run_test(
-                resolve_checkpoint(run_dir), split=args.split, out_dir=test_dir, device=args.device
-            )
+        ckpt = resolve_checkpoint(run_dir)
+        if not metrics_match(test_dir / "metrics.json", ckpt):
+            run_test(ckpt, split=args.split, out_dir=test_dir, device=args.device)
         metrics = json.loads((test_dir / "metrics.json").read_text())
         for stream in [s for s in ("rgb", "pose", "fused") if s in metrics]:
             if stream == "fused" and sum(s in metrics for s in ("rgb", "pose")) < 2:
@@ -133,7 +143,7 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compare", help="Markdown table of several runs' test metrics")
     p.add_argument("runs", nargs="+", help="run directories")
     p.add_argument("--split", default="test")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.set_defaults(func=_cmd_compare)
 
 
@@ -142,7 +152,7 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     p.add_argument("run_dir", help="run directory")
     p.add_argument("--split", default="val", help="split to evaluate and show")
     p.add_argument("--refresh", action="store_true", help="re-run the evaluation")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.set_defaults(func=_cmd_report)
 
 
@@ -160,8 +170,11 @@ def _add_ensemble(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--val-split", default="val")
     p.add_argument("--test-split", default="test")
     p.add_argument("--stream", default="fused", help="which scores of our .npz files")
-    p.add_argument("--weights", nargs="+", default=None, help="fixed weights (no search)")
+    p.add_argument(
+        "--weights", nargs="+", type=float, default=None, help="fixed weights, one per model"
+    )
     p.add_argument("-o", "--output", required=True, help="fused test scores (.npz)")
+    add_force(p)
     p.set_defaults(func=_cmd_ensemble)
 
 
@@ -180,6 +193,7 @@ def _add_submit(sub: argparse._SubParsersAction) -> None:
         help="kaggle: Id,Target header (2024/25); codalab: no header (2023)",
     )
     p.add_argument("-o", "--output", required=True, help="zip to write")
+    add_force(p)
     p.set_defaults(func=_cmd_submit)
 
 

@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader, Sampler
 
 from mgproto.config import DataConfig
 from mgproto.data.annotations import load_annotations
-from mgproto.data.dataset import ClipDataset, collate
+from mgproto.data.dataset import INPUT_KEYS, ClipDataset, collate
 from mgproto.data.layouts import get_layout
 from mgproto.data.pipelines import build_pipeline
 
@@ -167,3 +167,19 @@ def eval_loader(
         collate_fn=collate,
         generator=torch.Generator().manual_seed(0),
     )
+
+
+def batch_to_device(
+    batch: dict[str, Any], device: torch.device, *, channels_last: bool = False
+) -> dict[str, Any]:
+    """The model inputs (and label, if any) of a collated batch moved to ``device``."""
+    out = dict(batch)
+    for key in INPUT_KEYS:
+        if key in batch:
+            x = batch[key].to(device, non_blocking=True)
+            if channels_last and key != "coords":  # (N, C, T, H, W) tensors only
+                x = x.contiguous(memory_format=torch.channels_last_3d)
+            out[key] = x
+    if "label" in batch:
+        out["label"] = batch["label"].to(device, non_blocking=True)
+    return out

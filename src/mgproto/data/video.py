@@ -22,7 +22,7 @@ import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-from mgproto.fileio import file_mode
+from mgproto.fileio import OutputError, check_output, file_mode
 
 # Below this many frames into the file, decode from the start and count (exact for any stream);
 # beyond it, seek to the previous key frame and number frames by their timestamps.
@@ -211,10 +211,14 @@ class VideoWriter:
         self.num_frames = 0
 
     def __enter__(self) -> VideoWriter:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self._tmp = tempfile.mkstemp(
-            dir=self.path.parent, prefix=f".{self.path.stem}.", suffix=self.path.suffix
-        )
+        check_output(self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, self._tmp = tempfile.mkstemp(
+                dir=self.path.parent, prefix=f".{self.path.stem}.", suffix=self.path.suffix
+            )
+        except OSError as err:
+            raise OutputError(f"{self.path}: cannot write here ({err.strerror})") from None
         os.close(fd)
         self._out = av.open(self._tmp, mode="w")
         return self

@@ -8,6 +8,8 @@ rename) and read with ``weights_only=True`` (tensors, numbers, strings, containe
 
 from __future__ import annotations
 
+import logging
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ import torch
 from mgproto.config import ExperimentConfig, dump_config, load_config_text
 from mgproto.data.layouts import get_layout
 from mgproto.data.pipelines import num_pose_channels
-from mgproto.fileio import atomic_write
+from mgproto.fileio import InputError, atomic_write, check_input
 from mgproto.models import Recognizer, build_model
 
 FORMAT = "mgproto-checkpoint"
@@ -58,14 +60,25 @@ def save_checkpoint(
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read one of our checkpoints (safely) and check its format."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        path = check_input(path, what="checkpoint")
+    except InputError as err:
+        raise CheckpointError(str(err)) from None
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:  # torch's advice to unpickle fully is not for a user
+        what = (
+            "holds Python objects, not only tensors"
+            if "weights_only" in str(err)
+            else ("truncated or corrupt")
+        )
+        raise CheckpointError(
+            f"{path}: not a readable checkpoint ({what}); MMAction2 / PYSKL files go through "
+            "`mgproto import-checkpoint`"
+        ) from None
     except Exception as err:  # torch raises several types for truncated / foreign files
         raise CheckpointError(
-            f"{path}: not a readable checkpoint ({type(err).__name__}: {str(err).splitlines()[0]})"
+            f"{path}: not a readable checkpoint (truncated or corrupt: {type(err).__name__})"
         ) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(
@@ -80,11 +93,39 @@ def load_model(path: str | Path) -> tuple[Recognizer, ExperimentConfig]:
     return model_from_state(load_checkpoint(path), source=str(path))
 
 
+def load_init(model: torch.nn.Module, path: str | Path) -> None:
+    """Start ``model`` from a checkpoint's weights (non-strict; logs what did not fit)."""
+    state = load_checkpoint(path)["model"]
+    bad = non_finite_tensors(state)
+    if bad:
+        raise CheckpointError(f"{path}: {len(bad)} weight tensors hold NaN or inf ({bad[0]})")
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    logging.getLogger("mgproto").info(
+        "init from %s: %d tensors loaded, %d missing (e.g. %s), %d unexpected",
+        path, len(state) - len(unexpected), len(missing), missing[:3], len(unexpected),
+    )  # fmt: skip
+
+
 def model_from_state(
     state: dict[str, Any], *, source: str = "<checkpoint>"
 ) -> tuple[Recognizer, ExperimentConfig]:
     """The model and config of an already loaded checkpoint (see :func:`load_checkpoint`)."""
     cfg = load_config_text(state["config"], source=source)
     model = model_from_config(cfg)
+    bad = non_finite_tensors(state["model"])
+    if bad:
+        raise CheckpointError(
+            f"{source}: {len(bad)} weight tensors hold NaN or inf (first: {bad[0]}); the run "
+            "diverged, evaluate an earlier checkpoint"
+        )
     model.load_state_dict(state["model"])
     return model, cfg
+
+
+def non_finite_tensors(state: dict[str, torch.Tensor]) -> list[str]:
+    """Names of floating-point tensors of a state dict that hold NaN or inf."""
+    return [
+        k
+        for k, v in state.items()
+        if torch.is_tensor(v) and v.is_floating_point() and not torch.isfinite(v).all()
+    ]

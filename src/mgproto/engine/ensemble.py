@@ -40,8 +40,23 @@ def align(ids: list[str], scores: np.ndarray, order: list[str], *, source: str) 
 
 
 def fuse(scores: list[np.ndarray], weights: list[float]) -> np.ndarray:
-    """Weighted sum of (N, K) score matrices."""
+    """Weighted sum of (N, K) score matrices (one weight per matrix, same shapes)."""
+    check_weights(weights, len(scores))
+    shapes = {s.shape for s in scores}
+    if len(shapes) != 1:
+        raise ValueError(
+            f"score matrices of different shapes {sorted(shapes)}: same clips and classes?"
+        )
     return sum(w * s for w, s in zip(weights, scores))
+
+
+def check_weights(weights: list[float], num_models: int) -> list[float]:
+    """One finite, non-negative weight per model, not all zero; else ValueError."""
+    if len(weights) != num_models:
+        raise ValueError(f"{len(weights)} weights for {num_models} models: give one per model")
+    if not all(np.isfinite(w) and w >= 0 for w in weights) or not any(weights):
+        raise ValueError(f"weights must be finite, >= 0 and not all zero, got {list(weights)}")
+    return list(weights)
 
 
 def search_weights(

@@ -12,6 +12,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from mgproto.data.dataset import INPUT_KEYS
+from mgproto.data.loader import batch_to_device
 from mgproto.engine.distributed import all_gather_objects
 from mgproto.engine.metrics import classification_report
 from mgproto.models.recognizer import Recognizer
@@ -58,7 +59,8 @@ def predict(
     rows: list[tuple] = []
     autocast = torch.autocast("cuda", dtype=amp_dtype, enabled=amp and device.type == "cuda")
     for batch in loader:
-        inputs = {k: batch[k].to(device, non_blocking=True) for k in INPUT_KEYS if k in batch}
+        moved = batch_to_device(batch, device)
+        inputs = {k: moved[k] for k in INPUT_KEYS if k in moved}
         with autocast:
             out = model(**inputs)
         probs = {s: p.float().cpu().numpy() for s, p in out.probs.items()}

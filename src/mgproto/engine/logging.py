@@ -17,6 +17,8 @@ from typing import Any
 
 import torch
 
+from mgproto.fileio import atomic_write_text
+
 log = logging.getLogger("mgproto")
 
 
@@ -103,6 +105,18 @@ class RunLogger:
                 if isinstance(value, int | float) and key not in ("step", "epoch"):
                     self.tb.add_scalar(f"{kind}/{key}", value, step)
             self.tb.flush()
+
+    def drop_after(self, step: int, epoch: int) -> None:
+        """Remove records a resumed run will write again: those after ``step`` (and the epoch-end
+        records of ``step`` itself when the checkpoint is from before that epoch's end)."""
+        if not self.enabled or not self.path.is_file():
+            return
+        keep = [
+            r
+            for r in read_metrics(self.path.parent)
+            if r.get("step", 0) < step or (r.get("step") == step and r.get("epoch", 0) <= epoch)
+        ]
+        atomic_write_text(self.path, "".join(json.dumps(r) + "\n" for r in keep))
 
     def close(self) -> None:
         if self.tb is not None:

@@ -23,11 +23,20 @@ class MergeReport:
     padded: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     unused: list[str] = field(default_factory=list)
+    uncovered: list[str] = field(default_factory=list)  # pathway / classifier tensors not filled
+    num_required: int = 0  # pathway and classifier tensors (laterals / fusion start fresh)
+
+    @property
+    def coverage(self) -> float:
+        """Share of the two pathways' and classifiers' tensors filled from the two inputs."""
+        return 1.0 - len(self.uncovered) / max(self.num_required, 1)
 
     def summary(self) -> str:
         lines = [
             f"copied {self.copied} tensors, zero-padded {len(self.padded)} "
-            f"(lateral inputs): {', '.join(self.padded)}"
+            f"(lateral inputs): {', '.join(self.padded)}",
+            f"pathways and classifiers: {self.num_required - len(self.uncovered)} of "
+            f"{self.num_required} tensors filled ({self.coverage:.0%} coverage)",
         ]
         if self.missing:
             lines.append(
@@ -95,4 +104,15 @@ def merge_unimodal(
     model.load_state_dict(merged, strict=False)
     report.copied = len(merged)
     report.missing = [k for k in target if k not in merged]
+    required = [k for k in target if _is_required(k)]
+    report.num_required = len(required)
+    report.uncovered = [k for k in required if k not in merged]
     return report
+
+
+def _is_required(key: str) -> bool:
+    """A tensor a single-stream checkpoint must provide: pathway (not lateral) or classifier."""
+    pathway = (
+        key.startswith(("backbone.rgb_path.", "backbone.pose_path.")) and "_lateral" not in key
+    )
+    return pathway or key.startswith(("head.rgb.fc.", "head.pose.fc."))

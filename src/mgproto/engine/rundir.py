@@ -1,20 +1,81 @@
-"""The run directory: what it must hold to resume, and what a new run writes first."""
+"""The run directory: what it must hold to resume, and what a new run writes first.
+
+On ``--resume`` the checkpoint's config is the truth: the config given now must equal it,
+except for the keys in :data:`RESUME_SAFE`, which change nothing already computed. Nothing in
+the run directory is written before these checks pass.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
+from typing import Any
 
-from mgproto.config import ExperimentConfig, dump_config
+from mgproto.config import ExperimentConfig, dump_config, load_config_text, to_dict
 from mgproto.engine.logging import environment
+from mgproto.fileio import atomic_write_text
+
+log = logging.getLogger("mgproto")
+
+# Settings that may change on --resume: how long to go on, how often to log / validate /
+# checkpoint, and data loading speed. (With a cosine schedule, train.epochs also stretches the
+# rest of the learning-rate curve.)
+RESUME_SAFE = (
+    "train.epochs",
+    "train.log_every",
+    "train.val_every",
+    "train.checkpoint_every",
+    "train.num_workers",
+    "train.tensorboard",
+)
 
 
 class TrainingError(RuntimeError):
     """Training cannot go on (too many unreadable clips, a run directory in the way ...)."""
 
 
-def prepare_run_dir(run_dir: Path, cfg: ExperimentConfig, *, resume: bool, is_main: bool) -> None:
-    """Check the run directory against ``resume``; rank 0 writes the config and environment."""
+def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def config_diff(old: ExperimentConfig, new: ExperimentConfig) -> dict[str, tuple[Any, Any]]:
+    """``key -> (old, new)`` for every leaf that differs."""
+    a, b = _flat(to_dict(old)), _flat(to_dict(new))
+    return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
+
+
+def check_resume_config(saved_text: str, cfg: ExperimentConfig, *, source: str) -> None:
+    """Refuse a resume whose config differs from the checkpoint's outside RESUME_SAFE."""
+    saved = load_config_text(saved_text, source=source)
+    diff = config_diff(saved, cfg)
+    refused = {k: v for k, v in diff.items() if k not in RESUME_SAFE}
+    if refused:
+        lines = "; ".join(f"{k}: {a!r} in the run, {b!r} now" for k, (a, b) in refused.items())
+        raise TrainingError(
+            f"{source}: --resume continues the run with its own settings, but {len(refused)} "
+            f"differ: {lines}. Drop these overrides, or start a new run (--run-dir). "
+            f"May change on resume: {', '.join(RESUME_SAFE)}"
+        )
+    for key, (a, b) in diff.items():
+        log.info("resume: %s changed from %r to %r", key, a, b)
+
+
+def prepare_run_dir(
+    run_dir: Path, cfg: ExperimentConfig, *, resume: bool, is_main: bool, saved_config: str = ""
+) -> None:
+    """Check the run directory against ``resume``; rank 0 then writes the config (and, for a
+    new run, the environment).
+
+    Args:
+        saved_config: on resume, the config text stored in ``last.pt``.
+    """
     last = run_dir / "checkpoints" / "last.pt"
     if resume and not last.is_file():
         raise TrainingError(f"{run_dir}: nothing to resume (no checkpoints/last.pt)")
@@ -23,7 +84,10 @@ def prepare_run_dir(run_dir: Path, cfg: ExperimentConfig, *, resume: bool, is_ma
             f"{run_dir} already holds a run; pass --resume to continue it or "
             "choose another --run-dir"
         )
+    if resume:
+        check_resume_config(saved_config, cfg, source=str(last))
     if is_main:
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.yaml").write_text(dump_config(cfg))
-        (run_dir / "environment.json").write_text(json.dumps(environment(), indent=2))
+        atomic_write_text(run_dir / "config.yaml", dump_config(cfg))
+        if not resume:
+            atomic_write_text(run_dir / "environment.json", json.dumps(environment(), indent=2))

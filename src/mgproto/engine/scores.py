@@ -21,7 +21,7 @@ import numpy as np
 
 from mgproto.data.annotations import safe_unpickle
 from mgproto.engine.evaluate import Scores
-from mgproto.fileio import atomic_write_bytes
+from mgproto.fileio import atomic_write_bytes, check_input
 
 
 def save_scores(scores: Scores, path: str | Path) -> Path:
@@ -55,32 +55,76 @@ def load_scores(
         ids: clip ids in the order of a ``.pkl`` (required for pickles, which carry none).
         stream: which scores of an ``.npz`` (``fused`` or a stream name).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: score file not found")
+    path = check_input(path, what="score file")
     if path.suffix == ".npz":
+        key = "fused" if stream == "fused" else f"stream_{stream}"
+        z = _read_npz(path)
+        if key not in z:
+            raise ScoreError(f"{path}: no scores for {stream!r} (has {sorted(z)})")
+        if "frame_dirs" not in z:
+            raise ScoreError(f"{path}: no 'frame_dirs' (not an mgproto score file)")
+        ids, scores = [str(x) for x in z["frame_dirs"]], z[key]
+    else:
+        obj = safe_unpickle(path.read_bytes(), source=str(path))
+        if not isinstance(obj, list) or not obj:
+            raise ScoreError(f"{path}: expected a non-empty list of per-clip scores")
+        rows = [item.get("pred_score") if isinstance(item, dict) else item for item in obj]
+        if any(not isinstance(r, np.ndarray) for r in rows):
+            raise ScoreError(
+                f"{path}: items must be numpy score arrays (or dicts with a numpy "
+                "'pred_score'); MMAction2 1.x dumps that hold torch tensors are not read"
+            )
+        if ids is None:
+            raise ScoreError(f"{path}: a pickle has no clip ids; pass the ids of its order")
+        if len({r.size for r in rows}) != 1:
+            raise ScoreError(
+                f"{path}: score rows of different lengths {sorted({r.size for r in rows})}"
+            )
+        ids, scores = list(ids), np.stack([r.reshape(-1) for r in rows])
+    return ids, check_scores(ids, scores, source=str(path))
+
+
+class ScoreError(ValueError):
+    """A score file that cannot be used as it is; the message names the file."""
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    try:
         with np.load(path, allow_pickle=False) as z:
-            key = "fused" if stream == "fused" else f"stream_{stream}"
-            if key not in z:
-                raise ValueError(f"{path}: no scores for {stream!r} (has {sorted(z.files)})")
-            return [str(x) for x in z["frame_dirs"]], z[key].astype(np.float64)
-    obj = safe_unpickle(path.read_bytes(), source=str(path))
-    if not isinstance(obj, list) or not obj:
-        raise ValueError(f"{path}: expected a non-empty list of per-clip scores")
-    rows = [item.get("pred_score") if isinstance(item, dict) else item for item in obj]
-    if any(not isinstance(r, np.ndarray) for r in rows):
-        raise ValueError(
-            f"{path}: items must be numpy score arrays (or dicts with a numpy "
-            "'pred_score'); tensors in MMAction2 1.x dumps are not read"
+            return {k: z[k] for k in z.files}
+    except Exception as err:  # BadZipFile, EOFError, ValueError, OSError for damaged files
+        raise ScoreError(
+            f"{path}: not a readable .npz score file (truncated or corrupt: {type(err).__name__})"
+        ) from None
+
+
+def check_scores(ids: list[str], scores: np.ndarray, *, source: str) -> np.ndarray:
+    """(N, K) float64 scores, or :class:`ScoreError`: shape, finiteness and unique ids."""
+    scores = np.asarray(scores)
+    if scores.ndim != 2 or scores.shape[0] != len(ids) or scores.shape[1] < 1:
+        raise ScoreError(
+            f"{source}: expected ({len(ids)}, K) scores for {len(ids)} clip ids, "
+            f"got shape {scores.shape}"
         )
-    if ids is None:
-        raise ValueError(f"{path}: a pickle has no clip ids; pass the ids of its order")
-    if len(ids) != len(rows):
-        raise ValueError(f"{path}: {len(rows)} score rows for {len(ids)} clip ids")
-    return list(ids), np.stack([r.reshape(-1) for r in rows]).astype(np.float64)
+    if not np.issubdtype(scores.dtype, np.number):
+        raise ScoreError(f"{source}: scores are {scores.dtype}, not numbers")
+    bad = np.flatnonzero(~np.isfinite(scores).all(axis=1))
+    if bad.size:
+        raise ScoreError(
+            f"{source}: {bad.size} clips have non-finite scores (first: {ids[bad[0]]!r}); "
+            "did the model diverge?"
+        )
+    seen: set[str] = set()
+    for x in ids:
+        if x in seen:
+            raise ScoreError(f"{source}: clip id {x!r} appears twice")
+        seen.add(x)
+    return scores.astype(np.float64)
 
 
 def load_labels(path: str | Path) -> dict[str, int]:
     """Clip id -> label from one of our ``.npz`` score files."""
-    with np.load(path, allow_pickle=False) as z:
-        return dict(zip((str(x) for x in z["frame_dirs"]), z["labels"].tolist()))
+    z = _read_npz(check_input(path, what="score file"))
+    if "labels" not in z or "frame_dirs" not in z:
+        raise ScoreError(f"{path}: no labels in this score file; pass --annotations")
+    return dict(zip((str(x) for x in z["frame_dirs"]), z["labels"].tolist()))

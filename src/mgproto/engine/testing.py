@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -12,16 +14,45 @@ from tqdm import tqdm
 
 from mgproto.config import ExperimentConfig, from_dict, merge_overrides, to_dict
 from mgproto.data.loader import eval_loader, load_split
-from mgproto.engine.checkpoint import load_checkpoint, load_model
+from mgproto.engine.checkpoint import load_checkpoint, model_from_state
 from mgproto.engine.distributed import init_distributed, pick_device
 from mgproto.engine.evaluate import predict
-from mgproto.engine.scores import save_pyskl_results, save_scores
+from mgproto.engine.scores import check_scores, save_pyskl_results, save_scores
 from mgproto.fileio import atomic_write_text
 from mgproto.report.plots import plot_confusion, plot_per_class
 
 
+def json_safe(obj: object) -> object:
+    """``obj`` with NaN / inf floats as ``null``: strict JSON that every reader accepts."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_safe(v) for v in obj]
+    return obj
+
+
 def _write_json(path: Path, obj: object) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=1))
+    atomic_write_text(path, json.dumps(json_safe(obj), indent=1, allow_nan=False))
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file: which checkpoint a metrics.json was computed from."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def metrics_match(metrics_path: Path, ckpt: Path) -> bool:
+    """Whether ``metrics.json`` exists and was computed from this very checkpoint file."""
+    try:
+        saved = json.loads(metrics_path.read_text()).get("checkpoint_sha256")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return saved == file_digest(ckpt)
 
 
 def run_test(
@@ -38,7 +69,8 @@ def run_test(
     """Evaluate ``ckpt`` on ``split``; returns the metrics (on rank 0) and writes ``out_dir``."""
     info = init_distributed(None)
     dev = pick_device(info, device)
-    model, cfg = load_model(ckpt)
+    state = load_checkpoint(ckpt)
+    model, cfg = model_from_state(state, source=str(ckpt))
     if overrides or flip is not None:
         data = to_dict(cfg)
         if flip is not None:
@@ -46,7 +78,7 @@ def run_test(
         cfg = from_dict(ExperimentConfig, merge_overrides(data, overrides or []))
     clips = num_clips or cfg.data.sampling.num_clips_test
     records, root, meta = load_split(cfg.data, split)
-    class_names = meta.get("classes") or load_checkpoint(ckpt).get("class_names")
+    class_names = meta.get("classes") or state.get("class_names")
     loader = eval_loader(
         cfg.data,
         records,
@@ -69,6 +101,8 @@ def run_test(
         )
     if not info.is_main:
         return None
+    for name, s in {**scores.streams, "fused": scores.fused}.items():
+        check_scores(scores.frame_dirs, s, source=f"{ckpt}: {name} scores on {split}")
     out_dir.mkdir(parents=True, exist_ok=True)
     save_scores(scores, out_dir / "scores.npz")
     for name, s in {**scores.streams, "fused": scores.fused}.items():
@@ -78,7 +112,13 @@ def run_test(
         report = scores.report(cfg.data.num_classes)
         _write_json(
             out_dir / "metrics.json",
-            {"checkpoint": str(ckpt), "split": split, "clips": clips, **report},
+            {
+                "checkpoint": str(ckpt),
+                "checkpoint_sha256": file_digest(ckpt),
+                "split": split,
+                "clips": clips,
+                **report,
+            },
         )
         for name, r in report.items():
             plot_confusion(

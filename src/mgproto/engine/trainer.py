@@ -27,11 +27,22 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from mgproto.config import ExperimentConfig
-from mgproto.data.dataset import INPUT_KEYS
-from mgproto.data.loader import eval_loader, load_split, train_loader
-from mgproto.engine.checkpoint import load_checkpoint, model_from_config, save_checkpoint
-from mgproto.engine.distributed import all_gather_objects, init_distributed, pick_device
+from mgproto.data.loader import batch_to_device, eval_loader, load_split, train_loader
+from mgproto.engine.checkpoint import (
+    load_checkpoint,
+    load_init,
+    model_from_config,
+    non_finite_tensors,
+    save_checkpoint,
+)
+from mgproto.engine.distributed import (
+    all_gather_objects,
+    init_distributed,
+    pick_device,
+    resolve_device,
+)
 from mgproto.engine.evaluate import predict
+from mgproto.engine.guard import DivergenceError, DivergenceGuard
 from mgproto.engine.logging import RunLogger, setup_console
 from mgproto.engine.rundir import TrainingError, prepare_run_dir
 from mgproto.engine.schedule import lr_factor
@@ -46,18 +57,6 @@ class TrainResult:
     best: dict[str, Any] | None
     global_step: int
     stopped_early: bool = False
-
-
-def _to_device(batch: dict[str, Any], device: torch.device, channels_last: bool) -> dict:
-    out = dict(batch)
-    for key in INPUT_KEYS:
-        if key in batch:
-            x = batch[key].to(device, non_blocking=True)
-            if channels_last and key != "coords":
-                x = x.contiguous(memory_format=torch.channels_last_3d)
-            out[key] = x
-    out["label"] = batch["label"].to(device, non_blocking=True)
-    return out
 
 
 class Trainer:
@@ -75,11 +74,15 @@ class Trainer:
     ) -> None:
         self.cfg, self.t = cfg, cfg.train
         self.run_dir, self.max_steps = Path(run_dir), max_steps
-        requested = torch.device("cuda") if device != "cpu" and torch.cuda.is_available() else None
-        self.info = init_distributed(requested)
+        wants_gpu = resolve_device(device).type == "cuda"  # a clear error before any setup
+        self.info = init_distributed(torch.device("cuda") if wants_gpu else None)
         self.device = pick_device(self.info, device)
         setup_console(self.info.is_main)
-        prepare_run_dir(self.run_dir, cfg, resume=resume, is_main=self.info.is_main)
+        last = self.run_dir / "checkpoints" / "last.pt"
+        state = load_checkpoint(last) if resume and last.is_file() else None
+        saved = state["config"] if state else ""
+        prepare_run_dir(self.run_dir, cfg, resume=resume, is_main=self.info.is_main,
+                        saved_config=saved)  # fmt: skip
         if self.t.deterministic:
             torch.use_deterministic_algorithms(True)
         torch.manual_seed(cfg.seed)
@@ -91,7 +94,7 @@ class Trainer:
             self.val_records = []
         self.model = model_from_config(cfg)
         if init:
-            self._load_init(init)
+            load_init(self.model, init)
         self.objective = Objective(self.model, prototype=cfg.model.prototype).to(self.device)
         self.channels_last = self.device.type == "cuda" and self.t.channels_last
         if self.channels_last:
@@ -139,26 +142,21 @@ class Trainer:
         self.logger = RunLogger(
             self.run_dir, enabled=self.info.is_main, tensorboard=self.t.tensorboard
         )
-        if resume:
-            self._resume(self.run_dir / "checkpoints" / "last.pt")
+        self.guard = DivergenceGuard(limit=self.t.max_nonfinite_steps)
+        if state is not None:
+            self._resume(state, last)
 
     # ---- checkpoints --------------------------------------------------------------------
-
-    def _load_init(self, path: str) -> None:
-        state = load_checkpoint(path)["model"]
-        missing, unexpected = self.model.load_state_dict(state, strict=False)
-        log.info(
-            "init from %s: %d tensors loaded, %d missing (e.g. %s), %d unexpected",
-            path,
-            len(state) - len(unexpected),
-            len(missing),
-            missing[:3],
-            len(unexpected),
-        )
 
     def _save(self, name: str) -> None:
         if not self.info.is_main:
             return
+        bad = non_finite_tensors(self.model.state_dict())
+        if bad:  # never replace a good checkpoint with a diverged one
+            raise DivergenceError(
+                f"weights became non-finite ({bad[0]}, {len(bad)} tensors) at step "
+                f"{self.global_step}; {name} not written. Lower train.lr or check the data"
+            )
         rng = {"torch": torch.get_rng_state()}
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state_all()
@@ -179,8 +177,7 @@ class Trainer:
             class_names=self.class_names,
         )
 
-    def _resume(self, path: Path) -> None:
-        state = load_checkpoint(path)
+    def _resume(self, state: dict[str, Any], path: Path) -> None:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
@@ -192,6 +189,7 @@ class Trainer:
         torch.set_rng_state(state["rng"]["torch"])
         if "cuda" in state["rng"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        self.logger.drop_after(self.global_step, self.epoch)  # replayed steps log once
         log.info("resumed %s at epoch %d, step %d", path, self.epoch, self.step_in_epoch)
 
     # ---- steps -----------------------------------------------------------------------------
@@ -212,7 +210,7 @@ class Trainer:
                 return {}
             batch, weight = cache["batch"], 0.0  # keep DDP's collectives in step
         cache["batch"] = batch
-        inputs = _to_device(batch, self.device, self.channels_last)
+        inputs = batch_to_device(batch, self.device, channels_last=self.channels_last)
         sync = (
             self.wrapped.no_sync() if self.info.enabled and not last else contextlib.nullcontext()
         )
@@ -237,25 +235,28 @@ class Trainer:
                 stats.setdefault(k, []).append(v)
         self._check_bad()
         self.scaler.unscale_(self.optimizer)  # clip the true gradients (no-op without fp16)
-        if self.t.clip_grad > 0:
-            torch.nn.utils.clip_grad_norm_(self.objective.parameters(), self.t.clip_grad)
-        self.scaler.step(self.optimizer)
+        max_norm = self.t.clip_grad if self.t.clip_grad > 0 else math.inf
+        norm = torch.nn.utils.clip_grad_norm_(self.objective.parameters(), max_norm)
+        loss = sum(stats["loss"]) / len(stats["loss"]) if stats.get("loss") else 0.0
+        finite = math.isfinite(loss) and math.isfinite(float(norm))
+        scaling = self.scaler.is_enabled()
+        if finite or scaling:  # the scaler skips a non-finite step itself
+            self.scaler.step(self.optimizer)
         self.scaler.update()
+        self.guard.observe(
+            finite=finite, loss=loss, grad_norm=float(norm), step=self.global_step,
+            epoch=self.epoch, scale=self.scaler.get_scale() if scaling else None,
+        )  # fmt: skip
         self.scheduler.step()
         self.global_step += 1
         return {k: sum(v) / len(v) for k, v in stats.items()}
 
     def _score(self, records: list[dict], root: Path) -> dict[str, dict]:
         loader = eval_loader(
-            self.cfg.data,
-            records,
-            root,
-            num_clips=self.t.val_clips,
-            batch_size=self.t.batch_size,
-            num_workers=self.t.num_workers,
-            world_size=self.info.world_size,
-            rank=self.info.rank,
-        )
+            self.cfg.data, records, root, num_clips=self.t.val_clips,
+            batch_size=self.t.batch_size, num_workers=self.t.num_workers,
+            world_size=self.info.world_size, rank=self.info.rank,
+        )  # fmt: skip
         scores = predict(
             self.model, loader, device=self.device, amp=self.t.amp, amp_dtype=self.amp_dtype
         )

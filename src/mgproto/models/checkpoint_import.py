@@ -44,8 +44,14 @@ class ImportReport:
     unexpected: list[str] = field(default_factory=list)  # theirs, with no place in ours
     shape_mismatch: list[str] = field(default_factory=list)
 
+    @property
+    def coverage(self) -> float:
+        """Share of the model's tensors that came from the checkpoint."""
+        return self.loaded / max(self.loaded + len(self.missing), 1)
+
     def summary(self) -> str:
-        lines = [f"loaded {self.loaded} tensors"]
+        total = self.loaded + len(self.missing)
+        lines = [f"loaded {self.loaded} of {total} tensors ({self.coverage:.0%} coverage)"]
         for name, keys in (
             ("missing (kept their init)", self.missing),
             ("unexpected (ignored)", self.unexpected),

@@ -13,16 +13,17 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from mgproto.fileio import atomic_write
+
 
 def save_figure(fig, path: str | Path) -> Path:
     """Write ``fig`` as a PNG atomically (temporary file, then rename) and close it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    try:
+        return atomic_write(
+            path, lambda f: fig.savefig(f, format="png", dpi=110, bbox_inches="tight")
+        )
+    finally:
+        plt.close(fig)
 
 
 def _names(num: int, class_names: list[str] | None) -> list[str]:
