@@ -60,3 +60,39 @@ def test_stale_temp_files_of_dead_writers_are_cleaned(tmp_path):
     assert not dead.exists() and mine.exists() and other.exists()
     assert (tmp_path / "x.pt").read_bytes() == b"whole"
     assert clean_stale_temps(tmp_path / "y.pt") == [other]
+
+
+def test_unwritable_folder_and_unreadable_file_are_one_line(tmp_path, monkeypatch):
+    import builtins
+    import tempfile
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    with monkeypatch.context() as m:  # root ignores permission bits: simulate the OS refusing
+        m.setattr(tempfile, "mkstemp", denied)
+        with pytest.raises(OutputError, match=r"out.npz: cannot write here \(Permission denied\)"):
+            atomic_write_bytes(tmp_path / "out.npz", b"x")
+    (tmp_path / "in.pt").write_bytes(b"x")
+    real_open = builtins.open
+    with monkeypatch.context() as m:
+        m.setattr(builtins, "open", lambda p, *a, **k: denied() if str(p).endswith("in.pt")
+                  else real_open(p, *a, **k))  # fmt: skip
+        with pytest.raises(InputError, match=r"in.pt: cannot read the checkpoint"):
+            check_input(tmp_path / "in.pt", what="checkpoint")
+
+
+def test_cli_prints_os_errors_as_one_line(monkeypatch, capsys):
+    from mgproto import cli
+
+    def full(args):
+        raise OSError(28, "No space left on device", "/data/out.npz")
+
+    parser = cli.build_parser()
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    sub = next(a for a in parser._actions if a.dest == "verb")
+    sub.choices["inspect"].set_defaults(func=full)
+    assert cli.main(["inspect", "x.pkl"]) == 2
+    assert capsys.readouterr().err == (
+        "mgproto inspect: error: /data/out.npz: No space left on device\n"
+    )

@@ -70,6 +70,29 @@ def test_predict_video_without_a_person_gives_an_empty_timeline(
     assert doc["person_share"] == 0.0
 
 
+def test_predict_on_a_one_frame_video(interview, interview_pose, tmp_path, capsys):
+    frames = read_frames(interview.video, [0])
+    write_video(tmp_path / "one.mp4", frames, fps=25)
+    rec = {**interview_pose, "total_frames": 1, "keypoint": interview_pose["keypoint"][:, :1],
+           "keypoint_score": interview_pose["keypoint_score"][:, :1]}  # fmt: skip
+    pose = save_annotations(AnnotationFile([rec], {}, {"layout": "imigue22"}), tmp_path / "p.pkl")
+    code = main(["predict", str(tmp_path / "one.mp4"), "--checkpoint", str(interview.checkpoint),
+                 "--pose", str(pose), "-o", str(tmp_path / "out"), "--no-video"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    doc = json.loads((tmp_path / "out" / "timeline.json").read_text())
+    assert doc["num_frames"] == 1 and doc["num_windows_classified"] == 1
+
+
+def test_predict_keeps_an_extracted_pose(interview, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "pose.pkl").write_bytes(b"an earlier extraction")
+    code = main(["predict", str(interview.video), "--checkpoint", str(interview.checkpoint),
+                 "-o", str(out)])  # fmt: skip
+    assert code == 2 and "reuse it with --pose" in capsys.readouterr().err
+    assert (out / "pose.pkl").read_bytes() == b"an earlier extraction"
+
+
 def test_person_gate_skips_only_the_windows_without_a_person(interview, interview_pose):
     from mgproto.engine.checkpoint import load_model
 

@@ -55,6 +55,9 @@ def test_smoothing_averages_neighbours_and_keeps_gaps():
     np.testing.assert_allclose(s[2], [0.5, 0.5])  # the NaN neighbour does not count
     assert np.isnan(s[3]).all()
     np.testing.assert_allclose(smooth_probs(p, 1)[:3], p[:3])
+    short = smooth_probs(p[:2], 9)  # a clip shorter than the smoothing window
+    assert short.shape == (2, 2)
+    np.testing.assert_allclose(short, [[0.5, 0.5], [0.5, 0.5]])
 
 
 def test_segments_threshold_drop_short_runs_and_merge_across_them():

@@ -24,6 +24,7 @@ import torch
 
 from mgproto.config import ExperimentConfig
 from mgproto.data.dataset import INPUT_KEYS, ClipDataset, collate
+from mgproto.data.loader import batch_to_device
 from mgproto.data.pipelines import build_pipeline
 from mgproto.data.video import VideoError, iter_frames
 from mgproto.infer.timeline import (
@@ -210,11 +211,18 @@ def classify_windows(
     for first in range(0, len(order), options.batch_size):
         chunk = order[first : first + options.batch_size]
         batch = collate([dataset[int(i)] for i in chunk])
-        inputs = {k: batch[k].to(device) for k in INPUT_KEYS if k in batch}
+        moved = batch_to_device(batch, device)
+        inputs = {k: moved[k] for k in INPUT_KEYS if k in moved}
         result = model(**inputs)
         for stream, probs in result.probs.items():
             out[stream][chunk] = probs.float().cpu().numpy()
         out["fused"][chunk] = result.scores.float().cpu().numpy()
+        if not np.isfinite(out["fused"][chunk]).all():  # NaN rows mean "not classified" here
+            start = int(windows[chunk[0], 0])
+            raise ValueError(
+                f"{video}: the model gave non-finite scores for the window at frame {start}; "
+                "its checkpoint or this input is broken"
+            )
         if reader is not None and first + options.batch_size < len(order):
             reader.release_before(int(windows[order[first + options.batch_size], 0]))
         if progress is not None:

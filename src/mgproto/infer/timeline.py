@@ -104,12 +104,19 @@ def smooth_probs(probs: np.ndarray, width: int) -> np.ndarray:
         return probs.copy()
     valid = np.isfinite(probs).all(1)
     filled = np.where(valid[:, None], probs, 0.0)
-    kernel = np.ones(width)
-    sums = np.stack([np.convolve(filled[:, k], kernel, mode="same") for k in range(probs.shape[1])])
-    counts = np.convolve(valid.astype(float), kernel, mode="same")
+    sums = np.stack([_centred_sum(filled[:, k], width) for k in range(probs.shape[1])])
+    counts = _centred_sum(valid.astype(float), width)
     out = np.full_like(probs, np.nan)
     out[valid] = sums.T[valid] / counts[valid, None]
     return out
+
+
+def _centred_sum(x: np.ndarray, width: int) -> np.ndarray:
+    """(T,) sums of ``x`` over a centred window of ``width`` (numpy's "same" mode, but of length
+    T also when the signal is shorter than the window)."""
+    full = np.convolve(x, np.ones(width), mode="full")
+    offset = (width - 1) // 2
+    return full[offset : offset + len(x)]
 
 
 def _runs(labels: np.ndarray) -> list[tuple[int, int, int]]:
