@@ -7,6 +7,7 @@ refused command that still wrote, replaced or deleted anything fails its row.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 from pathlib import Path
@@ -57,6 +58,7 @@ def world(tmp_path_factory, tiny_dataset, tiny_settings):
     ckpt = (w / "run" / "checkpoints" / "last.pt").read_bytes()
     (w / "truncated.pt").write_bytes(ckpt[: len(ckpt) // 3])
     torch.save({"state_dict": {"foo.weight": torch.zeros(3)}}, w / "foreign.pth")
+    torch.save({"args": argparse.Namespace(lr=0.1)}, w / "objects.pt")
     (w / "a_file").write_text("not a folder")
     (w / "folder").mkdir()
     os.mkfifo(w / "fifo")
@@ -146,6 +148,8 @@ CASES = [
     ("zero-byte-checkpoint", "test {w}/zero.pt", 2, "zero.pt: the checkpoint is empty"),
     ("truncated-checkpoint", "test {w}/truncated.pt", 2,
      "truncated.pt: not a readable checkpoint"),
+    ("checkpoint-with-objects", "test {w}/objects.pt", 2,
+     "objects.pt: not a readable checkpoint (holds Python objects, not only tensors)"),
     ("folder-as-checkpoint", "test {w}/folder", 2, "no checkpoints/best.pt"),
     ("zero-byte-scores", "submit {w}/zero.npz --ids {w}/ids.txt -o {w}/s.zip", 2,
      "zero.npz: the score file is empty"),
@@ -183,3 +187,12 @@ def test_device_cuda_without_gpu_names_what_there_is(world, capsys):
     assert main(["test", str(world / "run"), "--device", "cuda"]) == 2
     err = capsys.readouterr().err
     assert "--device cuda: this torch" in err and "available: cpu" in err
+
+
+def test_partial_merge_is_written_only_when_allowed(world, capsys):
+    settings = [x for s in (world / "settings.txt").read_text().split("\n") for x in ("--set", s)]
+    two = str(world / "two_stream.pt")
+    out = world / "partial" / "x.pt"
+    argv = ["merge-init", "--rgb", two, "--pose", two, "-o", str(out), *settings]
+    assert main([*argv, "--allow-partial"]) == 0
+    assert "coverage" in capsys.readouterr().out and out.is_file()
