@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from mgproto.commands.argtypes import positive_int
 from mgproto.commands.outputs import add_force, output_of
 from mgproto.config import dump_config, load_config
 from mgproto.data.annotations import class_counts, load_annotations, save_annotations
@@ -47,6 +48,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 def _cmd_preview_pose(args: argparse.Namespace) -> int:
     from mgproto.report.pose_preview import render_pose_preview
 
+    if not args.output.endswith(".png"):
+        raise ValueError(f"{args.output}: the preview is a PNG; name it *.png")
     ann = load_annotations(args.file)
     records = ann.select(args.split) if args.split else ann.annotations
     if args.clips:
@@ -109,8 +112,10 @@ def _add_preview_pose(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, help="PNG to write")
     p.add_argument("--clips", nargs="*", default=None, help="frame_dir of clips to show")
     p.add_argument("--split", default=None, help="take clips from this split")
-    p.add_argument("--max-clips", type=int, default=12, help="default: first clip of each class")
-    p.add_argument("--frames", type=int, default=6, help="frames per clip")
+    p.add_argument(
+        "--max-clips", type=positive_int, default=12, help="default: first clip of each class"
+    )
+    p.add_argument("--frames", type=positive_int, default=6, help="frames per clip")
     p.add_argument("--layout", default=None, help="layout, if the file does not record one")
     p.set_defaults(func=_cmd_preview_pose)
 

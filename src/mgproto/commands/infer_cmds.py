@@ -8,6 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
+from mgproto.commands.argtypes import (
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    unit_float,
+)
 from mgproto.data.annotations import load_annotations, save_annotations
 from mgproto.data.video import probe_video
 from mgproto.engine.checkpoint import load_checkpoint, model_from_state
@@ -166,7 +173,12 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 def _cmd_stitch(args: argparse.Namespace) -> int:
     from mgproto.infer.stitch import stitch_dataset
 
-    classes = [int(c) for c in args.classes.split(",")] if args.classes else None
+    try:
+        classes = [int(c) for c in args.classes.split(",")] if args.classes else None
+    except ValueError:
+        raise ValueError(
+            f"--classes {args.classes!r}: expected comma-separated class ids"
+        ) from None
     out, segments = stitch_dataset(
         args.annotations,
         args.out,
@@ -196,27 +208,36 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("-o", "--out", default=None, help="output folder (default: VIDEO_timeline/)")
     d = PredictOptions()
-    p.add_argument("--window", type=float, default=d.window_s, help="window length, s")
-    p.add_argument("--stride", type=float, default=d.stride_s, help="window step, s")
-    p.add_argument("--clips", type=int, default=d.num_clips, help="test clips per window")
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help="windows per forward")
-    p.add_argument("--smooth", type=float, default=d.smooth_s, help="smoothing width, s")
+    p.add_argument("--window", type=positive_float, default=d.window_s, help="window length, s")
+    p.add_argument("--stride", type=positive_float, default=d.stride_s, help="window step, s")
+    p.add_argument("--clips", type=positive_int, default=d.num_clips, help="test clips per window")
     p.add_argument(
-        "--min-confidence", type=float, default=d.min_confidence, help="unlabelled below this"
+        "--batch-size", type=positive_int, default=d.batch_size, help="windows per forward"
     )
     p.add_argument(
-        "--min-duration", type=float, default=d.min_duration_s, help="shortest segment, s"
+        "--smooth", type=non_negative_float, default=d.smooth_s, help="smoothing width, s"
+    )
+    p.add_argument(
+        "--min-confidence", type=unit_float, default=d.min_confidence, help="unlabelled below this"
+    )
+    p.add_argument(
+        "--min-duration",
+        type=non_negative_float,
+        default=d.min_duration_s,
+        help="shortest segment, s",
     )
     p.add_argument(
         "--min-person",
-        type=float,
+        type=unit_float,
         default=d.min_person_share,
         help="classify a window only if this share of its frames shows a person (0 = all)",
     )
     p.add_argument("--hide", action="append", default=[], help="class name not to report")
     p.add_argument("--truth", default=None, help="true segments (CSV/JSON): report temporal IoU")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N]")
-    p.add_argument("--render-size", type=int, default=640, help="annotated video's longer side")
+    p.add_argument(
+        "--render-size", type=positive_int, default=640, help="annotated video's longer side"
+    )
     p.add_argument("--no-video", action="store_true", help="skip the annotated mp4")
     p.add_argument("--no-html", action="store_true", help="skip the HTML page")
     p.add_argument("--force", action="store_true", help="extract again over an existing pose.pkl")
@@ -231,8 +252,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("annotations", help="annotation file whose records name their videos")
     s.add_argument("-o", "--out", required=True, help="output folder")
     s.add_argument("--split", default="test", help="split to draw clips from (default test)")
-    s.add_argument("--num-clips", type=int, default=6, help="clips to stitch (default 6)")
+    s.add_argument("--num-clips", type=positive_int, default=6, help="clips to stitch (default 6)")
     s.add_argument("--subject", default=None, help="subject id (default: most classes)")
     s.add_argument("--classes", default=None, help="comma-separated class ids to draw from")
-    s.add_argument("--seed", type=int, default=0, help="choice and order of clips")
+    s.add_argument("--seed", type=non_negative_int, default=0, help="choice and order of clips")
     s.set_defaults(func=_cmd_stitch)

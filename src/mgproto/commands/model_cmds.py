@@ -7,6 +7,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+from mgproto.commands.argtypes import positive_int
 from mgproto.commands.outputs import add_force, output_of
 from mgproto.config import load_config
 from mgproto.fileio import check_input
@@ -158,7 +159,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.add_argument(
         "--max-steps",
-        type=int,
+        type=positive_int,
         default=None,
         help="stop after this many optimiser steps (a resumable checkpoint is kept)",
     )
@@ -169,7 +170,9 @@ def _add_test(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("test", help="evaluate a run or checkpoint: metrics, scores, figures")
     p.add_argument("checkpoint", help="run directory (best.pt) or checkpoint file")
     p.add_argument("--split", default="test", help="split of the annotation file")
-    p.add_argument("--clips", type=int, default=None, help="test clips (default: the config's)")
+    p.add_argument(
+        "--clips", type=positive_int, default=None, help="test clips (default: the config's)"
+    )
     p.add_argument(
         "--flip",
         action=argparse.BooleanOptionalAction,
@@ -185,7 +188,7 @@ def _add_test(sub: argparse._SubParsersAction) -> None:
         help="override data fields, e.g. data.annotations=other.pkl",
     )
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
-    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--batch-size", type=positive_int, default=None)
     p.set_defaults(func=_cmd_test)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from mgproto.commands.argtypes import non_negative_float, positive_float, positive_int, unit_float
 from mgproto.commands.outputs import add_force, output_of
 from mgproto.data.annotations import save_annotations
 from mgproto.infer.landmarks import SUPPORTED_LAYOUTS
@@ -55,12 +56,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--layout", choices=SUPPORTED_LAYOUTS, default="imigue22", help="default: imigue22"
     )
-    p.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
-    p.add_argument("--start", type=float, default=0.0, help="first second to read (default 0)")
-    p.add_argument("--end", type=float, default=None, help="stop at this second")
+    p.add_argument("--max-frames", type=positive_int, default=None, help="stop after N frames")
+    p.add_argument(
+        "--start", type=non_negative_float, default=0.0, help="first second to read (default 0)"
+    )
+    p.add_argument("--end", type=positive_float, default=None, help="stop at this second")
     p.add_argument(
         "--min-score",
-        type=float,
+        type=unit_float,
         default=0.05,
         help="joints scoring below this are stored as missing (default 0.05)",
     )

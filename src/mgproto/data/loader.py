@@ -9,6 +9,7 @@ micro-batches sees exactly what 2 DDP processes see. Resuming mid-epoch starts a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,24 @@ def load_split(cfg: DataConfig, split: str) -> tuple[list[dict[str, Any]], Path,
     )
     root = Path(cfg.video_root) if cfg.video_root else path.parent
     return ann.select(split), root, ann.meta
+
+
+def load_val_split(cfg: DataConfig) -> tuple[list[dict[str, Any]], Path | None]:
+    """Validation records and their video folder; ``([], None)`` without a validation split.
+
+    ``data.val_split: ""`` turns validation off; a named split missing from the file does too,
+    with a warning (no validation means no ``best.pt``).
+    """
+    try:
+        records, root, _ = load_split(cfg, cfg.val_split)
+    except KeyError as err:
+        if cfg.val_split:
+            logging.getLogger("mgproto").warning(
+                "%s: training WITHOUT validation, no best.pt (data.val_split='' says so)",
+                err.args[0],
+            )
+        return [], None
+    return records, root
 
 
 class ShardedBatchSampler(Sampler[list[int]]):

@@ -29,10 +29,10 @@ class CheckpointError(ValueError):
     """A checkpoint that is missing, unreadable or not ours; the message names the file."""
 
 
-def model_from_config(cfg: ExperimentConfig) -> Recognizer:
-    """Build the recognizer an experiment config describes."""
-    return build_model(
-        cfg.model,
+def model_inputs(cfg: ExperimentConfig) -> dict[str, Any]:
+    """What the model of ``cfg`` is built from: two configs with equal inputs build the same
+    network (so a checkpoint of one loads into the other)."""
+    return dict(
         modalities=cfg.data.modalities,
         num_classes=cfg.data.num_classes,
         pose_channels=num_pose_channels(cfg.data.pose),
@@ -42,6 +42,11 @@ def model_from_config(cfg: ExperimentConfig) -> Recognizer:
         num_joints=get_layout(cfg.data.pose.layout).num_joints,
         num_persons=cfg.data.pose.max_persons,
     )
+
+
+def model_from_config(cfg: ExperimentConfig) -> Recognizer:
+    """Build the recognizer an experiment config describes."""
+    return build_model(cfg.model, **model_inputs(cfg))
 
 
 def save_checkpoint(

@@ -68,13 +68,18 @@ def check_resume_config(saved_text: str, cfg: ExperimentConfig, *, source: str) 
 
 
 def prepare_run_dir(
-    run_dir: Path, cfg: ExperimentConfig, *, resume: bool, is_main: bool, saved_config: str = ""
+    run_dir: Path,
+    cfg: ExperimentConfig,
+    *,
+    resume: bool,
+    is_main: bool,
+    saved: dict[str, Any] | None = None,
 ) -> None:
     """Check the run directory against ``resume``; rank 0 then writes the config (and, for a
     new run, the environment).
 
     Args:
-        saved_config: on resume, the config text stored in ``last.pt``.
+        saved: on resume, the loaded ``last.pt`` (its config is checked against ``cfg``).
     """
     last = run_dir / "checkpoints" / "last.pt"
     if resume and not last.is_file():
@@ -85,7 +90,7 @@ def prepare_run_dir(
             "choose another --run-dir"
         )
     if resume:
-        check_resume_config(saved_config, cfg, source=str(last))
+        check_resume_config((saved or {}).get("config", ""), cfg, source=str(last))
     if is_main:
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
         atomic_write_text(run_dir / "config.yaml", dump_config(cfg))

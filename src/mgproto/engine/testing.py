@@ -12,14 +12,15 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from mgproto.config import ExperimentConfig, from_dict, merge_overrides, to_dict
+from mgproto.config import ConfigError, ExperimentConfig, from_dict, merge_overrides, to_dict
 from mgproto.data.loader import eval_loader, load_split
-from mgproto.engine.checkpoint import load_checkpoint, model_from_state
+from mgproto.engine.checkpoint import load_checkpoint, model_from_state, model_inputs
 from mgproto.engine.distributed import init_distributed, pick_device
 from mgproto.engine.evaluate import predict
 from mgproto.engine.scores import check_scores, save_pyskl_results, save_scores
 from mgproto.fileio import atomic_write_text
 from mgproto.report.plots import plot_confusion, plot_per_class
+from mgproto.schema import parse_override
 
 
 def json_safe(obj: object) -> object:
@@ -55,6 +56,30 @@ def metrics_match(metrics_path: Path, ckpt: Path) -> bool:
     return saved == file_digest(ckpt)
 
 
+def _test_config(
+    cfg: ExperimentConfig, overrides: list[str], flip: bool | None
+) -> ExperimentConfig:
+    """The checkpoint's config with test-time overrides of the data (never of the model)."""
+    keys = [parse_override(o)[0] for o in overrides]
+    other = [".".join(k) for k in keys if k[0] != "data" and k != ["train", "num_workers"]]
+    if other:
+        raise ConfigError(
+            f"--set {other[0]}: test overrides data fields (data.*, train.num_workers); the "
+            "model is the checkpoint's"
+        )
+    data = to_dict(cfg)
+    if flip is not None:
+        data["data"]["sampling"]["flip_test"] = flip
+    new = from_dict(ExperimentConfig, merge_overrides(data, overrides))
+    if model_inputs(new) != model_inputs(cfg):
+        changed = [k for k, v in model_inputs(new).items() if model_inputs(cfg)[k] != v]
+        raise ConfigError(
+            f"--set {' '.join(overrides)}: changes the model of the checkpoint "
+            f"({', '.join(changed)})"
+        )
+    return new
+
+
 def run_test(
     ckpt: Path,
     *,
@@ -72,10 +97,7 @@ def run_test(
     state = load_checkpoint(ckpt)
     model, cfg = model_from_state(state, source=str(ckpt))
     if overrides or flip is not None:
-        data = to_dict(cfg)
-        if flip is not None:
-            data["data"]["sampling"]["flip_test"] = flip
-        cfg = from_dict(ExperimentConfig, merge_overrides(data, overrides or []))
+        cfg = _test_config(cfg, overrides or [], flip)
     clips = num_clips or cfg.data.sampling.num_clips_test
     records, root, meta = load_split(cfg.data, split)
     class_names = meta.get("classes") or state.get("class_names")

@@ -27,7 +27,13 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from mgproto.config import ExperimentConfig
-from mgproto.data.loader import batch_to_device, eval_loader, load_split, train_loader
+from mgproto.data.loader import (
+    batch_to_device,
+    eval_loader,
+    load_split,
+    load_val_split,
+    train_loader,
+)
 from mgproto.engine.checkpoint import (
     load_checkpoint,
     load_init,
@@ -80,18 +86,13 @@ class Trainer:
         setup_console(self.info.is_main)
         last = self.run_dir / "checkpoints" / "last.pt"
         state = load_checkpoint(last) if resume and last.is_file() else None
-        saved = state["config"] if state else ""
-        prepare_run_dir(self.run_dir, cfg, resume=resume, is_main=self.info.is_main,
-                        saved_config=saved)  # fmt: skip
+        prepare_run_dir(self.run_dir, cfg, resume=resume, is_main=self.info.is_main, saved=state)
         if self.t.deterministic:
             torch.use_deterministic_algorithms(True)
         torch.manual_seed(cfg.seed)
         self.records, self.root, meta = load_split(cfg.data, cfg.data.train_split)
         self.class_names = meta.get("classes")
-        try:
-            self.val_records, self.val_root, _ = load_split(cfg.data, cfg.data.val_split)
-        except KeyError:
-            self.val_records = []
+        self.val_records, self.val_root = load_val_split(cfg.data)
         self.model = model_from_config(cfg)
         if init:
             load_init(self.model, init)
