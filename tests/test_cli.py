@@ -64,3 +64,23 @@ def test_keypoints_untouched_by_inspect(tmp_path, make_rec):
     main(["inspect", str(path)])
     with np.load(path) as z:
         assert z["0/keypoint"].shape == (1, 5, 17, 2)
+
+
+def test_help_does_not_import_torch():
+    """`mgproto --help` and every `mgproto VERB --help` stay fast: no torch, no matplotlib."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from mgproto.cli import build_parser\n"
+        "parser = build_parser()\n"
+        "verbs = next(a for a in parser._actions if a.dest == 'verb').choices\n"
+        "for verb, sub in verbs.items():\n"
+        "    sub.format_help()\n"
+        "heavy = [m for m in ('torch', 'matplotlib', 'mediapipe') if m in sys.modules]\n"
+        "print(len(verbs), heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    count, heavy = out.stdout.split(" ", 1)
+    assert int(count) >= 15 and heavy.strip() == "[]", out.stdout

@@ -27,6 +27,7 @@ from mgproto.data.dataset import INPUT_KEYS, ClipDataset, collate
 from mgproto.data.loader import batch_to_device
 from mgproto.data.pipelines import build_pipeline
 from mgproto.data.video import VideoError, iter_frames
+from mgproto.infer.options import PredictOptions
 from mgproto.infer.timeline import (
     Segment,
     frame_probs,
@@ -35,37 +36,6 @@ from mgproto.infer.timeline import (
     smooth_probs,
 )
 from mgproto.models.recognizer import Recognizer
-
-
-@dataclass(frozen=True)
-class PredictOptions:
-    """How a video is cut, classified and turned into segments (``mgproto predict`` flags).
-
-    Attributes:
-        window_s: window length in seconds (iMiGUE clips last ~1-3 s).
-        stride_s: step between windows in seconds.
-        num_clips: test clips sampled per window (the recognizer averages them).
-        batch_size: windows per forward pass.
-        smooth_s: moving-average width over per-frame probabilities, seconds.
-        min_confidence: frames whose top probability is lower stay unlabelled.
-        min_duration_s: shorter segments are dropped.
-        min_person_share: a window is classified only if at least this share of its frames
-            shows a person (0 classifies every window).
-        decode_short_side: RGB frames are scaled to this short side while decoding; None
-            picks twice the model's RGB input size (at least 128), enough for the person crop.
-        hide: class names never reported (e.g. a non-micro-gesture class).
-    """
-
-    window_s: float = 2.0
-    stride_s: float = 0.5
-    num_clips: int = 1
-    batch_size: int = 8
-    smooth_s: float = 0.5
-    min_confidence: float = 0.3
-    min_duration_s: float = 0.4
-    min_person_share: float = 0.5
-    decode_short_side: int | None = None
-    hide: tuple[str, ...] = ()
 
 
 @dataclass
@@ -238,7 +208,7 @@ def predict_video(
     *,
     fps: float,
     class_names: Sequence[str],
-    options: PredictOptions = PredictOptions(),
+    options: PredictOptions | None = None,
     device: torch.device | str = "cpu",
     progress: Callable[[int], None] | None = None,
 ) -> VideoPrediction:
@@ -255,6 +225,7 @@ def predict_video(
         options: windows, smoothing and segment settings.
         progress: called with the number of windows finished after each batch.
     """
+    options = options or PredictOptions()
     unknown = [h for h in options.hide if h not in class_names]
     if unknown:
         raise ValueError(f"--hide: unknown class {unknown[0]!r}; classes: {', '.join(class_names)}")

@@ -1,0 +1,165 @@
+"""``mgproto predict``: a video -> a micro-gesture timeline (the verb's work; its flags are in
+``mgproto.commands.infer_cmds``)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from mgproto.data.annotations import load_annotations, save_annotations
+from mgproto.data.video import probe_video
+from mgproto.engine.checkpoint import load_checkpoint, model_from_state
+from mgproto.fileio import atomic_write
+from mgproto.infer.options import PredictOptions
+from mgproto.infer.predict import predict_video
+from mgproto.infer.timeline import match_segments, read_segments, write_timeline
+
+
+def _class_names(state: dict, cfg) -> list[str]:
+    names = state.get("class_names")
+    if not names and cfg.data.annotations and Path(cfg.data.annotations).is_file():
+        names = load_annotations(cfg.data.annotations).meta.get("classes")
+    names = list(names or [])
+    return names + [f"class {k}" for k in range(len(names), cfg.data.num_classes)]
+
+
+def _pose_record(args: argparse.Namespace, layout: str, out: Path, num_frames: int) -> dict:
+    """The whole video's pose: from ``--pose``, or extracted now (and saved for next time)."""
+    if args.pose:
+        ann = load_annotations(args.pose)
+        if len(ann.annotations) != 1:
+            raise ValueError(
+                f"{args.pose}: expected one record for the whole video, found "
+                f"{len(ann.annotations)}"
+            )
+        have = ann.meta.get("layout")
+        if have and have != layout:
+            raise ValueError(f"{args.pose}: layout {have!r}, but the checkpoint expects {layout!r}")
+        record = ann.annotations[0]
+        if int(record.get("start_frame", 0)):
+            raise ValueError(f"{args.pose}: the pose must start at the video's first frame")
+    else:
+        from mgproto.infer.pose import extract_pose
+
+        if (out / "pose.pkl").exists() and not args.force:
+            raise ValueError(
+                f"{out / 'pose.pkl'}: already exists; reuse it with --pose, or pass --force to "
+                "extract the pose again"
+            )
+        ann = extract_pose(args.video, layout=layout, progress=True)
+        save_annotations(ann, out / "pose.pkl")
+        record = ann.annotations[0]
+        print(f"pose extracted with MediaPipe: {out / 'pose.pkl'} (reuse it with --pose)")
+    if num_frames and abs(int(record["total_frames"]) - num_frames) > 1:
+        raise ValueError(
+            f"{args.pose or args.video}: the pose has {record['total_frames']} frames but the "
+            f"video {args.video} has {num_frames}; is it the pose of another video?"
+        )
+    shape = record["keypoint"].shape[2]
+    if record["keypoint_score"].shape[2] != shape:
+        raise ValueError(f"{args.pose}: keypoint and keypoint_score disagree on joints")
+    return record
+
+
+def _options(args: argparse.Namespace) -> PredictOptions:
+    return PredictOptions(
+        window_s=args.window,
+        stride_s=args.stride,
+        num_clips=args.clips,
+        batch_size=args.batch_size,
+        smooth_s=args.smooth,
+        min_confidence=args.min_confidence,
+        min_duration_s=args.min_duration,
+        min_person_share=args.min_person,
+        hide=tuple(args.hide),
+    )
+
+
+def _print_result(args: argparse.Namespace, result, summary: dict) -> None:
+    print(f"{args.video}: {result.num_frames} frames at {result.fps:g} fps, "
+          f"{len(result.windows)} windows")  # fmt: skip
+    if not result.person.any():
+        print("warning: no person was detected in this video; the timeline is empty")
+    for s in result.segments:
+        print(f"  {s.start:8.2f} - {s.end:8.2f} s  {s.label}  ({s.confidence:.2f})")
+    print(f"{len(result.segments)} segments; classified at {summary['classify_fps']} frames/s")
+    if "truth" in summary:
+        print(f"mean temporal IoU with {args.truth}: {summary['truth']['mean_tiou']:.3f}")
+
+
+def _write_outputs(
+    args: argparse.Namespace, out: Path, result, summary: dict, record: dict, layout: str
+) -> list[Path]:
+    """timeline.json/csv, window_scores.npz, and unless switched off the mp4 and the page."""
+    from mgproto.report.timeline_page import write_timeline_page
+    from mgproto.report.timeline_video import render_annotated_video
+
+    written = list(write_timeline(out, result.segments, summary))
+    written.append(
+        atomic_write(
+            out / "window_scores.npz",
+            lambda f: np.savez(f, windows=result.windows, **result.window_probs),
+        )
+    )
+    shown = Path(args.video)
+    if not args.no_video:
+        shown = render_annotated_video(
+            out / "annotated.mp4", args.video, record, result.segments, result.probs,
+            fps=result.fps, layout=layout, num_classes=len(result.class_names),
+            max_side=args.render_size,
+        )  # fmt: skip
+        written.append(shown)
+    if not args.no_html:
+        written.append(
+            write_timeline_page(
+                out / "index.html",
+                video=shown,
+                segments=result.segments,
+                info=summary,
+                class_names=result.class_names,
+            )
+        )
+    return written
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from mgproto.engine.distributed import resolve_device
+
+    info = probe_video(args.video)  # a clear error for a missing / empty / corrupt file
+    state = load_checkpoint(args.checkpoint)
+    model, cfg = model_from_state(state, source=str(args.checkpoint))
+    video = Path(args.video)
+    out = Path(args.out) if args.out else video.with_name(f"{video.stem}_timeline")
+    layout = cfg.data.pose.layout
+    record = _pose_record(args, layout, out, info.num_frames)
+    fps = float(record.get("fps") or info.fps)
+    options = _options(args)
+    device = resolve_device(args.device)
+    model.to(device)
+    start = time.perf_counter()
+    with tqdm(desc="windows", unit="win", leave=False) as bar:
+        result = predict_video(
+            model, cfg, record, args.video, fps=fps, class_names=_class_names(state, cfg),
+            options=options, device=device, progress=bar.update,
+        )  # fmt: skip
+    summary = {
+        **result.info(),
+        "checkpoint": str(Path(args.checkpoint).resolve()),
+        "modalities": list(cfg.data.modalities),
+        "options": {k: getattr(options, k) for k in options.__dataclass_fields__},
+        "classify_fps": round(result.num_frames / max(time.perf_counter() - start, 1e-9), 1),
+    }
+    if args.truth:
+        ious = match_segments(read_segments(args.truth, fps=fps), result.segments)
+        mean = round(float(np.mean(ious)), 4) if ious else 0.0
+        summary["truth"] = {"file": str(args.truth), "tiou": [round(x, 4) for x in ious],
+                            "mean_tiou": mean}  # fmt: skip
+    _print_result(args, result, summary)
+    written = _write_outputs(args, out, result, summary, record, layout)
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
