@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ import pytest
 import torch
 
 from mgproto.cli import main
+from mgproto.data.annotations import AnnotationFile, load_annotations, save_annotations
 from mgproto.engine.checkpoint import model_from_config, save_checkpoint
 from mgproto.engine.evaluate import Scores
 from mgproto.engine.scores import save_scores
@@ -59,6 +61,15 @@ def world(tmp_path_factory, tiny_dataset, tiny_settings):
     (w / "truncated.pt").write_bytes(ckpt[: len(ckpt) // 3])
     torch.save({"state_dict": {"foo.weight": torch.zeros(3)}}, w / "foreign.pth")
     torch.save({"args": argparse.Namespace(lr=0.1)}, w / "objects.pt")
+    ann = load_annotations(tiny_dataset)
+    recs = [dict(r) for r in ann.annotations]
+    recs[3]["label"] = -1
+    save_annotations(AnnotationFile(recs, ann.split, ann.meta), w / "unlabelled.pkl")
+    recs = [dict(r) for r in ann.annotations]
+    recs[5]["filename"] = "../../outside.mp4"
+    save_annotations(AnnotationFile(recs, ann.split, ann.meta), w / "escape.pkl")
+    with open(w / "bad_meta.pkl", "wb") as f:
+        pickle.dump({"split": ann.split, "annotations": ann.annotations, "meta": ["x"]}, f)
     (w / "a_file").write_text("not a folder")
     (w / "folder").mkdir()
     os.mkfifo(w / "fifo")
@@ -168,6 +179,13 @@ CASES = [
      "expected comma-separated class ids"),
     ("train-zero-steps", "train {w}/cfg.yaml --run-dir {w}/new {set} --max-steps 0", 2,
      "argument --max-steps: 0 is out of range"),
+    # skeleton files
+    ("bad-init", "train {w}/cfg.yaml --run-dir {w}/new {set} --init {w}/zero.pt", 2,
+     "zero.pt: the checkpoint is empty"),
+    ("unlabelled-train-clip", "train {w}/cfg.yaml --run-dir {w}/new {set} "
+     "--set data.annotations={w}/unlabelled.pkl", 2, "has no label (-1)"),
+    ("path-outside-video-root", "inspect {w}/escape.pkl", 2, "record 5 ('c05')"),
+    ("meta-not-a-dict", "inspect {w}/bad_meta.pkl", 2, "bad_meta.pkl"),
     ("missing-config", "train {w}/gone.yaml", 2, "config file not found"),
     ("resume-without-config-or-run", "train --resume", 2, "give a config file"),
 ]  # fmt: skip

@@ -7,6 +7,7 @@ from mgproto.data.annotations import (
     AnnotationError,
     AnnotationFile,
     load_annotations,
+    require_labels,
     save_annotations,
     validate_record,
 )
@@ -191,3 +192,80 @@ def test_save_is_atomic(tmp_path, ann, monkeypatch):
         save_annotations(ann, path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["ann.pkl"]
+
+
+def _write_obj(tmp_path, obj, name="bad.pkl"):
+    path = tmp_path / name
+    path.write_bytes(pickle.dumps(obj, protocol=4))
+    return path
+
+
+@pytest.mark.parametrize("meta", [["coco17"], "coco17", 3])
+def test_meta_must_be_a_dict(tmp_path, make_rec, meta):
+    path = _write_obj(tmp_path, {"split": {}, "annotations": [make_rec()], "meta": meta})
+    with pytest.raises(AnnotationError, match=r"bad\.pkl: 'meta' must be a dict, got "):
+        load_annotations(path)
+
+
+@pytest.mark.parametrize(
+    ("obj", "message"),
+    [
+        ({"split": {"train": [["a"]]}, "annotations": []}, "'split' must map split names"),
+        ({"annotations": [], "meta": {"layout": "coco99"}}, r"meta: unknown layout 'coco99'"),
+    ],
+)
+def test_file_level_checks(tmp_path, obj, message):
+    with pytest.raises(AnnotationError, match=r"bad\.pkl: " + message):
+        load_annotations(_write_obj(tmp_path, obj))
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("filename", "../../etc/passwd"),
+        ("filename", "/abs/clip.mp4"),
+        ("filename", "C:\\videos\\clip.mp4"),
+        ("filename", "videos\\..\\..\\x.mp4"),
+        ("frame_dir", "../0001_0"),
+        ("video_id", "/tmp/long"),
+    ],
+)
+def test_paths_outside_the_video_root_are_refused(tmp_path, make_rec, key, value):
+    rec = make_rec("0006_0")
+    rec[key] = value
+    with pytest.raises(AnnotationError, match=rf"record 0 .*: {key} .* points outside the video"):
+        load_annotations(_write(tmp_path, [rec]))
+
+
+def test_relative_paths_inside_the_root_are_kept(make_rec):
+    rec = make_rec("a/0006_0")
+    rec.update(filename="videos/sub/0006_0.mp4", video_id="0006")
+    assert validate_record(rec)["filename"] == "videos/sub/0006_0.mp4"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda r: r.update(label=-5), r"unknown class id -5; valid ids are 0..99999"),
+        (lambda r: r.update(label=10**12), r"unknown class id 1000000000000"),
+        (lambda r: r.update(keypoint=[[[[1.0, 2.0]]], [[[1.0]]]]), r"keypoint is not an array"),
+        (lambda r: r.update(img_shape="ab"), r"img_shape must be \(H, W\) > 0"),
+        (lambda r: r.update(img_shape=(float("nan"), 3)), r"img_shape must be \(H, W\) > 0"),
+        (lambda r: r.update(filename=3), r"filename must be a string"),
+    ],
+)
+def test_more_record_checks(tmp_path, make_rec, change, message):
+    rec = make_rec("0007_0")
+    change(rec)
+    with pytest.raises(AnnotationError, match=r"bad\.pkl: record 0 \('0007_0'\): " + message):
+        load_annotations(_write(tmp_path, [rec]))
+
+
+def test_require_labels_names_the_first_unlabelled_record(make_rec):
+    recs = [make_rec("a", label=2), make_rec("0008_1", label=-1), make_rec("c", label=-1)]
+    with pytest.raises(
+        AnnotationError,
+        match=r"^ann\.pkl: split 'train': record '0008_1' has no label \(-1\), nor do 1 others",
+    ):
+        require_labels(recs, split="train", source="ann.pkl")
+    assert require_labels(recs[:1], split="train", source="ann.pkl") == recs[:1]

@@ -1,11 +1,15 @@
 import numpy as np
+import pytest
 
 from mgproto.data.sequences import (
+    MAX_GAP_FRAMES,
+    ConversionError,
     ConversionReport,
     Segment,
     Sequence,
     UnknownClassError,
     build_file,
+    check_frame_span,
     cut_clips,
 )
 
@@ -83,3 +87,35 @@ def test_build_file_splits():
         meta={"dataset": "x"},
     )
     assert ann.split == {"train": ["a"], "test": ["b"]}
+
+
+def test_negative_start_is_skipped_not_clipped():
+    report = ConversionReport()
+    seq = _seq()
+    seq.layout = None
+    recs = cut_clips(seq, [Segment("c", "a", -3, 4)], label_of=_label, report=report)
+    assert recs == [] and report.skipped == [("c (seq.csv)", "start frame -3 is negative")]
+
+
+def test_nothing_converted_is_an_error_with_skips_by_reason():
+    report = ConversionReport()
+    seq = _seq()
+    seq.layout = None
+    segs = [Segment("a", "zz", 0, 1), Segment("b", "yy", 0, 1), Segment("c", "a", 20, 30)]
+    recs = cut_clips(seq, segs, label_of=_label, report=report)
+    with pytest.raises(
+        ConversionError,
+        match=r"^root: nothing was converted: 0 clips written, 3 skipped \(2 x unknown class, "
+        r"1 x outside the sequence\); first skipped: a \(seq.csv\): unknown class 'zz'",
+    ):
+        build_file(recs, split_of=lambda r: None, meta={}, report=report, source="root")
+    with pytest.raises(ConversionError, match=r"^root: nothing was converted: the label files"):
+        build_file([], split_of=lambda r: None, meta={}, report=ConversionReport(), source="root")
+
+
+def test_frame_span_is_checked_before_allocation():
+    check_frame_span(0, 2 * 10 + MAX_GAP_FRAMES - 1, 10, source="v")  # at the limit
+    with pytest.raises(ConversionError, match=r"^v: frame numbers run from 0 to 5000 .* only 2"):
+        check_frame_span(0, 5000, 2, source="v")
+    with pytest.raises(ConversionError, match=r"^v: frame number 999999999999 is beyond"):
+        check_frame_span(0, 999_999_999_999, 10**12, source="v")

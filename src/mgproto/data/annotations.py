@@ -21,36 +21,41 @@ Optional keys of ours (ignored by PYSKL / MMAction2): ``video_id``, ``subject_id
 ``layout``, ``classes`` and ``dataset``.
 
 Loading is safe: pickles go through an unpickler that admits only numpy arrays, builtin
-containers and scalars; ``.npz`` files (our own format: arrays plus one JSON document) never
-unpickle anything.
+containers and scalars, and no more array memory than the file holds; ``.npz`` files (our own
+format: arrays plus one JSON document) never unpickle anything (:mod:`mgproto.data.safe_load`).
+Records may not name files outside the video root (``filename`` / ``frame_dir`` / ``video_id``
+that are absolute or contain ``..``).
 
 Axis legend: M persons, T frames, V joints.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any
 
 import numpy as np
 
 from mgproto.data.layouts import get_layout
+from mgproto.data.safe_load import (
+    NPZ_ERRORS,
+    UNPICKLE_ERRORS,
+    UnsafeFileError,
+    check_npz,
+    restricted_loads,
+)
 from mgproto.fileio import atomic_write
 
 OPTIONAL_KEYS = (
-    "video_id",
-    "subject_id",
-    "start_frame",
-    "end_frame",
-    "layout",
-    "filename",
-    "fps",
-)
+    "video_id", "subject_id", "start_frame", "end_frame", "layout", "filename", "fps",
+)  # fmt: skip
+# Labels must lie in -1..MAX_CLASSES-1 when the class count is not given (counting classes
+# allocates one slot per id).
+MAX_CLASSES = 100_000
 
 
 class AnnotationError(ValueError):
@@ -87,51 +92,15 @@ class AnnotationFile:
         return [by_id[f] for f in self.split[split]]
 
 
-# --------------------------------------------------------------------------------------------
-# Safe unpickling
-# --------------------------------------------------------------------------------------------
-
-_ALLOWED_GLOBALS = {
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-    ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "scalar"),
-    ("numpy._core.multiarray", "scalar"),
-    ("numpy.core.numeric", "_frombuffer"),
-    ("numpy._core.numeric", "_frombuffer"),
-    ("_codecs", "encode"),  # numpy arrays pickled with protocol <= 2 store bytes through it
-    ("collections", "OrderedDict"),
-    ("builtins", "set"),
-    ("builtins", "frozenset"),
-    ("builtins", "slice"),
-    ("builtins", "complex"),
-}
-
-
-class _SafeUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in _ALLOWED_GLOBALS or (
-            module in ("numpy", "numpy.dtypes") and name.endswith("DType")
-        ):
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(
-            f"refusing to load {module}.{name}: only numpy arrays, builtin containers and "
-            "scalars may appear in an annotation pickle"
-        )
-
-
 def safe_unpickle(data: bytes, *, source: str = "<bytes>") -> Any:
-    """Unpickle ``data`` admitting only numpy arrays, builtin containers and scalars."""
+    """Unpickle ``data`` admitting only numpy arrays, builtin containers and scalars, and only
+    as much array memory as the pickle can hold (:func:`~mgproto.data.safe_load.restricted_loads`).
+    """
     try:
-        return _SafeUnpickler(io.BytesIO(data)).load()
-    except pickle.UnpicklingError as err:
-        if str(err).startswith("refusing"):
-            raise AnnotationError(f"{source}: {err}") from None
-        raise AnnotationError(
-            f"{source}: not a readable pickle (truncated or corrupt: {err})"
-        ) from None
-    except (EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as err:
+        return restricted_loads(data)
+    except UnsafeFileError as err:
+        raise AnnotationError(f"{source}: {err}") from None
+    except UNPICKLE_ERRORS as err:
         raise AnnotationError(
             f"{source}: not a readable pickle (truncated or corrupt: {type(err).__name__}: {err})"
         ) from None
@@ -145,6 +114,19 @@ def safe_unpickle(data: bytes, *, source: str = "<bytes>") -> Any:
 def _where(source: str, index: int, record: Any) -> str:
     name = record.get("frame_dir", "?") if isinstance(record, dict) else "?"
     return f"{source}: record {index} ({name!r})"
+
+
+def _array(value: Any, key: str, where: str) -> np.ndarray:
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError) as err:  # e.g. ragged nested lists
+        raise AnnotationError(f"{where}: {key} is not an array ({err})") from None
+
+
+def _inside_root(name: str) -> bool:
+    """Whether a relative file name stays inside the folder it is joined to."""
+    path = PureWindowsPath(name)  # splits on "/" and backslash alike; sees drives and UNC hosts
+    return not (path.drive or path.root or ".." in path.parts or "\0" in name)
 
 
 def validate_record(
@@ -173,7 +155,7 @@ def validate_record(
     if not isinstance(out["frame_dir"], str) or not out["frame_dir"]:
         raise AnnotationError(f"{where}: frame_dir must be a non-empty string")
 
-    kp = np.asarray(out["keypoint"])
+    kp = _array(out["keypoint"], "keypoint", where)
     if kp.ndim != 4 or kp.shape[-1] != 2:
         raise AnnotationError(f"{where}: keypoint must have shape (M, T, V, 2), got {kp.shape}")
     if not np.issubdtype(kp.dtype, np.floating):
@@ -188,7 +170,7 @@ def validate_record(
         what = f"layout {layout!r} expects" if layout else "expected"
         raise AnnotationError(f"{where}: keypoint has {v} joints, {what} {num_joints}")
     if "keypoint_score" in out and out["keypoint_score"] is not None:
-        score = np.asarray(out["keypoint_score"])
+        score = _array(out["keypoint_score"], "keypoint_score", where)
         if score.shape != (m, t, v):
             raise AnnotationError(
                 f"{where}: keypoint_score shape {score.shape} does not match keypoint {(m, t, v)}"
@@ -221,7 +203,11 @@ def validate_record(
     for key in ("img_shape", "original_shape"):
         if key not in out:
             continue
-        shape = tuple(int(x) for x in np.asarray(out[key]).reshape(-1))
+        try:
+            values = np.asarray(out[key]).reshape(-1)
+            shape = tuple(int(x) for x in values) if values.size == 2 else ()
+        except (TypeError, ValueError, OverflowError):
+            shape = ()
         if len(shape) != 2 or min(shape) <= 0:
             raise AnnotationError(f"{where}: {key} must be (H, W) > 0, got {out[key]!r}")
         out[key] = shape
@@ -230,12 +216,21 @@ def validate_record(
     label = out.get("label", -1)
     if isinstance(label, bool) or not isinstance(label, int | np.integer):
         raise AnnotationError(f"{where}: label must be an integer, got {label!r}")
-    label = int(label)
-    if num_classes is not None and not (label == -1 or 0 <= label < num_classes):
+    label, top = int(label), MAX_CLASSES if num_classes is None else num_classes
+    if not -1 <= label < top:
         raise AnnotationError(
-            f"{where}: unknown class id {label}; valid ids are 0..{num_classes - 1} (-1 = none)"
+            f"{where}: unknown class id {label}; valid ids are 0..{top - 1} (-1 = none)"
         )
     out["label"] = label
+    for key in ("frame_dir", "filename", "video_id"):
+        value = out.get(key)
+        if key == "filename" and value is not None and not isinstance(value, str):
+            raise AnnotationError(f"{where}: filename must be a string, got {value!r:.60}")
+        if isinstance(value, str) and not _inside_root(value):
+            raise AnnotationError(
+                f"{where}: {key} {value!r:.80} points outside the video root "
+                "(absolute paths and '..' are refused)"
+            )
     if "layout" in out and out["layout"] is not None:
         try:
             layout_v = get_layout(str(out["layout"])).num_joints
@@ -257,7 +252,10 @@ def validate_file(
 ) -> AnnotationFile:
     """Validate every record and the split lists; returns the normalised file."""
     if num_joints is None and ann.meta.get("layout"):
-        num_joints = get_layout(str(ann.meta["layout"])).num_joints
+        try:
+            num_joints = get_layout(str(ann.meta["layout"])).num_joints
+        except KeyError as err:
+            raise AnnotationError(f"{source}: meta: {err.args[0]}") from None
     records = [
         validate_record(r, index=i, source=source, num_classes=num_classes, num_joints=num_joints)
         for i, r in enumerate(ann.annotations)
@@ -291,12 +289,16 @@ def _from_object(obj: Any, source: str) -> AnnotationFile:
         raise AnnotationError(
             f"{source}: expected a dict with 'split' and 'annotations' (or a list of records)"
         )
-    split = obj.get("split") or {}
-    if not isinstance(split, dict) or not all(isinstance(v, list | tuple) for v in split.values()):
+    split = {} if obj.get("split") is None else obj["split"]
+    if not isinstance(split, dict) or not all(
+        isinstance(v, list | tuple) and all(isinstance(x, str) for x in v) for v in split.values()
+    ):
         raise AnnotationError(f"{source}: 'split' must map split names to lists of frame_dir")
     if not isinstance(obj["annotations"], list):
         raise AnnotationError(f"{source}: 'annotations' must be a list of records")
-    meta = obj.get("meta") or {}
+    meta = {} if obj.get("meta") is None else obj["meta"]
+    if not isinstance(meta, dict):
+        raise AnnotationError(f"{source}: 'meta' must be a dict, got {type(meta).__name__}")
     return AnnotationFile(
         list(obj["annotations"]), {str(k): list(v) for k, v in split.items()}, dict(meta)
     )
@@ -311,9 +313,13 @@ def load_annotations(
         raise AnnotationError(f"{path}: file not found")
     source = str(path)
     if path.suffix == ".npz":
-        ann = _load_npz(path)
+        ann = _from_object(_read_npz(path), source)
     else:
-        ann = _from_object(safe_unpickle(path.read_bytes(), source=source), source)
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise AnnotationError(f"{path}: cannot read the file ({err})") from None
+        ann = _from_object(safe_unpickle(data, source=source), source)
     return validate_file(ann, source=source, num_classes=num_classes, num_joints=num_joints)
 
 
@@ -329,24 +335,23 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _load_npz(path: Path) -> AnnotationFile:
+def _read_npz(path: Path) -> Any:
+    """The JSON document of our ``.npz``, each record dict given its two arrays."""
     try:
+        check_npz(path)
         with np.load(path, allow_pickle=False) as z:
-            doc = json.loads(bytes(z["__doc__"]).decode("utf-8"))
-            records = []
-            for i, rec in enumerate(doc["annotations"]):
-                rec = dict(rec)
-                rec["keypoint"] = z[f"{i}/keypoint"]
-                rec["keypoint_score"] = z[f"{i}/keypoint_score"]
-                for key in ("img_shape", "original_shape"):
-                    if key in rec:
-                        rec[key] = tuple(rec[key])
-                records.append(rec)
-    except (OSError, ValueError, KeyError, EOFError) as err:
+            doc = json.loads(z["__doc__"].tobytes().decode("utf-8"))
+            for i, rec in enumerate(doc.get("annotations") if isinstance(doc, dict) else ()):
+                if isinstance(rec, dict):
+                    rec["keypoint"] = z[f"{i}/keypoint"]
+                    rec["keypoint_score"] = z[f"{i}/keypoint_score"]
+    except UnsafeFileError as err:
+        raise AnnotationError(f"{path}: {err}") from None
+    except NPZ_ERRORS as err:
         raise AnnotationError(
             f"{path}: not a readable mgproto .npz ({type(err).__name__}: {err})"
         ) from None
-    return AnnotationFile(records, doc.get("split", {}), doc.get("meta", {}))
+    return doc
 
 
 def save_annotations(ann: AnnotationFile, path: str | Path) -> Path:
@@ -369,6 +374,20 @@ def save_annotations(ann: AnnotationFile, path: str | Path) -> Path:
             obj["meta"] = ann.meta
         atomic_write(path, lambda f: pickle.dump(obj, f, protocol=4))
     return path
+
+
+def require_labels(
+    records: list[dict[str, Any]], *, split: str, source: str
+) -> list[dict[str, Any]]:
+    """``records`` if each has a class label, else AnnotationError naming the first unlabelled
+    one (label -1); for the training split, whose loss needs every label."""
+    unlabelled = [r for r in records if r["label"] < 0]
+    if unlabelled:
+        raise AnnotationError(
+            f"{source}: split {split!r}: record {unlabelled[0]['frame_dir']!r} has no label (-1), "
+            f"nor do {len(unlabelled) - 1} others of its {len(records)}; training needs labels"
+        )
+    return records
 
 
 def class_counts(records: Iterable[dict[str, Any]], num_classes: int) -> np.ndarray:

@@ -16,11 +16,37 @@ from typing import Any
 
 import numpy as np
 
-from mgproto.data.annotations import AnnotationFile, validate_record
+from mgproto.data.annotations import AnnotationError, AnnotationFile, validate_record
+
+# Largest frame number a converter accepts: 10 million frames are 4.6 days at 25 fps. Checked
+# before anything sized by frame numbers is allocated.
+MAX_FRAME = 10_000_000
+# Frames a sequence may lack (files or rows missing between its first and last frame) beyond as
+# many as it has: more means a frame number is wrong, and the gap would be allocated as frames.
+MAX_GAP_FRAMES = 1000
 
 
 class UnknownClassError(ValueError):
     """A raw class id that the dataset's class mapping does not know."""
+
+
+class ConversionError(AnnotationError):
+    """Converter input that cannot be converted; the message names the file and the row."""
+
+
+def check_frame_span(first: int, last: int, num_present: int, *, source: str) -> None:
+    """Refuse frame numbers ``first..last`` that span far more frames than the ``num_present``
+    the file has (before the span is allocated as a dense sequence)."""
+    span = last - first + 1
+    if last > MAX_FRAME:
+        raise ConversionError(
+            f"{source}: frame number {last} is beyond the largest supported ({MAX_FRAME})"
+        )
+    if span > 2 * num_present + MAX_GAP_FRAMES:
+        raise ConversionError(
+            f"{source}: frame numbers run from {first} to {last} ({span} frames) but only "
+            f"{num_present} frames are present; a frame number is probably wrong"
+        )
 
 
 @dataclass
@@ -85,9 +111,23 @@ class ConversionReport:
     written: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (clip or file, reason)
     per_class: Counter = field(default_factory=Counter)
+    kinds: Counter = field(default_factory=Counter)  # short reason -> number of skips
 
-    def skip(self, what: str, reason: str) -> None:
+    def skip(self, what: str, reason: str, *, kind: str | None = None) -> None:
+        """Record a skipped clip or file; ``kind`` groups reasons that differ only in numbers."""
         self.skipped.append((what, reason))
+        self.kinds[kind or reason] += 1
+
+    def nothing_written(self, source: str) -> str:
+        """The message for a conversion of ``source`` that wrote no clip: skips by reason."""
+        if not self.skipped:
+            return f"{source}: nothing was converted: the label files list no clips"
+        kinds = ", ".join(f"{n} x {kind}" for kind, n in self.kinds.most_common())
+        what, reason = self.skipped[0]
+        return (
+            f"{source}: nothing was converted: 0 clips written, {len(self.skipped)} skipped "
+            f"({kinds}); first skipped: {what}: {reason}"
+        )
 
     def summary(self, class_names: list[str] | None = None) -> str:
         lines = [f"wrote {self.written} clips, skipped {len(self.skipped)}"]
@@ -127,13 +167,24 @@ def cut_clips(
         try:
             label = label_of(seg.raw_label)
         except UnknownClassError as err:
-            report.skip(where, str(err))
+            report.skip(where, str(err), kind="unknown class")
             continue
         if seg.start is None or seg.end is None:
-            report.skip(where, "segment has no valid frame range (start/end missing or NaN)")
+            report.skip(
+                where,
+                "segment has no valid frame range (start/end missing or NaN)",
+                kind="no frame range",
+            )
+            continue
+        if seg.start < 0:
+            report.skip(where, f"start frame {seg.start} is negative", kind="negative start")
             continue
         if seg.end < seg.start:
-            report.skip(where, f"segment ends before it starts ({seg.start} > {seg.end})")
+            report.skip(
+                where,
+                f"segment ends before it starts ({seg.start} > {seg.end})",
+                kind="ends before it starts",
+            )
             continue
         rows = seq.rows_between(seg.start, seg.end)
         if rows.size == 0:
@@ -141,12 +192,17 @@ def cut_clips(
                 where,
                 f"frames {seg.start}..{seg.end} are outside the sequence "
                 f"({seq.num_frames} skeleton frames)",
+                kind="outside the sequence",
             )
             continue
         kp = seq.keypoint[:, rows]
         score = seq.keypoint_score[:, rows]
         if not np.any(score > 0):
-            report.skip(where, "no valid keypoint in the segment (all scores are 0)")
+            report.skip(
+                where,
+                "no valid keypoint in the segment (all scores are 0)",
+                kind="no valid keypoint",
+            )
             continue
         record = {
             "frame_dir": seg.name,
@@ -177,8 +233,16 @@ def build_file(
     *,
     split_of: Callable[[dict[str, Any]], str | None],
     meta: dict[str, Any],
+    report: ConversionReport | None = None,
+    source: str = "",
 ) -> AnnotationFile:
-    """Assemble records into an AnnotationFile; ``split_of(record)`` names its split (or None)."""
+    """Assemble records into an AnnotationFile; ``split_of(record)`` names its split (or None).
+
+    With a ``report``, no record at all raises ConversionError naming ``source`` (the input)
+    and counting the skips by reason, rather than writing an empty file.
+    """
+    if report is not None and not records:
+        raise ConversionError(report.nothing_written(source or "input"))
     split: dict[str, list[str]] = {}
     for r in records:
         name = split_of(r)

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from torch import nn
+
+from mgproto.engine.checkpoint import non_finite_tensors
 from mgproto.engine.rundir import TrainingError
 
 
@@ -53,3 +56,13 @@ class DivergenceGuard:
                 f"(train.max_nonfinite_steps = {self.limit}); no update was applied, the last "
                 "checkpoint holds the last finite weights. Lower train.lr or check the data"
             )
+
+
+def check_finite_weights(model: nn.Module, *, step: int, name: str) -> None:
+    """Raise instead of replacing a good checkpoint ``name`` with non-finite weights."""
+    bad = non_finite_tensors(model.state_dict())
+    if bad:
+        raise DivergenceError(
+            f"weights became non-finite ({bad[0]}, {len(bad)} tensors) at step {step}; "
+            f"{name} not written. Lower train.lr or check the data"
+        )

@@ -67,20 +67,11 @@ def check_resume_config(saved_text: str, cfg: ExperimentConfig, *, source: str) 
         log.info("resume: %s changed from %r to %r", key, a, b)
 
 
-def prepare_run_dir(
-    run_dir: Path,
-    cfg: ExperimentConfig,
-    *,
-    resume: bool,
-    is_main: bool,
-    saved: dict[str, Any] | None = None,
+def check_run_dir(
+    run_dir: Path, cfg: ExperimentConfig, *, resume: bool, saved: dict[str, Any] | None
 ) -> None:
-    """Check the run directory against ``resume``; rank 0 then writes the config (and, for a
-    new run, the environment).
-
-    Args:
-        saved: on resume, the loaded ``last.pt`` (its config is checked against ``cfg``).
-    """
+    """Refuse a new run over an old one, a resume with nothing to resume, or a resume whose
+    config differs (``saved``: the loaded ``last.pt``). Writes nothing."""
     last = run_dir / "checkpoints" / "last.pt"
     if resume and not last.is_file():
         raise TrainingError(f"{run_dir}: nothing to resume (no checkpoints/last.pt)")
@@ -91,8 +82,11 @@ def prepare_run_dir(
         )
     if resume:
         check_resume_config((saved or {}).get("config", ""), cfg, source=str(last))
-    if is_main:
-        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-        atomic_write_text(run_dir / "config.yaml", dump_config(cfg))
-        if not resume:
-            atomic_write_text(run_dir / "environment.json", json.dumps(environment(), indent=2))
+
+
+def write_run_dir(run_dir: Path, cfg: ExperimentConfig, *, resume: bool) -> None:
+    """Rank 0, once every check has passed: the config, and for a new run the environment."""
+    (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+    atomic_write_text(run_dir / "config.yaml", dump_config(cfg))
+    if not resume:
+        atomic_write_text(run_dir / "environment.json", json.dumps(environment(), indent=2))

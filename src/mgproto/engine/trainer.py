@@ -27,6 +27,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from mgproto.config import ExperimentConfig
+from mgproto.data.annotations import require_labels
 from mgproto.data.loader import (
     batch_to_device,
     eval_loader,
@@ -38,7 +39,6 @@ from mgproto.engine.checkpoint import (
     load_checkpoint,
     load_init,
     model_from_config,
-    non_finite_tensors,
     save_checkpoint,
 )
 from mgproto.engine.distributed import (
@@ -48,9 +48,9 @@ from mgproto.engine.distributed import (
     resolve_device,
 )
 from mgproto.engine.evaluate import predict
-from mgproto.engine.guard import DivergenceError, DivergenceGuard
+from mgproto.engine.guard import DivergenceGuard, check_finite_weights
 from mgproto.engine.logging import RunLogger, setup_console
-from mgproto.engine.rundir import TrainingError, prepare_run_dir
+from mgproto.engine.rundir import TrainingError, check_run_dir, write_run_dir
 from mgproto.engine.schedule import lr_factor
 from mgproto.losses import Objective
 
@@ -86,16 +86,19 @@ class Trainer:
         setup_console(self.info.is_main)
         last = self.run_dir / "checkpoints" / "last.pt"
         state = load_checkpoint(last) if resume and last.is_file() else None
-        prepare_run_dir(self.run_dir, cfg, resume=resume, is_main=self.info.is_main, saved=state)
+        check_run_dir(self.run_dir, cfg, resume=resume, saved=state)
         if self.t.deterministic:
             torch.use_deterministic_algorithms(True)
         torch.manual_seed(cfg.seed)
         self.records, self.root, meta = load_split(cfg.data, cfg.data.train_split)
+        require_labels(self.records, split=cfg.data.train_split, source=cfg.data.annotations)
         self.class_names = meta.get("classes")
         self.val_records, self.val_root = load_val_split(cfg.data)
         self.model = model_from_config(cfg)
         if init:
             load_init(self.model, init)
+        if self.info.is_main:
+            write_run_dir(self.run_dir, cfg, resume=resume)
         self.objective = Objective(self.model, prototype=cfg.model.prototype).to(self.device)
         self.channels_last = self.device.type == "cuda" and self.t.channels_last
         if self.channels_last:
@@ -152,12 +155,7 @@ class Trainer:
     def _save(self, name: str) -> None:
         if not self.info.is_main:
             return
-        bad = non_finite_tensors(self.model.state_dict())
-        if bad:  # never replace a good checkpoint with a diverged one
-            raise DivergenceError(
-                f"weights became non-finite ({bad[0]}, {len(bad)} tensors) at step "
-                f"{self.global_step}; {name} not written. Lower train.lr or check the data"
-            )
+        check_finite_weights(self.model, step=self.global_step, name=name)
         rng = {"torch": torch.get_rng_state()}
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state_all()

@@ -223,3 +223,39 @@ def test_imigue36_layout(dataset: tuple[Path, Path]) -> None:
     assert rec["keypoint"].shape == (1, 3, 36, 2)
     i36 = get_layout("imigue36")
     np.testing.assert_allclose(rec["keypoint"][0, 0, i36.index("right_hand_wrist")], [540, 520])
+
+
+def test_huge_frame_number_is_an_error_not_an_allocation(dataset: tuple[Path, Path]) -> None:
+    skel, labels = dataset
+    bad = write_frame(skel / "20", "clip20", 999_999_999_999, [person(400)])
+    with pytest.raises(ValueError, match=rf"{bad.name}: frame number 999999999999 is beyond"):
+        imigue.convert(skel, labels=labels)
+    bad.unlink()
+    write_frame(skel / "20", "clip20", 100_000, [person(400)])  # 4 files spanning 100001 frames
+    with pytest.raises(ValueError, match=r"20: frame numbers run from 0 to 100000 .* only 4"):
+        imigue.convert(skel, labels=labels)
+
+
+@pytest.mark.parametrize(
+    ("start", "message"),
+    [("-3", r"start_frame -3 is negative"), ("12.7", r"start_frame 12.7 is not a whole")],
+)
+def test_bad_label_frames_name_the_line(dataset: tuple[Path, Path], start: str, message: str):
+    skel, labels = dataset
+    lines = labels.read_text().splitlines()
+    lines[2] = f"54,1,0.0,{start},0.1,2,5,3,F,FR,win"
+    labels.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match=rf"labels.csv: line 3: {message}"):
+        imigue.convert(skel, labels=labels)
+
+
+def test_nothing_converted_is_an_error(dataset: tuple[Path, Path], tmp_path: Path) -> None:
+    skel, _ = dataset
+    labels = tmp_path / "only_unknown.csv"
+    labels.write_text(f"{HEADER}\n20,1,0,0,0.1,2,40,2,M,US,lose\n77,1,0,0,0.1,2,9,5,M,US,lose\n")
+    with pytest.raises(
+        ValueError,
+        match=r"skeleton: nothing was converted: 0 clips written, .*1 x unknown class.*"
+        r"1 x no skeleton folder",
+    ):
+        imigue.convert(skel, labels=labels)

@@ -124,3 +124,19 @@ def test_bad_roots(tmp_path: Path) -> None:
         miga2023.convert([tmp_path / "empty"])
     with pytest.raises(ValueError, match=r"NAME=PATH"):
         miga2023.parse_split_root("train")
+
+
+def test_nothing_converted_is_an_error(tmp_path: Path) -> None:
+    write_video(tmp_path / "videos", "0007", frames=3, labels=["40,0,1", "41,0,1", "3,5,9"])
+    with pytest.raises(
+        ValueError,
+        match=r"videos: nothing was converted: 0 clips written, 3 skipped \(2 x unknown class, "
+        r"1 x outside the sequence\)",
+    ):
+        miga2023.convert([tmp_path / "videos"])
+
+
+def test_negative_label_frame_names_file_and_row(package: Path) -> None:
+    (package / "imigue_skeleton_validate" / "0004" / "0004_label.csv").write_text("2,0,2\n2,-3,1\n")
+    with pytest.raises(ValueError, match=r"0004_label.csv: row 2: start frame -3 is negative"):
+        miga2023.convert([package])

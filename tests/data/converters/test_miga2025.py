@@ -181,3 +181,57 @@ def test_missing_files(package: Path) -> None:
     (folder / "0069_openpose.csv").unlink()
     with pytest.raises(FileNotFoundError, match=r"0069_openpose.xlsx: skeleton file not found"):
         miga2025.convert([package])
+
+
+def write_sheet(path: Path, rows_xml: str, *, shared: str = "") -> Path:
+    """A minimal .xlsx: one worksheet with ``rows_xml`` as its sheetData."""
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(
+            "xl/worksheets/sheet1.xml",
+            f'<worksheet xmlns="{MAIN_NS}"><sheetData>{rows_xml}</sheetData></worksheet>',
+        )
+        if shared:
+            z.writestr("xl/sharedStrings.xml", f'<sst xmlns="{MAIN_NS}">{shared}</sst>')
+    return path
+
+
+def test_first_row_with_one_bad_cell_is_data_not_a_header() -> None:
+    rows = [["1"] * 410 + ["oops"], ["2"] * 411]
+    with pytest.raises(ValueError, match=r"s.csv: row 1, column OU: 'oops' is not a number"):
+        miga2025.sheet_values(rows, source="s.csv")
+    words = [[f"x{j}" for j in range(411)], ["2"] * 411]
+    numbered = [["frame", *map(str, range(411))], ["0", *["2"] * 411]]
+    for rows in (words, numbered):
+        assert miga2025.sheet_values(rows, source="s.csv").shape == (1, 137, 3)
+
+
+@pytest.mark.parametrize(
+    ("rows_xml", "message"),
+    [
+        ('<row r="1"><c r="ZZZZZZZZZZ99999999999"><v>1</v></c></row>',
+         r"cell reference 'ZZZZZZZZZZ99999999999' is not in columns A \.\. OV"),
+        ('<row r="1"><c r="OW1"><v>1</v></c></row>', r"'OW1' is not in columns A \.\. OV"),
+        ('<row r="99999999999"><c r="A1"><v>1</v></c></row>', r"row number 99999999999 is not"),
+        ('<row r="1"><c><v>1</v></c></row><row r="1"><c><v>2</v></c></row>',
+         r"row number 1 repeats an earlier row"),
+        ('<row r="1"><c t="s"><v>-1</v></c></row>', r"shared string -1 does not exist"),
+        ('<row r="1"><c r="OU1"><v>1</v></c></row><row r="50000"><c r="OU9"><v>1</v></c></row>',
+         r"frame numbers run from 0 to 49999 \(50000 frames\) but only 2"),
+    ],
+)  # fmt: skip
+def test_sheet_sizes_are_checked_before_allocation(
+    tmp_path: Path, rows_xml: str, message: str
+) -> None:
+    folder = tmp_path / "0054"
+    folder.mkdir()
+    write_sheet(folder / "0054_openpose.xlsx", rows_xml, shared="<si><t>x</t></si>")
+    with pytest.raises(ValueError, match=r"0054_openpose.xlsx: .*" + message):
+        miga2025.read_openpose_sheet(folder)
+
+
+def test_blank_csv_lines_may_not_outnumber_frames(tmp_path: Path) -> None:
+    folder = tmp_path / "0054"
+    folder.mkdir()
+    (folder / "0054_openpose.csv").write_text(",".join(["1"] * 411) + "\n" * 5000 + "1\n")
+    with pytest.raises(ValueError, match=r"0054_openpose.csv: frame numbers run from 0 to 5000"):
+        miga2025.read_openpose_sheet(folder)

@@ -64,3 +64,21 @@ def test_bad_lines(tmp_path):
     (tmp_path / "actionLabel.txt").write_text("s01_e01\nwalk 1 3\n")
     with pytest.raises(ValueError, match=r"actionLabel\.txt: line 2"):
         utkinect.convert(tmp_path)
+
+
+def test_frame_ids_must_be_whole_numbers(tmp_path):
+    (tmp_path / "actionLabel.txt").write_text("s01_e01\nwalk: 1 3\n")
+    (tmp_path / "joints_s01_e01.txt").write_text("1.5 " + " ".join(["0.1"] * 60) + "\n")
+    with pytest.raises(ValueError, match=r"joints_s01_e01\.txt: line 1: frame id 1.5 is not a"):
+        utkinect.convert(tmp_path)
+    (tmp_path / "joints_s01_e01.txt").write_text("1 " + " ".join(["0.1"] * 60) + "\n")
+    (tmp_path / "actionLabel.txt").write_text("s01_e01\nwalk: -2 3\n")
+    with pytest.raises(ValueError, match=r"actionLabel\.txt: line 2: start frame -2 is negative"):
+        utkinect.convert(tmp_path)
+
+
+def test_all_skipped_is_an_error(tmp_path):
+    (tmp_path / "actionLabel.txt").write_text("s01_e01\nwalk: 7 9\nfly: 1 1\n")
+    (tmp_path / "joints_s01_e01.txt").write_text("1 " + " ".join(["0.1"] * 60) + "\n")
+    with pytest.raises(ValueError, match=r"nothing was converted: 0 clips written, 2 skipped"):
+        utkinect.convert(tmp_path)

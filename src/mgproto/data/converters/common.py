@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+from collections.abc import Iterator
 from pathlib import Path
 
-from mgproto.data.sequences import Segment, UnknownClassError
+from mgproto.data.sequences import MAX_FRAME, ConversionError, Segment, UnknownClassError
 
 # iMiGUE / MiGA class names in MiGA label order (VUT-HFUT english_label.txt; two sources agree).
 IMIGUE_CLASSES = (
@@ -32,25 +33,54 @@ def imigue_label(raw: object) -> int:
     raise UnknownClassError(f"unknown iMiGUE class id {value} (valid: 1..31 and 99)")
 
 
-def read_range_labels(path: Path, *, video_id: str) -> list[Segment]:
-    """Read a ``class,start,end`` label CSV (MiGA'23/'25, SMG); clip k is row k.
+def read_csv(path: Path, *, encoding: str = "utf-8-sig") -> Iterator[tuple[int, list[str]]]:
+    """(row number from 1, cells) of each row of a CSV file; a file that is not readable text
+    (not UTF-8, NUL bytes, a field over csv's size limit) raises ConversionError naming it."""
+    try:
+        with open(path, newline="", encoding=encoding) as f:
+            yield from enumerate(csv.reader(f), 1)
+    except (csv.Error, UnicodeDecodeError) as err:
+        raise ConversionError(f"{path}: not a readable CSV file ({err})") from None
 
-    A header row, if present, is skipped. Frames are 0-based and inclusive.
+
+def read_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number from 1, text) of each line of a UTF-8 text file; undecodable text raises
+    ConversionError naming the file."""
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            yield from enumerate(f, 1)
+    except UnicodeDecodeError as err:
+        raise ConversionError(f"{path}: not a readable text file ({err})") from None
+
+
+def read_range_labels(path: Path, *, video_id: str) -> list[Segment]:
+    """Read a ``class,start,end`` label CSV (MiGA'23/'25, SMG); clip k is data row k.
+
+    Frames are 0-based and inclusive. A first row whose start and end cells are both words
+    (``class,start,end``) is a header and skipped; every other row is data, and a frame cell
+    that is not a whole number in 0..MAX_FRAME raises ConversionError naming the file and row.
     """
-    segments = []
-    with open(path, newline="") as f:
-        rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
-    if rows and not _is_number(rows[0][0]):
-        rows = rows[1:]
-    for k, row in enumerate(rows):
+    segments: list[Segment] = []
+    first = True
+    for row_no, row in read_csv(path):
+        if not any(c.strip() for c in row):
+            continue
+        if first and _is_header(row):
+            first = False
+            continue
+        first = False
+        where = f"{path}: row {row_no}"
         if len(row) < 3:
-            raise ValueError(
-                f"{path}: row {k + 1} has {len(row)} columns, expected class,start,end"
-            )
-        segments.append(
-            Segment(f"{video_id}_{k}", row[0].strip(), parse_frame(row[1]), parse_frame(row[2]))
-        )
+            raise ConversionError(f"{where}: {len(row)} columns, expected class,start,end")
+        start = parse_frame(row[1], what="start frame", where=where)
+        end = parse_frame(row[2], what="end frame", where=where)
+        segments.append(Segment(f"{video_id}_{len(segments)}", row[0].strip(), start, end))
     return segments
+
+
+def _is_header(row: list[str]) -> bool:
+    """Whether a ``class,start,end`` row is a header: its start and end cells are words."""
+    return len(row) >= 3 and all(c.strip() and not _is_number(c) for c in row[1:3])
 
 
 def _is_number(text: str) -> bool:
@@ -61,13 +91,31 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def parse_frame(text: str) -> int | None:
-    """An integer frame number, or None for an empty / NaN field."""
-    try:
-        value = float(str(text).strip())
-    except ValueError:
+def parse_frame(text: object, *, what: str = "frame", where: str) -> int | None:
+    """A frame number in 0..MAX_FRAME, or None for an empty or NaN field (the clip is skipped).
+
+    ``12`` and ``12.0`` are frame 12. Text that is not a number, a fraction (``12.7``), a
+    negative number or one beyond MAX_FRAME raises ConversionError: ``where`` (the file and
+    row) and ``what`` (e.g. ``start frame``) begin the message.
+    """
+    raw = "" if text is None else str(text).strip()
+    if not raw:
         return None
-    return None if value != value else int(value)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConversionError(f"{where}: {what} {raw!r} is not a number") from None
+    if value != value:
+        return None
+    if not value.is_integer():
+        raise ConversionError(f"{where}: {what} {raw} is not a whole frame number")
+    if value < 0:
+        raise ConversionError(f"{where}: {what} {int(value)} is negative")
+    if value > MAX_FRAME:
+        raise ConversionError(
+            f"{where}: {what} {int(value)} is beyond the largest supported frame ({MAX_FRAME})"
+        )
+    return int(value)
 
 
 def add_output_argument(parser: argparse.ArgumentParser) -> None:

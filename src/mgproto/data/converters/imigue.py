@@ -22,10 +22,14 @@ Rules:
   frame's choice; at the first frame with people or after a gap, the person with the largest
   sum of BODY_25 confidences). A frame with no person gets zeros with score 0.
 * The sequence spans the first to the last frame file of the folder. A frame file missing in
-  between gets score 0 and one report entry per video counts them. A corrupt JSON file (not
-  JSON, no ``people`` list, a keypoint list of the wrong length) raises ``CorruptFrameError``
-  naming the file, unless ``skip_corrupt`` is set: then the frame gets score 0 and the file gets
-  a report entry.
+  between gets score 0 and one report entry per video counts them. A frame number beyond
+  ``MAX_FRAME``, or more missing files than present ones (plus ``MAX_GAP_FRAMES``), is an error
+  naming the folder, raised before the span is allocated. A corrupt JSON file (not JSON, no
+  ``people`` list, a keypoint list of the wrong length) raises ``CorruptFrameError`` naming the
+  file, unless ``skip_corrupt`` is set: then the frame gets score 0 and the file gets a report
+  entry.
+* Label frames must be whole numbers >= 0: an empty or NaN one skips the clip (reported),
+  anything else is an error naming the line.
 * ``img_shape``: teams disagree (HFUT'23 assumed 1080 x 1920, MM-Gesture'25 720 x 1280;
   datasets-and-sota 1.3), so it is an option, default (720, 1280). fps 25.
 * Splits (default): the MiGA track-1 split (datasets-and-sota 1.1, constants below): val = the
@@ -64,7 +68,16 @@ from mgproto.data.converters.openpose import (
     split_xyc,
 )
 from mgproto.data.layouts import select_layout
-from mgproto.data.sequences import ConversionReport, Segment, Sequence, build_file, cut_clips
+from mgproto.data.sequences import (
+    MAX_FRAME,
+    ConversionError,
+    ConversionReport,
+    Segment,
+    Sequence,
+    build_file,
+    check_frame_span,
+    cut_clips,
+)
 
 HELP = "iMiGUE raw release (OpenPose JSON per frame + the dataset label CSV)"
 FPS = 25.0
@@ -95,28 +108,17 @@ class VideoLabels:
 
 def read_label_csv(path: Path) -> dict[int, VideoLabels]:
     """Read the dataset label CSV into ``{video_id: VideoLabels}``."""
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in LABEL_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValueError(f"{path}: missing columns {missing}; needs {', '.join(LABEL_COLUMNS)}")
-        rows: dict[int, list[tuple[float, str, int | None, int | None, str]]] = {}
-        for line_no, row in enumerate(reader, 2):
-            try:
-                video, subject = int(row["video_id"]), str(int(row["subject_id"]))
-            except (TypeError, ValueError):
-                raise ValueError(
-                    f"{path}: line {line_no}: video_id and subject_id must be integers, got "
-                    f"{row['video_id']!r}, {row['subject_id']!r}"
-                ) from None
-            start, end = parse_frame(row["start_frame"]), parse_frame(row["end_frame"])
-            key = float("inf") if start is None else float(start)
-            rows.setdefault(video, []).append((key, row["class"], start, end, subject))
+    try:
+        rows = _read_label_rows(path)
+    except (csv.Error, UnicodeDecodeError) as err:
+        raise ConversionError(f"{path}: not a readable CSV file ({err})") from None
     out = {}
     for video, entries in rows.items():
         subjects = {e[4] for e in entries}
         if len(subjects) > 1:
-            raise ValueError(f"{path}: video {video} has several subject ids {sorted(subjects)}")
+            raise ConversionError(
+                f"{path}: video {video} has several subject ids {sorted(subjects)}"
+            )
         entries.sort(key=lambda e: e[0])  # stable: CSV order among equal starts
         segments = [
             Segment(f"{video:04d}_{k}", raw, start, end)
@@ -124,6 +126,35 @@ def read_label_csv(path: Path) -> dict[int, VideoLabels]:
         ]
         out[video] = VideoLabels(subjects.pop(), segments)
     return out
+
+
+_Row = tuple[float, str, int | None, int | None, str]  # sort key, class, start, end, subject
+
+
+def _read_label_rows(path: Path) -> dict[int, list[_Row]]:
+    """The rows of the label CSV by video, in file order."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in LABEL_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ConversionError(
+                f"{path}: missing columns {missing}; needs {', '.join(LABEL_COLUMNS)}"
+            )
+        rows: dict[int, list[_Row]] = {}
+        for line_no, row in enumerate(reader, 2):
+            try:
+                video, subject = int(row["video_id"]), str(int(row["subject_id"]))
+            except (TypeError, ValueError):
+                raise ConversionError(
+                    f"{path}: line {line_no}: video_id and subject_id must be integers, got "
+                    f"{row['video_id']!r}, {row['subject_id']!r}"
+                ) from None
+            where = f"{path}: line {line_no}"
+            start = parse_frame(row["start_frame"], what="start_frame", where=where)
+            end = parse_frame(row["end_frame"], what="end_frame", where=where)
+            key = float("inf") if start is None else float(start)
+            rows.setdefault(video, []).append((key, row["class"], start, end, subject))
+    return rows
 
 
 def frame_files(folder: Path) -> dict[int, Path]:
@@ -134,8 +165,14 @@ def frame_files(folder: Path) -> dict[int, Path]:
         if match is None:
             continue
         frame = int(match.group(1))
+        if frame > MAX_FRAME:
+            raise ConversionError(
+                f"{path}: frame number {frame} is beyond the largest supported ({MAX_FRAME})"
+            )
         if frame in out:
-            raise ValueError(f"{folder}: frame {frame} is in {out[frame].name} and {path.name}")
+            raise ConversionError(
+                f"{folder}: frame {frame} is in {out[frame].name} and {path.name}"
+            )
         out[frame] = path
     return out
 
@@ -153,8 +190,9 @@ def read_video(
     """Read one video folder into a Sequence (M=1, V of ``layout``); None if it has no frames."""
     files = frame_files(folder)
     if not files:
-        report.skip(str(folder), "no *_<frame>_keypoints.json files")
+        report.skip(str(folder), "no *_<frame>_keypoints.json files", kind="no frame files")
         return None
+    check_frame_span(min(files), max(files), len(files), source=str(folder))
     frame_ids = np.arange(min(files), max(files) + 1)
     people, missing = [], []
     for frame in frame_ids.tolist():
@@ -168,13 +206,18 @@ def read_video(
         except CorruptFrameError as err:
             if not skip_corrupt:
                 raise
-            report.skip(str(path), f"corrupt frame file, frame kept with score 0: {err}")
+            report.skip(
+                str(path),
+                f"corrupt frame file, frame kept with score 0: {err}",
+                kind="corrupt frame file",
+            )
             people.append(_NO_PERSON)
     if missing:
         report.skip(
             str(folder),
             f"{len(missing)} missing frame files (first: frame {missing[0]}); "
             "those frames get score 0",
+            kind="missing frame files",
         )
     chosen = select_main_person(people)
     full = np.zeros((len(frame_ids), NUM_POINTS, 3), np.float32)
@@ -207,7 +250,9 @@ def video_folders(root: Path) -> dict[int, Path]:
             continue
         video = int(match.group(1))
         if video in out:
-            raise ValueError(f"{root}: {out[video].name} and {path.name} are both video {video}")
+            raise ConversionError(
+                f"{root}: {out[video].name} and {path.name} are both video {video}"
+            )
         out[video] = path
     return out
 
@@ -225,16 +270,23 @@ def read_split_file(path: Path) -> dict[int, str]:
     """``{video id: split}`` from a JSON object ``{split name: [video ids]}``."""
     try:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
-        raise ValueError(f"{path}: not a readable JSON split file ({err})") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise ConversionError(f"{path}: not a readable JSON split file ({err})") from None
     if not isinstance(doc, dict) or not all(isinstance(v, list) for v in doc.values()):
-        raise ValueError(f"{path}: expected a JSON object {{split name: [video ids]}}")
+        raise ConversionError(f"{path}: expected a JSON object {{split name: [video ids]}}")
     out: dict[int, str] = {}
     for name, videos in doc.items():
         for video in videos:
-            vid = int(video)
+            if isinstance(video, bool) or not isinstance(video, int | str):
+                raise ConversionError(f"{path}: split {name!r}: {video!r} is not a video id")
+            try:
+                vid = int(video)
+            except ValueError:
+                raise ConversionError(
+                    f"{path}: split {name!r}: {video!r} is not a video id"
+                ) from None
             if vid in out:
-                raise ValueError(f"{path}: video {vid} is in splits {out[vid]!r} and {name!r}")
+                raise ConversionError(f"{path}: video {vid} is in splits {out[vid]!r} and {name!r}")
             out[vid] = str(name)
     return out
 
@@ -265,6 +317,7 @@ def convert(
             report.skip(
                 f"video {video:04d}",
                 f"no skeleton folder under {root}; its {len(info.segments)} clips are skipped",
+                kind="no skeleton folder",
             )
             continue
         seq = read_video(
@@ -279,7 +332,9 @@ def convert(
         if seq is not None:
             records += cut_clips(seq, info.segments, label_of=imigue_label, report=report)
     for video in sorted(set(folders) - set(videos)):
-        report.skip(str(folders[video]), f"video {video} has no rows in {labels}")
+        report.skip(
+            str(folders[video]), f"video {video} has no rows in {labels}", kind="no label rows"
+        )
     by_video = read_split_file(split_file) if split_file else None
 
     def split_of(r: dict[str, Any]) -> str | None:
@@ -289,7 +344,8 @@ def convert(
         return miga_split(video, int(r["subject_id"]))
 
     meta = {"dataset": "imigue", "layout": layout, "classes": list(IMIGUE_CLASSES)}
-    return build_file(records, split_of=split_of, meta=meta), report
+    file = build_file(records, split_of=split_of, meta=meta, report=report, source=str(root))
+    return file, report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

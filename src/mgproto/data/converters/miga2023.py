@@ -33,7 +33,6 @@ Axis legend: M persons, T frames, V joints.
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import re
 from collections.abc import Callable
@@ -48,11 +47,18 @@ from mgproto.data.converters.common import (
     IMIGUE_CLASSES,
     add_output_argument,
     imigue_label,
+    read_csv,
     read_range_labels,
 )
 from mgproto.data.converters.openpose import split_xyc
 from mgproto.data.layouts import Layout, get_layout, subset_indices
-from mgproto.data.sequences import ConversionReport, Sequence, build_file, cut_clips
+from mgproto.data.sequences import (
+    ConversionError,
+    ConversionReport,
+    Sequence,
+    build_file,
+    cut_clips,
+)
 
 HELP = "MiGA 2023 skeleton package (<vid4>_light_hand.csv + <vid4>_label.csv per video)"
 FPS = 25.0
@@ -116,21 +122,20 @@ def package_roots(
 def read_light_hand(path: Path) -> np.ndarray:
     """(T, 35, 3) x, y, confidence from a ``<vid4>_light_hand.csv`` file."""
     rows = []
-    with open(path, newline="") as f:
-        for line_no, row in enumerate(csv.reader(f), 1):
-            if not row or not any(c.strip() for c in row):
-                continue
-            if len(row) != NUM_COLUMNS:
-                raise ValueError(
-                    f"{path}: line {line_no} has {len(row)} columns, expected {NUM_COLUMNS} "
-                    "(frame index + 35 joints x (x, y, confidence))"
-                )
-            try:
-                rows.append([float(c) if c.strip() else math.nan for c in row[1:]])
-            except ValueError:
-                raise ValueError(f"{path}: line {line_no} has a non-numeric value") from None
+    for line_no, row in read_csv(path):
+        if not row or not any(c.strip() for c in row):
+            continue
+        if len(row) != NUM_COLUMNS:
+            raise ConversionError(
+                f"{path}: line {line_no} has {len(row)} columns, expected {NUM_COLUMNS} "
+                "(frame index + 35 joints x (x, y, confidence))"
+            )
+        try:
+            rows.append([float(c) if c.strip() else math.nan for c in row[1:]])
+        except ValueError:
+            raise ConversionError(f"{path}: line {line_no} has a non-numeric value") from None
     if not rows:
-        raise ValueError(f"{path}: no frames")
+        raise ConversionError(f"{path}: no frames")
     return np.asarray(rows, np.float64).reshape(len(rows), MIGA35.num_joints, 3)
 
 
@@ -181,7 +186,7 @@ def convert_package(
     for split, folder in tqdm(jobs, desc=f"{dataset} videos", disable=None if progress else True):
         vid4 = f"{int(folder.name):04d}"
         if vid4 in seen:
-            raise ValueError(f"video {vid4} appears twice: {seen[vid4]} and {folder}")
+            raise ConversionError(f"video {vid4} appears twice: {seen[vid4]} and {folder}")
         seen[vid4] = folder
         label_path = folder / f"{folder.name}_label.csv"
         if not label_path.is_file():
@@ -191,7 +196,13 @@ def convert_package(
         records += cut_clips(seq, segments, label_of=imigue_label, report=report)
         split_of_video[vid4] = split
     meta = {"dataset": dataset, "layout": layout, "classes": list(IMIGUE_CLASSES)}
-    file = build_file(records, split_of=lambda r: split_of_video[r["video_id"]], meta=meta)
+    file = build_file(
+        records,
+        split_of=lambda r: split_of_video[r["video_id"]],
+        meta=meta,
+        report=report,
+        source=", ".join(str(root) for _, root in roots),
+    )
     return file, report
 
 

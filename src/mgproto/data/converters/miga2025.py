@@ -5,15 +5,19 @@ Files (datasets-and-sota 1.3; momiji-bit/MM-Gesture ``dataset/tools/processing_S
 * ``<root>/<vid4>/<vid4>_openpose.xlsx``: first worksheet, one row per frame (frame 0 = first
   row), 137 OpenPose keypoints (BODY_25, face 70, left hand 21, right hand 21) x (x, y,
   confidence) = 411 numeric columns. MM-Gesture reads it without header or index column; a
-  header row (any non-numeric cell, or the column numbers 0..410 / 1..411) and a leading index
-  column (412 columns) are detected and dropped. Empty cells are missing points (score 0).
-  The same sheet exported as ``<vid4>_openpose.csv`` is read instead when present (much faster).
+  header row (every filled cell a word, or the column numbers 0..410 / 1..411) and a leading
+  index column (412 columns) are detected and dropped; any other row is a frame, and a frame
+  with a non-numeric cell is an error naming its row and column. Empty cells are missing
+  points (score 0). The same sheet exported as ``<vid4>_openpose.csv`` is read instead when
+  present (much faster).
 * ``<root>/<vid4>/<vid4>_label.csv``: rows ``class,start,end`` as in MiGA 2023 (0-based frame
   rows, end inclusive, raw class ids with 99 = non-MG).
 
 The .xlsx is read with the standard library (zipfile + ElementTree): workbook relationships
 locate the first sheet, shared strings are resolved, and cell references (``AB12``) place each
-cell, so skipped empty cells and rows keep their positions.
+cell, so skipped empty cells and rows keep their positions. References are checked against
+Excel's limits (and the sheet's 412 columns) before anything is laid out for them, and blank
+rows may not outnumber the frames (see ``check_frame_span``).
 
 Rules: as MiGA 2023 (clip ``<vid4>_<k>`` = label row k, label 99 -> 31 else class - 1, roots and
 split names, missing files are errors). Output layout ``openpose137``, ``imigue22`` or
@@ -26,11 +30,11 @@ Axis legend: T frames, V joints.
 from __future__ import annotations
 
 import argparse
-import csv
 import functools
 import math
 import re
 import zipfile
+import zlib
 from pathlib import Path
 from typing import IO
 from xml.etree import ElementTree as ET
@@ -38,19 +42,26 @@ from xml.etree import ElementTree as ET
 import numpy as np
 
 from mgproto.data.annotations import AnnotationFile
+from mgproto.data.converters.common import read_csv
 from mgproto.data.converters.miga2023 import (
     add_package_arguments,
     convert_package,
     package_roots,
     to_sequence,
 )
-from mgproto.data.sequences import ConversionReport, Sequence
+from mgproto.data.sequences import ConversionError, ConversionReport, Sequence, check_frame_span
 
 HELP = "MiGA 2025 skeleton package (<vid4>_openpose.xlsx or .csv + <vid4>_label.csv per video)"
 IMG_SHAPE = (720, 1280)  # MM-Gesture processing_Skeleton.ipynb
 LAYOUTS = ("openpose137", "imigue22", "imigue36")
 NUM_VALUES = 137 * 3
 _REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384  # Excel's sheet limits (last cell XFD1048576)
+# What a damaged .xlsx raises from zipfile, its decompressor or ElementTree.
+_XLSX_ERRORS = (
+    zipfile.BadZipFile, zlib.error, KeyError, ValueError, IndexError, EOFError, OSError,
+    NotImplementedError, RuntimeError, ET.ParseError,
+)  # fmt: skip
 
 Cell = str | None
 
@@ -61,9 +72,11 @@ def _local(tag: str) -> str:
 
 
 def column_index(letters: str) -> int:
-    """0-based column of Excel letters: ``A`` -> 0, ``AB`` -> 27."""
+    """0-based column of Excel letters: ``A`` -> 0, ``AB`` -> 27 (at most ``XFD``, 16383)."""
+    if not (1 <= len(letters) <= 3 and letters.isascii() and letters.isalpha()):
+        raise ValueError(f"{letters!r} is not an Excel column (A .. XFD)")
     value = 0
-    for ch in letters:
+    for ch in letters.upper():
         value = value * 26 + ord(ch) - ord("A") + 1
     return value - 1
 
@@ -116,10 +129,35 @@ def _cell_value(cell: ET.Element, shared: list[str]) -> Cell:
     value = next((el.text for el in cell if _local(el.tag) == "v"), None)
     if value is None or kind == "e":
         return None
-    return shared[int(value)] if kind == "s" else value
+    if kind != "s":
+        return value
+    index = int(value)
+    if not 0 <= index < len(shared):
+        raise ValueError(f"shared string {index} does not exist ({len(shared)} in the workbook)")
+    return shared[index]
 
 
-def _sheet_rows(f: IO[bytes], shared: list[str]) -> list[list[Cell]]:
+def _column(ref: str, columns: dict[str, int], *, max_columns: int) -> int:
+    """0-based column of cell reference ``ref`` (``AB12``); -1 for a reference without letters.
+
+    ``columns`` caches letters -> column; a column at or beyond ``max_columns`` is refused
+    before anything is allocated for it.
+    """
+    letters = ref.rstrip("0123456789")
+    if letters not in columns:
+        try:
+            col = column_index(letters) if letters else -1
+        except ValueError:
+            col = max_columns
+        if col >= max_columns:
+            raise ConversionError(
+                f"cell reference {ref[:40]!r} is not in columns A .. {column_name(max_columns - 1)}"
+            )
+        columns[letters] = col
+    return columns[letters]
+
+
+def _sheet_rows(f: IO[bytes], shared: list[str], *, max_columns: int) -> list[list[Cell]]:
     rows: dict[int, list[Cell]] = {}
     values: list[Cell] = []
     row_no = 0
@@ -127,10 +165,9 @@ def _sheet_rows(f: IO[bytes], shared: list[str]) -> list[list[Cell]]:
     for _, el in ET.iterparse(f, events=("end",)):  # attributes are still there at "end"
         name = _local(el.tag)
         if name == "c":
-            letters = (el.get("r") or "").rstrip("0123456789")
-            if letters not in columns:
-                columns[letters] = column_index(letters.upper()) if letters.isalpha() else -1
-            col = columns[letters] if columns[letters] >= 0 else len(values)
+            col = _column(el.get("r") or "", columns, max_columns=max_columns)
+            if col < 0:
+                col = len(values)
             if col >= len(values):
                 values += [None] * (col + 1 - len(values))
             if len(el) == 1 and el.get("t") in (None, "n") and _local(el[0].tag) == "v":
@@ -139,6 +176,9 @@ def _sheet_rows(f: IO[bytes], shared: list[str]) -> list[list[Cell]]:
                 values[col] = _cell_value(el, shared)
         elif name == "row":
             row_no = int(el.get("r") or row_no + 1)
+            if not 1 <= row_no <= MAX_ROWS or row_no in rows:
+                what = "repeats an earlier row" if row_no in rows else "is not a sheet row"
+                raise ConversionError(f"row number {row_no} {what} (1 .. {MAX_ROWS})")
             rows[row_no] = values
             values = []
             el.clear()
@@ -147,21 +187,26 @@ def _sheet_rows(f: IO[bytes], shared: list[str]) -> list[list[Cell]]:
     return [rows.get(r, []) for r in range(min(rows), max(rows) + 1)]
 
 
-def read_xlsx(path: Path) -> list[list[Cell]]:
-    """Cell texts of the first worksheet, row by row (None = empty cell, gaps kept)."""
+def read_xlsx(path: Path, *, max_columns: int = MAX_COLUMNS) -> list[list[Cell]]:
+    """Cell texts of the first worksheet, row by row (None = empty cell, gaps kept).
+
+    Cell references are checked against Excel's limits (``max_columns`` columns, MAX_ROWS
+    rows) before the rows are laid out, so a reference such as ``ZZZZZZZZZZ99`` is an error.
+    """
     try:
         with zipfile.ZipFile(path) as z:
             shared = _shared_strings(z)
             with z.open(_first_sheet(z)) as f:
-                return _sheet_rows(f, shared)
-    except (zipfile.BadZipFile, KeyError, ValueError, IndexError, ET.ParseError) as err:
-        raise ValueError(f"{path}: not a readable .xlsx workbook ({err})") from None
+                return _sheet_rows(f, shared, max_columns=max_columns)
+    except ConversionError as err:
+        raise ConversionError(f"{path}: {err}") from None
+    except _XLSX_ERRORS as err:
+        raise ConversionError(f"{path}: not a readable .xlsx workbook ({err})") from None
 
 
 def read_csv_rows(path: Path) -> list[list[Cell]]:
     """Rows of a CSV export of the sheet (empty fields become None; blank lines are kept)."""
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        return [[c if c.strip() else None for c in row] for row in csv.reader(f)]
+    return [[c if c.strip() else None for c in row] for _, row in read_csv(path)]
 
 
 def _number(cell: Cell) -> float | None:
@@ -175,11 +220,14 @@ def _number(cell: Cell) -> float | None:
 
 
 def _is_header(row: list[Cell]) -> bool:
+    """Whether a first row is a header: every filled cell is a word, or the cells number the
+    columns (0..410 or 1..411, after an optional index-column label). A data row with one bad
+    cell is not a header: :func:`sheet_values` refuses it, naming the row and column."""
     values = [_number(c) for c in row if c is not None]
-    if any(v is None for v in values):
+    if values and all(v is None for v in values):
         return True
-    n = len(values)
-    return n >= NUM_VALUES and values in (list(range(n)), list(range(1, n + 1)))
+    numbers = (list(range(NUM_VALUES)), list(range(1, NUM_VALUES + 1)))
+    return len(values) in (NUM_VALUES, NUM_VALUES + 1) and values[-NUM_VALUES:] in numbers
 
 
 def sheet_values(rows: list[list[Cell]], *, source: str) -> np.ndarray:
@@ -191,17 +239,18 @@ def sheet_values(rows: list[list[Cell]], *, source: str) -> np.ndarray:
     body = rows[start:]
     width = max((len(r) for r in body), default=0)
     if width not in (NUM_VALUES, NUM_VALUES + 1):
-        raise ValueError(
+        raise ConversionError(
             f"{source}: {width} columns, expected {NUM_VALUES} (137 keypoints x (x, y, "
             f"confidence)) or {NUM_VALUES + 1} with a leading index column"
         )
     offset = width - NUM_VALUES
+    check_frame_span(0, len(body) - 1, sum(1 for r in body if r), source=source)  # blank rows
     out = np.full((len(body), NUM_VALUES), np.nan)
     for t, row in enumerate(body):
         for j, cell in enumerate(row[offset:]):
             value = _number(cell)
             if value is None:
-                raise ValueError(
+                raise ConversionError(
                     f"{source}: row {start + t + 1}, column {column_name(offset + j)}: "
                     f"{cell!r} is not a number"
                 )
@@ -216,12 +265,12 @@ def read_openpose_sheet(folder: Path) -> tuple[np.ndarray, Path]:
     if csv_path.is_file():
         path, rows = csv_path, read_csv_rows(csv_path)
     elif xlsx_path.is_file():
-        path, rows = xlsx_path, read_xlsx(xlsx_path)
+        path, rows = xlsx_path, read_xlsx(xlsx_path, max_columns=NUM_VALUES + 1)
     else:
         raise FileNotFoundError(f"{xlsx_path}: skeleton file not found (nor {csv_path.name})")
     values = sheet_values(rows, source=str(path))
     if len(values) == 0:
-        raise ValueError(f"{path}: no frames")
+        raise ConversionError(f"{path}: no frames")
     return values, path
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mgproto.data.sequences import ConversionError
+
 _PARTS = (
     ("pose_keypoints_2d", 25), ("face_keypoints_2d", 70),
     ("hand_left_keypoints_2d", 21), ("hand_right_keypoints_2d", 21),
@@ -19,7 +21,7 @@ NUM_POINTS = 137
 _ANCHORS = (1, 2, 5)  # BODY_25 neck, right shoulder, left shoulder
 
 
-class CorruptFrameError(ValueError):
+class CorruptFrameError(ConversionError):
     """An OpenPose JSON file that cannot be read; the message names the file."""
 
 
@@ -39,7 +41,7 @@ def read_people(path: Path) -> np.ndarray:
     """(P, 137, 3) x, y, confidence of every person in one OpenPose JSON file."""
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise CorruptFrameError(f"{path}: not a readable OpenPose JSON file ({err})") from None
     people = doc.get("people") if isinstance(doc, dict) else None
     if not isinstance(people, list):
@@ -52,7 +54,7 @@ def read_people(path: Path) -> np.ndarray:
             try:
                 if values:
                     out[i, offset : offset + n] = np.asarray(values, np.float32).reshape(n, 3)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise CorruptFrameError(
                     f"{path}: person {i}: {key} is not a list of {3 * n} numbers"
                 ) from None

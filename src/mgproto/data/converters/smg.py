@@ -31,7 +31,6 @@ Axis legend: M persons, T frames, V joints.
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import re
 from pathlib import Path
@@ -40,8 +39,9 @@ from typing import Any
 import numpy as np
 
 from mgproto.data.annotations import AnnotationFile
-from mgproto.data.converters.common import add_output_argument, read_range_labels
+from mgproto.data.converters.common import add_output_argument, read_csv, read_range_labels
 from mgproto.data.sequences import (
+    ConversionError,
     ConversionReport,
     Sequence,
     UnknownClassError,
@@ -63,23 +63,22 @@ _SAMPLE = re.compile(r"^Sample(\d+)$")
 def read_skeleton(path: Path) -> np.ndarray:
     """(T, 25, 11) float64 values of a ``SampleXXXX_skeleton.csv`` (empty fields are NaN)."""
     rows = []
-    with open(path, newline="") as f:
-        for line_no, row in enumerate(csv.reader(f), 1):
-            while row and not row[-1].strip():
-                row = row[:-1]  # a trailing comma
-            if not row:
-                continue
-            if len(row) != NUM_COLUMNS:
-                raise ValueError(
-                    f"{path}: line {line_no} has {len(row)} columns, expected {NUM_COLUMNS} "
-                    f"({NUM_JOINTS} joints x {VALUES_PER_JOINT} values)"
-                )
-            try:
-                rows.append([float(c) if c.strip() else math.nan for c in row])
-            except ValueError:
-                raise ValueError(f"{path}: line {line_no} has a non-numeric value") from None
+    for line_no, row in read_csv(path):
+        while row and not row[-1].strip():
+            row = row[:-1]  # a trailing comma
+        if not row:
+            continue
+        if len(row) != NUM_COLUMNS:
+            raise ConversionError(
+                f"{path}: line {line_no} has {len(row)} columns, expected {NUM_COLUMNS} "
+                f"({NUM_JOINTS} joints x {VALUES_PER_JOINT} values)"
+            )
+        try:
+            rows.append([float(c) if c.strip() else math.nan for c in row])
+        except ValueError:
+            raise ConversionError(f"{path}: line {line_no} has a non-numeric value") from None
     if not rows:
-        raise ValueError(f"{path}: no frames")
+        raise ConversionError(f"{path}: no frames")
     return np.asarray(rows, np.float64).reshape(len(rows), NUM_JOINTS, VALUES_PER_JOINT)
 
 
@@ -104,12 +103,11 @@ def read_fps(path: Path) -> float | None:
     """The fps field of ``SampleXXXX_data.csv`` (``numFrames,fps,maxDepth``), None if absent."""
     if not path.is_file():
         return None
-    with open(path, newline="") as f:
-        rows = [r for r in csv.reader(f) if r]
+    rows = [r for _, r in read_csv(path) if r]
     try:
         return float(rows[-1][1])
     except (IndexError, ValueError):
-        raise ValueError(f"{path}: expected a row numFrames,fps,maxDepth") from None
+        raise ConversionError(f"{path}: expected a row numFrames,fps,maxDepth") from None
 
 
 def read_sample(folder: Path, *, coords: str = "color") -> Sequence:
@@ -169,7 +167,8 @@ def convert(
         return "test" if int(r["subject_id"]) in test else "train"
 
     meta = {"dataset": "smg", "layout": "kinect25", "classes": None}
-    return build_file(records, split_of=split_of, meta=meta), report
+    file = build_file(records, split_of=split_of, meta=meta, report=report, source=str(root))
+    return file, report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

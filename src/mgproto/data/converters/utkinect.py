@@ -23,8 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from mgproto.data.annotations import AnnotationFile
-from mgproto.data.converters.common import add_output_argument
+from mgproto.data.converters.common import add_output_argument, parse_frame, read_lines
 from mgproto.data.sequences import (
+    ConversionError,
     ConversionReport,
     Segment,
     Sequence,
@@ -66,27 +67,32 @@ def read_joints(path: Path) -> Sequence:
     """Read one ``joints_sSS_eEE.txt`` into a Sequence (M=1, V=20)."""
     ids, rows = [], []
     seen = set()
-    with open(path) as f:
-        for line_no, line in enumerate(f, 1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != 61:
-                raise ValueError(f"{path}: line {line_no} has {len(parts)} values, expected 61")
-            frame_id = int(float(parts[0]))
-            if frame_id in seen:
-                continue
-            seen.add(frame_id)
-            ids.append(frame_id)
+    for line_no, line in read_lines(path):
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) != 61:
+            raise ConversionError(f"{path}: line {line_no} has {len(parts)} values, expected 61")
+        where = f"{path}: line {line_no}"
+        frame_id = parse_frame(parts[0], what="frame id", where=where)
+        if frame_id is None:
+            raise ConversionError(f"{where}: frame id {parts[0]!r} is not a frame number")
+        if frame_id in seen:
+            continue
+        seen.add(frame_id)
+        ids.append(frame_id)
+        try:
             rows.append([float(p) for p in parts[1:]])
+        except ValueError:
+            raise ConversionError(f"{where}: a joint coordinate is not a number") from None
     if not rows:
-        raise ValueError(f"{path}: no frames")
+        raise ConversionError(f"{path}: no frames")
     xyz = np.asarray(rows, np.float64).reshape(len(rows), 20, 3)
     uv, score = project(xyz)
     name = path.stem.removeprefix("joints_")
     match = _SEQ.match(name)
     if match is None:
-        raise ValueError(f"{path}: name must look like joints_sSS_eEE.txt")
+        raise ConversionError(f"{path}: name must look like joints_sSS_eEE.txt")
     return Sequence(
         video_id=name,
         keypoint=uv[None],
@@ -104,29 +110,27 @@ def read_labels(path: Path) -> dict[str, list[Segment]]:
     """``actionLabel.txt`` -> {sequence name: segments}; NaN ranges give start/end None."""
     out: dict[str, list[Segment]] = {}
     current = None
-    with open(path) as f:
-        for line_no, line in enumerate(f, 1):
-            text = line.strip()
-            if not text:
-                continue
-            if _SEQ.match(text):
-                current = text
-                out[current] = []
-                continue
-            if current is None or ":" not in text:
-                raise ValueError(f"{path}: line {line_no} ({text!r}) is not 'name: start end'")
-            name, rng = text.split(":", 1)
-            values = rng.split()
-            if len(values) != 2:
-                raise ValueError(f"{path}: line {line_no} needs a start and an end frame")
-            start, end = (_frame(v) for v in values)
-            out[current].append(Segment(f"{current}_{name.strip()}", name.strip(), start, end))
+    for line_no, line in read_lines(path):
+        text = line.strip()
+        if not text:
+            continue
+        where = f"{path}: line {line_no}"
+        if _SEQ.match(text):
+            if text in out:
+                raise ConversionError(f"{where}: sequence {text} is listed twice")
+            current = text
+            out[current] = []
+            continue
+        if current is None or ":" not in text:
+            raise ConversionError(f"{where} ({text[:80]!r}) is not 'name: start end'")
+        name, rng = text.split(":", 1)
+        values = rng.split()
+        if len(values) != 2:
+            raise ConversionError(f"{where} needs a start and an end frame")
+        start = parse_frame(values[0], what="start frame", where=where)
+        end = parse_frame(values[1], what="end frame", where=where)
+        out[current].append(Segment(f"{current}_{name.strip()}", name.strip(), start, end))
     return out
-
-
-def _frame(text: str) -> int | None:
-    value = float(text)
-    return None if value != value else int(value)
 
 
 def label_of(raw: str) -> int:
@@ -148,7 +152,7 @@ def convert(
     for name, segments in read_labels(label_path).items():
         path = root / f"joints_{name}.txt"
         if not path.is_file():
-            report.skip(str(path), "joints file not found")
+            report.skip(str(path), "joints file not found", kind="joints file not found")
             continue
         records += cut_clips(read_joints(path), segments, label_of=label_of, report=report)
     test = set(test_subjects) if test_subjects else {s for s in range(1, 11) if s % 2 == 0}
@@ -157,7 +161,8 @@ def convert(
         return "test" if int(r["subject_id"]) in test else "train"
 
     meta = {"dataset": "utkinect", "layout": "kinect20", "classes": list(CLASSES)}
-    return build_file(records, split_of=split_of, meta=meta), report
+    file = build_file(records, split_of=split_of, meta=meta, report=report, source=str(root))
+    return file, report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

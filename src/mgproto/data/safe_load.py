@@ -1,0 +1,192 @@
+"""Reading untrusted skeleton files without running their code or trusting their sizes.
+
+``restricted_loads`` unpickles admitting only numpy arrays, builtin containers and scalars, and
+only as much array memory as the pickle itself can hold: a 100-byte pickle that declares a
+(10**15,) array is refused before numpy allocates it. ``check_npz`` does the same for the
+members of an ``.npz`` (numpy allocates the shape a member's header declares before reading
+it). Both raise :class:`UnsafeFileError` with what and why; :mod:`mgproto.data.annotations` adds
+the file name.
+"""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import io
+import math
+import operator
+import pickle
+import pickletools
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+_ALLOWED_GLOBALS = {
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"),
+    ("numpy._core.multiarray", "scalar"),
+    ("numpy.core.numeric", "_frombuffer"),
+    ("numpy._core.numeric", "_frombuffer"),
+    ("_codecs", "encode"),  # numpy arrays pickled with protocol <= 2 store bytes through it
+    ("collections", "OrderedDict"),
+    ("builtins", "set"),
+    ("builtins", "frozenset"),
+    ("builtins", "slice"),
+    ("builtins", "complex"),
+}
+# Arrays are stored in a pickle byte for byte (an object array's 8-byte pointers need at least one
+# opcode byte each), so all arrays of a pickle may declare at most this many bytes per byte of
+# the pickle, plus the slack; more is a crafted file asking for memory it does not hold.
+ARRAY_BYTES_PER_PICKLE_BYTE, ARRAY_SLACK = 8, 1 << 20
+# What a damaged pickle raises from the C unpickler or the numpy and builtin callables it admits.
+UNPICKLE_ERRORS = (
+    pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, LookupError,
+    ArithmeticError, ImportError, MemoryError, RecursionError,
+)  # fmt: skip
+# What a damaged .npz raises from zipfile, its decompressors, the .npy header parser or json.
+NPZ_ERRORS = (
+    zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, KeyError, TypeError,
+    RuntimeError, NotImplementedError, RecursionError, MemoryError,
+)  # fmt: skip
+
+
+class UnsafeFileError(ValueError):
+    """A file the safe readers will not load; the message says what and why."""
+
+
+class _ArrayBudget:
+    """The array bytes a pickle of ``size`` bytes may still declare."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.left = size, ARRAY_BYTES_PER_PICKLE_BYTE * size + ARRAY_SLACK
+
+    def charge(self, shape: Any, dtype: Any) -> None:
+        dims = tuple(shape) if isinstance(shape, tuple | list) else (shape,)
+        nbytes = math.prod(operator.index(d) for d in dims) * max(np.dtype(dtype).itemsize, 1)
+        if nbytes > self.left:
+            raise UnsafeFileError(
+                f"refusing a numpy array of shape {str(dims)[:60]} ({nbytes} bytes): a "
+                f"{self.size}-byte pickle cannot hold it"
+            )
+        self.left -= max(nbytes, 0)
+
+
+class _GuardedArray(np.ndarray):
+    """``numpy.ndarray`` as a pickle sees it: each array state's declared size is charged to the
+    pickle's budget before numpy allocates it; calling the class directly is refused."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> _GuardedArray:
+        raise UnsafeFileError("refusing to call numpy.ndarray: only numpy's own array pickles load")
+
+    def __setstate__(self, state: Any) -> None:
+        budget = self.__dict__.get("_budget")
+        if budget is None or not isinstance(state, tuple) or len(state) < 4:
+            raise UnsafeFileError("refusing a numpy array state that numpy did not write")
+        budget.charge(state[-4], state[-3])  # ([version,] shape, dtype, is_fortran, data)
+        super().__setstate__(state)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return self.view(np.ndarray).__reduce_ex__(protocol)  # pickles as a plain array
+
+
+def _reconstruct(real: Any, budget: _ArrayBudget, subtype: Any, shape: Any, dtype: Any) -> Any:
+    if subtype is not _GuardedArray:
+        raise UnsafeFileError("refusing to reconstruct anything but a numpy array")
+    budget.charge(shape, dtype)
+    array = real(subtype, shape, dtype)
+    array._budget = budget
+    return array
+
+
+def _latin1(obj: Any, encoding: Any = "latin1", errors: str = "strict") -> bytes:
+    if encoding not in ("latin1", "latin-1"):  # other codecs (hex, base64, ...) expand data
+        raise UnsafeFileError(f"refusing _codecs.encode with {encoding!r}; numpy uses latin1")
+    return codecs.encode(obj, "latin1", errors)
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    def __init__(self, data: bytes) -> None:
+        super().__init__(io.BytesIO(data))
+        self.budget = _ArrayBudget(len(data))
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in _ALLOWED_GLOBALS and not (
+            module in ("numpy", "numpy.dtypes") and name.endswith("DType")
+        ):
+            raise UnsafeFileError(
+                f"refusing to load {module}.{name}: only numpy arrays, builtin containers and "
+                "scalars may appear in an annotation pickle"
+            )
+        if (module, name) == ("numpy", "ndarray"):
+            return _GuardedArray
+        if module == "_codecs":
+            return _latin1
+        found = super().find_class(module, name)
+        if name == "_reconstruct":
+            return functools.partial(_reconstruct, found, self.budget)
+        return found
+
+
+def _check_opcodes(data: bytes) -> None:
+    """Refuse what makes the C unpickler allocate memory the pickle does not hold, before it
+    runs: a length past the end (pickletools raises ValueError) or a memo index beyond the
+    pickle's size (the unpickler grows its memo to the index)."""
+    for op, arg, pos in pickletools.genops(data):
+        if op.name in ("PUT", "BINPUT", "LONG_BINPUT") and int(arg) > pos:
+            raise UnsafeFileError(f"refusing memo index {arg} at byte {pos} (beyond its size)")
+
+
+def _plain_arrays(obj: Any, done: dict[int, Any]) -> Any:
+    """``obj`` with the guarded arrays in its dicts, lists and tuples made plain ndarrays."""
+    if isinstance(obj, _GuardedArray):
+        return obj.view(np.ndarray)
+    if not isinstance(obj, dict | list | tuple) or id(obj) in done:
+        return done.get(id(obj), obj)
+    done[id(obj)] = obj
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            obj[key] = _plain_arrays(value, done)
+    elif isinstance(obj, list):
+        obj[:] = [_plain_arrays(v, done) for v in obj]
+    else:
+        done[id(obj)] = obj = tuple(_plain_arrays(v, done) for v in obj)
+    return obj
+
+
+def restricted_loads(data: bytes) -> Any:
+    """Unpickle ``data`` admitting only numpy arrays, builtin containers and scalars, and arrays
+    of at most ``ARRAY_BYTES_PER_PICKLE_BYTE * len(data) + ARRAY_SLACK`` bytes in all.
+
+    Raises:
+        UnsafeFileError: for a forbidden global or a declared size the pickle cannot hold.
+        One of UNPICKLE_ERRORS: for a truncated or corrupt pickle.
+    """
+    _check_opcodes(data)
+    return _plain_arrays(_RestrictedUnpickler(data).load(), {})
+
+
+def check_npz(path: Path) -> None:
+    """Refuse an ``.npz`` with a member whose header declares more array bytes than the member
+    holds (numpy would allocate the declared size first). Raises UnsafeFileError or NPZ_ERRORS."""
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            with z.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+                elif version == (2, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+                else:
+                    raise UnsafeFileError(f"refusing {info.filename!r}: .npy version {version}")
+            nbytes = math.prod(shape) * dtype.itemsize
+            if nbytes > info.file_size:
+                raise UnsafeFileError(
+                    f"refusing member {info.filename!r}: it declares a {shape} {dtype} array "
+                    f"({nbytes} bytes) but holds {info.file_size} bytes"
+                )
