@@ -21,8 +21,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/ruff format --check src tests benchmarks tools
 
 test: lint
 	$(BIN)/pytest -q

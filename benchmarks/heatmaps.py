@@ -85,7 +85,7 @@ def run_oracle(cases: list[dict], seconds: float) -> list[dict] | None:
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "cases.pkl", Path(tmp) / "out.pkl"
         src.write_bytes(pickle.dumps(cases))
-        cmd = [oracle, str(HERE / "oracle_heatmaps.py"), str(src), str(dst),
+        cmd = [oracle, str(HERE.parent / "tools" / "oracle_heatmaps.py"), str(src), str(dst),
                "--repeat-seconds", str(seconds)]  # fmt: skip
         subprocess.run(cmd, check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
         return pickle.loads(dst.read_bytes())

@@ -30,7 +30,7 @@ from mgproto.data.annotations import AnnotationFile, save_annotations
 from mgproto.data.geometry import resize_frames
 from mgproto.data.loader import load_split, train_loader
 from mgproto.data.video import probe_video, read_frames, write_video
-from mgproto.engine.checkpoint import model_from_config
+from mgproto.build import model_from_config
 from mgproto.losses import Objective
 
 HERE = Path(__file__).resolve().parent

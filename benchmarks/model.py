@@ -36,8 +36,10 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-import oracle_client as oc
 from step_timer import time_steps
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: tools/
+from tools import oracle_client as oc  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SEED = 0

@@ -18,8 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import oracle_client as oc
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tools import oracle_client as oc
 
 TOL = 1e-4
 

@@ -84,3 +84,40 @@ def test_help_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     count, heavy = out.stdout.split(" ", 1)
     assert int(count) >= 15 and heavy.strip() == "[]", out.stdout
+
+
+def test_synth_verb(tmp_path, capsys):
+    out = tmp_path / "d"
+    argv = ["synth", "--size", "tiny", "--out", str(out), "--seed", "2", "--workers", "1"]
+    assert main([*argv, "--preview"]) == 0
+    text = capsys.readouterr().out
+    assert "illustrative" in text and "total" in text and "48 clips" in text
+    assert (out / "preview.png").stat().st_size > 10_000
+
+
+def test_preview_pose_over_the_video(tmp_path, make_rec, capsys):
+    from mgproto.data.video import write_video
+
+    video = write_video(tmp_path / "long.mp4", np.zeros((30, 48, 64, 3), np.uint8), fps=25)
+    rec = make_rec("v_0", num_frames=12, img_shape=(48, 64))
+    rec["start_frame"] = 10  # frames 10..21 of the long video
+    path = save_annotations(AnnotationFile([rec], {}, {"layout": "coco17"}), tmp_path / "x.npz")
+    png = tmp_path / "sheet.png"
+    args = ["preview-pose", str(path), "-o", str(png), "--frames", "3", "--video"]
+    assert main([*args, str(video)]) == 0
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert main([*args, str(tmp_path / "gone.mp4")]) == 2
+    err = capsys.readouterr().err
+    assert "gone.mp4: video file not found" in err and len(err.strip().splitlines()) == 1
+    rec["start_frame"] = 25  # frames 25..36: the video ends at 29
+    save_annotations(AnnotationFile([rec], {}, {"layout": "coco17"}), path)
+    assert main([*args, str(video)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"mgproto preview-pose: error: {video}: frame 31 cannot be decoded")
+    assert "clip 'v_0' covers video frames 25..36" in err and len(err.strip().splitlines()) == 1
+    two = [make_rec(f"c{k}", label=k, num_frames=5, img_shape=(48, 64)) for k in range(2)]
+    for k, r in enumerate(two):
+        r["video_id"] = f"video{k}"
+    two_path = save_annotations(AnnotationFile(two, {}, {"layout": "coco17"}), tmp_path / "t.pkl")
+    assert main(["preview-pose", str(two_path), "-o", str(png), "--video", str(video)]) == 2
+    assert "come from 2 videos (video0, video1)" in capsys.readouterr().err

@@ -17,9 +17,10 @@ import numpy as np
 import pytest
 import torch
 
+from mgproto.build import model_from_config
 from mgproto.cli import main
 from mgproto.data.annotations import AnnotationFile, load_annotations, save_annotations
-from mgproto.engine.checkpoint import model_from_config, save_checkpoint
+from mgproto.engine.checkpoint import save_checkpoint
 from mgproto.engine.evaluate import Scores
 from mgproto.engine.scores import save_scores
 from mgproto.engine.trainer import train

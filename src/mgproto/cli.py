@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mgproto.commands import data_cmds, infer_cmds, model_cmds, pose_cmds, result_cmds
+from mgproto.commands import data_cmds, infer_cmds, info, model_cmds, pose_cmds, result_cmds
 from mgproto.config import ConfigError
 from mgproto.data.annotations import AnnotationError
 
-MODULES = (data_cmds, model_cmds, result_cmds, pose_cmds, infer_cmds)
+MODULES = (data_cmds, info, model_cmds, result_cmds, pose_cmds, infer_cmds)
 
 
 def build_parser() -> argparse.ArgumentParser:

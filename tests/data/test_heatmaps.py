@@ -111,7 +111,7 @@ def test_flip_view_equals_heatmaps_of_flipped_keypoints(with_limbs):
 # ---- parity with MMAction2's GeneratePoseTarget (opt-in: needs the oracle environment) --------
 
 ORACLE = os.environ.get("MGPROTO_ORACLE_PYTHON")
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "oracle_heatmaps.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "tools" / "oracle_heatmaps.py"
 
 
 @pytest.mark.oracle

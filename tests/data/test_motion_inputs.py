@@ -3,10 +3,10 @@
 import numpy as np
 import torch
 
+from mgproto.build import model_from_config
 from mgproto.config import load_config
 from mgproto.data.frames import FormatRGB, add_frame_differences
 from mgproto.data.transforms import PoseHeatmaps
-from mgproto.engine.checkpoint import model_from_config
 
 
 def test_frame_differences_known_values():

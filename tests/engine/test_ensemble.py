@@ -114,3 +114,45 @@ def test_codalab_format_and_list_files(tmp_path):
     )
     with zipfile.ZipFile(path) as z:
         assert z.read("Submission.csv").decode() == "a,1\nb,0\n"
+
+
+def test_mmaction2_1x_dumps_with_tensors_are_read_safely(tmp_path):
+    import os
+    import pickle
+
+    import torch
+
+    from mgproto.engine.scores import load_scores
+    from mgproto.fileio import UnsafeFileError
+
+    rows = np.array([[0.1, 0.9], [0.7, 0.3]], np.float32)
+    dump = [
+        {"pred_score": torch.from_numpy(r), "pred_label": torch.tensor([int(r.argmax())]),
+         "gt_label": torch.tensor([1]), "frame_dir": f"c{i}"}
+        for i, r in enumerate(rows)
+    ]  # fmt: skip
+    (tmp_path / "dump.pkl").write_bytes(pickle.dumps(dump))
+    _, scores = load_scores(tmp_path / "dump.pkl", ids=["c0", "c1"])
+    np.testing.assert_allclose(scores, rows)
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo owned",))
+
+    (tmp_path / "evil.pkl").write_bytes(pickle.dumps([{"pred_score": torch.zeros(2)}, Evil()]))
+    with pytest.raises(UnsafeFileError, match="refusing to load posix.system"):
+        load_scores(tmp_path / "evil.pkl", ids=["a", "b"])
+
+    class Huge:  # a tensor view of 2**30 floats over a storage of 2
+        def __reduce__(self):
+            from collections import OrderedDict
+
+            storage = torch.zeros(2).storage()
+            return (torch._utils._rebuild_tensor_v2,
+                    (storage, 0, (2**30,), (1,), False, OrderedDict()))  # fmt: skip
+
+    (tmp_path / "big.pkl").write_bytes(pickle.dumps([{"pred_score": Huge()}]))
+    with pytest.raises(
+        UnsafeFileError, match=r"big.pkl: refusing a tensor of size \(1073741824,\)"
+    ):
+        load_scores(tmp_path / "big.pkl", ids=["a"])

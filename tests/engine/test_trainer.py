@@ -160,3 +160,14 @@ def test_resume_refuses_changed_settings_and_replays_metrics_once(tiny_dataset, 
     steps = [r["step"] for r in read_metrics(run) if r["kind"] == "train"]
     assert steps == list(range(1, 19))
     assert "epochs: 3" in (run / "config.yaml").read_text()
+
+
+def test_train_log_holds_the_console_and_periodic_lines(tiny_dataset, make_cfg, tmp_path):
+    cfg = make_cfg(tiny_dataset, "data.modalities=[pose]", "train.log_every=2")
+    run = tmp_path / "run"
+    train(cfg, run_dir=run, device="cpu")
+    text = (run / "train.log").read_text()
+    assert "step 2/12 epoch 0: loss" in text and "samples/s" in text
+    assert "epoch 1: val fused top1" in text and "\r" not in text
+    train(cfg, run_dir=run, device="cpu", resume=True)  # resumed runs append
+    assert (run / "train.log").read_text().startswith(text)

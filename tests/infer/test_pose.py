@@ -243,16 +243,26 @@ def test_photo_joints_land_on_the_person(photo_video, tmp_path, capsys, layout):
         assert not score[lay.index("left_elbow") :].any()  # elbows down: outside the frame
 
 
-def test_gate_stops_mediapipe_jumping_to_a_smaller_person(tmp_path):
-    """A large subject leaves after 15 frames; a small person stays in the background."""
-    pytest.importorskip("mediapipe", reason="needs the pose extra: pip install 'mgproto[pose]'")
+@pytest.fixture(scope="module")
+def two_people_video(tmp_path_factory) -> Path:
+    """A large subject (x 30..200) leaves after 15 frames; a small person (x 240..304) stays."""
     from PIL import Image
 
     photo = Image.fromarray(_grace_hopper())
     frames = np.full((60, 240, 320, 3), 90, np.uint8)
-    frames[:, 150:226, 240:304] = np.asarray(photo.resize((64, 76)))  # x 240..304
-    frames[:15, 20:220, 30:200] = np.asarray(photo.resize((170, 200)))  # x 30..200
-    video = write_video(tmp_path / "two.mp4", frames, fps=25)
+    frames[:, 150:226, 240:304] = np.asarray(photo.resize((64, 76)))
+    frames[:15, 20:220, 30:200] = np.asarray(photo.resize((170, 200)))
+    return write_video(tmp_path_factory.mktemp("pose") / "two.mp4", frames, fps=25)
+
+
+def _nose_x(rec: dict) -> np.ndarray:
+    """(T,) x of the nose where it is confident, else 0."""
+    return np.where(rec["keypoint_score"][0, :, 0] > 0.5, rec["keypoint"][0, :, 0, 0], 0)
+
+
+def test_gate_stops_mediapipe_jumping_to_a_smaller_person(two_people_video):
+    pytest.importorskip("mediapipe", reason="needs the pose extra: pip install 'mgproto[pose]'")
+    video = two_people_video
 
     def nose_x(gate: SubjectGate) -> tuple[np.ndarray, dict]:
         ann = extract_pose(video, layout="coco17", gate=gate)
@@ -271,6 +281,51 @@ def test_gate_stops_mediapipe_jumping_to_a_smaller_person(tmp_path):
         meta["frames_rejected"] >= 18
         and meta["frames_with_person"] == 60 - 1 - meta["frames_rejected"]
     )
+    assert meta["person"] == "mediapipe" and meta["person_switches"] == 1  # the gate let it go
+
+
+def test_person_switch_is_counted_and_warned_once(tmp_path, capsys):
+    """The subject leaves at frame 15 and a person of the same size (the gate lets them in)
+    appears elsewhere: MediaPipe follows them, and the switch is reported."""
+    pytest.importorskip("mediapipe", reason="needs the pose extra: pip install 'mgproto[pose]'")
+    from PIL import Image
+
+    person = np.asarray(Image.fromarray(_grace_hopper()).resize((170, 200)))
+    frames = np.full((30, 240, 400, 3), 90, np.uint8)
+    frames[:15, 20:220, 20:190] = person
+    frames[15:, 20:220, 220:390] = person
+    video = write_video(tmp_path / "swap.mp4", frames, fps=25)
+    out = tmp_path / "swap.npz"
+    assert main(["extract-pose", str(video), "-o", str(out), "--layout", "coco17"]) == 0
+    err = capsys.readouterr().err
+    warnings = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "changed 1 time(s)" in warnings[0], err
+    meta = load_annotations(out).meta
+    assert meta["person_switches"] == 1 and 15 <= meta["switch_frames"][0] <= 17
+    assert f"frame(s) {meta['switch_frames'][0]};" in warnings[0]
+
+
+def test_person_option_chooses_and_follows_the_subject(two_people_video, tmp_path, capsys):
+    pytest.importorskip("mediapipe", reason="needs the pose extra: pip install 'mgproto[pose]'")
+    out = tmp_path / "p.npz"
+    args = ["extract-pose", str(two_people_video), "-o", str(out), "--layout", "coco17"]
+    # a box around the small background person: followed from frame 0, the large one ignored
+    assert main([*args, "--person", "235,145,75,85"]) == 0
+    assert "subject (235,145,75,85): chosen at frame 0" in capsys.readouterr().out
+    ann = load_annotations(out)
+    x = _nose_x(ann.annotations[0])
+    assert (x[x > 0] > 240).all() and (x > 0).sum() >= 50, x
+    assert ann.meta["person_frame"] == 0 and ann.meta["person_switches"] == 0
+    box = ann.meta["person_box"]  # x, y, w, h of the small person
+    assert 235 <= box[0] <= 275 and box[0] + box[2] <= 310
+    # the largest person: followed while present, then nobody (the other is someone else)
+    assert main([*args, "--person", "largest", "--force"]) == 0
+    x = _nose_x(load_annotations(out).annotations[0])
+    assert (x[:15] > 30).all() and (x[:15] < 200).all() and not x[17:].any(), x
+    # a box with nobody in it: one clear error naming the file and the frame
+    assert main([*args, "--person", "0,0,20,20", "--force"]) == 2
+    err = capsys.readouterr().err
+    assert f"{two_people_video}: frame 0: no person overlaps the person box 0,0,20,20" in err
 
 
 def test_no_person_writes_zero_scores(noise_video, tmp_path, capsys):

@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mgproto.build import model_from_config
 from mgproto.cli import main
 from mgproto.config import load_config
 from mgproto.data.annotations import AnnotationFile, load_annotations, save_annotations
 from mgproto.data.video import probe_video, read_frames, write_video
-from mgproto.engine.checkpoint import model_from_config, save_checkpoint
+from mgproto.engine.checkpoint import save_checkpoint
 from mgproto.infer.predict import PredictOptions, StreamingFrames, predict_video
 from mgproto.infer.timeline import match_segments, read_segments
 

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from mgproto.cli import main
@@ -88,3 +89,40 @@ def test_cli_import(tmp_path, capsys):
     assert "already exists; pass --force" in capsys.readouterr().err
     assert main([*args[:-2], "--set", "data.num_classes=9", "--force"]) == 2
     assert "do not fit" in capsys.readouterr().err
+
+
+def test_mmengine_checkpoints_load_without_trusting_their_metadata(tmp_path, monkeypatch):
+    import os
+    import sys
+    import types
+
+    from mgproto.models.checkpoint_import import read_state_dict
+
+    class HistoryBuffer:  # stands for mmengine's message-hub buffers in a 1.x checkpoint's meta
+        def __init__(self):
+            self.log = [1, 2]
+
+    HistoryBuffer.__module__ = "mmengine.logging.history_buffer"
+    HistoryBuffer.__qualname__ = "HistoryBuffer"
+    module = types.ModuleType(HistoryBuffer.__module__)
+    module.HistoryBuffer = HistoryBuffer
+    for name in ("mmengine", "mmengine.logging"):
+        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+    monkeypatch.setitem(sys.modules, HistoryBuffer.__module__, module)
+    state = {"backbone.conv1.conv.weight": torch.ones(2)}
+    torch.save({"meta": {"hub": HistoryBuffer()}, "state_dict": state}, tmp_path / "mm.pth")
+    for name in ("mmengine", "mmengine.logging", HistoryBuffer.__module__):
+        monkeypatch.delitem(sys.modules, name)  # mmengine is not installed
+    assert torch.equal(read_state_dict(tmp_path / "mm.pth")["backbone.conv1.conv.weight"],
+                       torch.ones(2))  # fmt: skip
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo owned",))
+
+    Evil.__qualname__ = "Evil"
+    Evil.__module__ = __name__
+    monkeypatch.setattr(sys.modules[__name__], "Evil", Evil, raising=False)
+    torch.save({"meta": Evil(), "state_dict": state}, tmp_path / "evil.pth")
+    with pytest.raises(ValueError, match="holds objects beyond tensors"):
+        read_state_dict(tmp_path / "evil.pth")

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
+from mgproto.build import model_from_config
 from mgproto.config import ConfigError, load_config
-from mgproto.engine.checkpoint import model_from_config
 from mgproto.losses import Objective
 from mgproto.models.coord_tcn import CoordTCN, frame_features
 

@@ -8,15 +8,11 @@ MMAction2's key names and runs it in eval mode; we import the checkpoint with
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
-from pathlib import Path
 
 import pytest
 
 ORACLE = os.environ.get("MGPROTO_ORACLE_PYTHON")
-CLIENT = Path(__file__).resolve().parents[2] / "benchmarks" / "oracle_client.py"
 SKIP_REASON = (
     "set MGPROTO_ORACLE_PYTHON to an interpreter with MMAction2 (`make oracle`, docs/oracle.md)"
 )
@@ -24,13 +20,10 @@ TOL = 1e-4
 
 
 def _client():
-    """benchmarks/oracle_client.py (not a package: loaded by path)."""
-    if "oracle_client" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("oracle_client", CLIENT)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
-        spec.loader.exec_module(module)
-    return sys.modules["oracle_client"]
+    """tools/oracle_client.py (imported only when the oracle is there)."""
+    from tools import oracle_client
+
+    return oracle_client
 
 
 def _assert_parity(result, streams: tuple[str, ...]) -> None:

@@ -12,7 +12,7 @@ from mgproto.data.annotations import class_counts, load_annotations, save_annota
 
 def _cmd_convert(args: argparse.Namespace) -> int:
     out = output_of(args)
-    ann, report = args.converter.run(args)
+    ann, report = args.converter(args)
     save_annotations(ann, out)
     classes = ann.meta.get("classes")
     print(report.summary(list(classes) if classes else None))
@@ -66,12 +66,20 @@ def _cmd_preview_pose(args: argparse.Namespace) -> int:
     layout = args.layout or ann.meta.get("layout") or records[0].get("layout")
     if not layout:
         raise ValueError(f"{args.file}: no layout recorded; pass --layout")
+    sources = sorted({str(r.get("filename") or r.get("video_id") or "") for r in records} - {""})
+    if args.video and len(sources) > 1:
+        raise ValueError(
+            f"{args.file}: the {len(records)} clips to draw come from {len(sources)} videos "
+            f"({', '.join(sources[:3])}{', ...' * (len(sources) > 3)}); --video draws every "
+            f"clip over {args.video}, so pick the clips of that video with --clips"
+        )
     out = render_pose_preview(
         records,
         output_of(args),
         layout=layout,
         num_frames=args.frames,
         class_names=ann.meta.get("classes"),
+        video=args.video,
     )
     print(f"wrote {out} ({len(records)} clips)")
     return 0
@@ -84,20 +92,20 @@ def _cmd_config(args: argparse.Namespace) -> int:
 
 
 def _add_convert(sub: argparse._SubParsersAction) -> None:
-    from mgproto.data.converters import converters
+    from mgproto.commands.convert import FORMATS
 
     p = sub.add_parser("convert", help="convert a dataset to the skeleton interchange format")
     fmts = p.add_subparsers(dest="format", required=True, metavar="FORMAT")
-    for name, module in converters().items():
+    for name, fmt in FORMATS.items():
         fp = fmts.add_parser(
             name,
-            help=module.HELP,
-            description=module.__doc__,
+            help=fmt.help,
+            description=fmt.module.__doc__,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        module.add_arguments(fp)
+        fmt.add_arguments(fp)
         add_force(fp)
-        fp.set_defaults(func=_cmd_convert, converter=module)
+        fp.set_defaults(func=_cmd_convert, converter=fmt.run)
 
 
 def _add_inspect(sub: argparse._SubParsersAction) -> None:
@@ -107,7 +115,9 @@ def _add_inspect(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_preview_pose(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("preview-pose", help="PNG of clips' heatmaps with the skeleton drawn")
+    p = sub.add_parser(
+        "preview-pose", help="PNG of clips' heatmaps or video frames with the skeleton drawn"
+    )
     p.add_argument("file", help=".pkl or .npz skeleton file")
     p.add_argument("-o", "--output", required=True, help="PNG to write")
     p.add_argument("--clips", nargs="*", default=None, help="frame_dir of clips to show")
@@ -117,6 +127,12 @@ def _add_preview_pose(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--frames", type=positive_int, default=6, help="frames per clip")
     p.add_argument("--layout", default=None, help="layout, if the file does not record one")
+    p.add_argument(
+        "--video",
+        default=None,
+        help="draw over this video's frames instead of the heatmaps (the video the pose was "
+        "taken from: clip frame t is video frame start_frame + t)",
+    )
     p.set_defaults(func=_cmd_preview_pose)
 
 
@@ -134,11 +150,11 @@ def _add_config(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_synth(sub: argparse._SubParsersAction) -> None:
-    from mgproto.data.synthetic import generate
+    from mgproto.commands import synth
 
-    p = sub.add_parser("synth", help=generate.HELP)
-    generate.add_arguments(p)
-    p.set_defaults(func=generate.run)
+    p = sub.add_parser("synth", help=synth.HELP)
+    synth.add_arguments(p)
+    p.set_defaults(func=synth.run)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -65,6 +65,7 @@ def resolve_checkpoint(path: str | Path) -> Path:
 
 def _cmd_test(args: argparse.Namespace) -> int:
     from mgproto.engine.testing import run_test
+    from mgproto.report.test_figures import write_test_figures
 
     ckpt = resolve_checkpoint(args.checkpoint)
     out_dir = (
@@ -86,6 +87,7 @@ def _cmd_test(args: argparse.Namespace) -> int:
         device=args.device,
         batch_size=args.batch_size,
     )
+    write_test_figures(out_dir)
     if report is not None:
         print(
             json.dumps(
@@ -101,7 +103,8 @@ def _cmd_test(args: argparse.Namespace) -> int:
 
 
 def _cmd_merge_init(args: argparse.Namespace) -> int:
-    from mgproto.engine.checkpoint import load_checkpoint, model_from_config, save_checkpoint
+    from mgproto.build import model_from_config
+    from mgproto.engine.checkpoint import load_checkpoint, save_checkpoint
     from mgproto.engine.merge import merge_unimodal
     from mgproto.models.checkpoint_import import read_state_dict
 
@@ -216,7 +219,8 @@ def _add_merge_init(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_import_checkpoint(args: argparse.Namespace) -> int:
-    from mgproto.engine.checkpoint import model_from_config, save_checkpoint
+    from mgproto.build import model_from_config
+    from mgproto.engine.checkpoint import save_checkpoint
     from mgproto.models.checkpoint_import import load_mmaction_weights, read_state_dict
 
     output = output_of(args)

@@ -3,11 +3,35 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from mgproto.commands.argtypes import non_negative_float, positive_float, positive_int, unit_float
 from mgproto.commands.outputs import add_force, output_of
 from mgproto.data.annotations import save_annotations
 from mgproto.infer.landmarks import SUPPORTED_LAYOUTS
+from mgproto.infer.person import Person, parse_person
+
+# Switch frames listed in the warning; the rest are in the file's meta.
+_SHOWN_SWITCHES = 10
+
+
+def _person_arg(text: str) -> Person:
+    try:
+        return parse_person(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _warn_switches(args: argparse.Namespace, out: object, frames: list[int]) -> None:
+    """One warning line for all the frames where the tracked person changed."""
+    shown = ", ".join(str(f) for f in frames[:_SHOWN_SWITCHES])
+    more = f" and {len(frames) - _SHOWN_SWITCHES} more" * (len(frames) > _SHOWN_SWITCHES)
+    print(
+        f"warning: {args.video}: the tracked person changed {len(frames)} time(s), at video "
+        f"frame(s) {shown}{more}; check with `mgproto preview-pose {out} -o check.png --video "
+        f"{args.video}`, or choose the subject with --person",
+        file=sys.stderr,
+    )
 
 
 def _cmd_extract_pose(args: argparse.Namespace) -> int:
@@ -27,6 +51,7 @@ def _cmd_extract_pose(args: argparse.Namespace) -> int:
         start=args.start,
         end=args.end,
         min_score=args.min_score,
+        person=args.person,
         progress=True,
     )
     save_annotations(ann, out)
@@ -40,6 +65,13 @@ def _cmd_extract_pose(args: argparse.Namespace) -> int:
         f"{args.video}: {frames} frames, person detected in {share:.0%}{rejected}; "
         f"{speed:.1f} frames/s; layout {args.layout}; saved {out}"
     )
+    if "person_frame" in meta:
+        box = ",".join(str(v) for v in meta["person_box"])
+        print(f"subject ({meta['person']}): chosen at frame {meta['person_frame']}, box {box}")
+    elif args.person is not None:
+        print(f"subject ({meta['person']}): nobody found in the frames read")
+    if meta["switch_frames"]:
+        _warn_switches(args, out, meta["switch_frames"])
     return 0
 
 
@@ -66,5 +98,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=unit_float,
         default=0.05,
         help="joints scoring below this are stored as missing (default 0.05)",
+    )
+    p.add_argument(
+        "--person",
+        type=_person_arg,
+        default=None,
+        metavar="largest|center|x,y,w,h",
+        help="who the subject is, chosen in the first frame with people: the largest person, "
+        "the one nearest the frame centre, or the one overlapping box x,y,w,h (pixels); then "
+        "followed by box overlap. Default: MediaPipe's own choice (the person its detector "
+        "finds), followed by its tracker, with a warning where the person changes",
     )
     p.set_defaults(func=_cmd_extract_pose)

@@ -128,7 +128,7 @@ def _write_outputs(
 def run_predict(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from mgproto.engine.distributed import resolve_device
+    from mgproto.build import resolve_device
 
     info = probe_video(args.video)  # a clear error for a missing / empty / corrupt file
     state = load_checkpoint(args.checkpoint)
@@ -142,7 +142,7 @@ def run_predict(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     model.to(device)
     start = time.perf_counter()
-    with tqdm(desc="windows", unit="win", leave=False) as bar:
+    with tqdm(desc="windows", unit="win", leave=False, disable=None) as bar:
         result = predict_video(
             model, cfg, record, args.video, fps=fps, class_names=_class_names(state, cfg),
             options=options, device=device, progress=bar.update,

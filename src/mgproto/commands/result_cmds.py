@@ -102,6 +102,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from mgproto.commands.model_cmds import resolve_checkpoint
     from mgproto.engine.testing import metrics_match, run_test
     from mgproto.report.run_report import build_report
+    from mgproto.report.test_figures import write_test_figures
 
     run_dir = Path(args.run_dir)
     ckpt = resolve_checkpoint(run_dir)
@@ -109,6 +110,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if args.refresh or not metrics_match(test_dir / "metrics.json", ckpt):
         print(f"evaluating {ckpt} on {args.split} (no metrics of this checkpoint yet)")
         run_test(ckpt, split=args.split, out_dir=test_dir, device=args.device)
+        write_test_figures(test_dir)
     out = build_report(run_dir, test_dir=test_dir, checkpoint=ckpt)
     print(f"wrote {out / 'index.html'} and {out / 'report.md'}")
     return 0

@@ -22,7 +22,7 @@ Optional keys of ours (ignored by PYSKL / MMAction2): ``video_id``, ``subject_id
 
 Loading is safe: pickles go through an unpickler that admits only numpy arrays, builtin
 containers and scalars, and no more array memory than the file holds; ``.npz`` files (our own
-format: arrays plus one JSON document) never unpickle anything (:mod:`mgproto.data.safe_load`).
+format: arrays plus one JSON document) never unpickle anything (:mod:`mgproto.fileio.safe_pickle`).
 Records may not name files outside the video root (``filename`` / ``frame_dir`` / ``video_id``
 that are absolute or contain ``..``).
 
@@ -41,14 +41,7 @@ from typing import Any
 import numpy as np
 
 from mgproto.data.layouts import get_layout
-from mgproto.data.safe_load import (
-    NPZ_ERRORS,
-    UNPICKLE_ERRORS,
-    UnsafeFileError,
-    check_npz,
-    restricted_loads,
-)
-from mgproto.fileio import atomic_write
+from mgproto.fileio import NPZ_ERRORS, UnsafeFileError, atomic_write, check_npz, safe_unpickle
 
 OPTIONAL_KEYS = (
     "video_id", "subject_id", "start_frame", "end_frame", "layout", "filename", "fps",
@@ -92,18 +85,12 @@ class AnnotationFile:
         return [by_id[f] for f in self.split[split]]
 
 
-def safe_unpickle(data: bytes, *, source: str = "<bytes>") -> Any:
-    """Unpickle ``data`` admitting only numpy arrays, builtin containers and scalars, and only
-    as much array memory as the pickle can hold (:func:`~mgproto.data.safe_load.restricted_loads`).
-    """
+def _unpickle(data: bytes, *, source: str) -> Any:
+    """:func:`mgproto.fileio.safe_unpickle`, its errors as AnnotationError."""
     try:
-        return restricted_loads(data)
+        return safe_unpickle(data, source=source)
     except UnsafeFileError as err:
-        raise AnnotationError(f"{source}: {err}") from None
-    except UNPICKLE_ERRORS as err:
-        raise AnnotationError(
-            f"{source}: not a readable pickle (truncated or corrupt: {type(err).__name__}: {err})"
-        ) from None
+        raise AnnotationError(str(err)) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -319,7 +306,7 @@ def load_annotations(
             data = path.read_bytes()
         except OSError as err:
             raise AnnotationError(f"{path}: cannot read the file ({err})") from None
-        ann = _from_object(safe_unpickle(data, source=source), source)
+        ann = _from_object(_unpickle(data, source=source), source)
     return validate_file(ann, source=source, num_classes=num_classes, num_joints=num_joints)
 
 

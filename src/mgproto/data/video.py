@@ -54,7 +54,8 @@ class VideoInfo:
     width: int
 
 
-def _open(path: str | Path) -> av.container.InputContainer:
+def open_video(path: str | Path) -> av.container.InputContainer:
+    """The opened container of a video file; VideoError (naming it) if missing or unreadable."""
     path = Path(path)
     if not path.is_file():
         raise VideoError(f"{path}: video file not found")
@@ -81,7 +82,7 @@ def _to_rgb(reformatter: VideoReformatter, frame: av.VideoFrame, **size: int) ->
 
 def probe_video(path: str | Path, *, count: bool = False) -> VideoInfo:
     """Frame count, rate and size; ``count=True`` decodes the whole stream to count exactly."""
-    with _open(path) as container:
+    with open_video(path) as container:
         stream = container.streams.video[0]
         fps = float(stream.average_rate or stream.guessed_rate or 25)
         num = int(stream.frames or 0)
@@ -132,7 +133,7 @@ def read_frames(
     wanted = np.unique(idx + start_frame)  # sorted absolute frame numbers
     found: dict[int, np.ndarray] = {}
     reformatter = VideoReformatter()
-    with _open(path) as container:
+    with open_video(path) as container:
         stream = container.streams.video[0]
         use_pts = wanted[0] >= SEEK_THRESHOLD and stream.average_rate is not None
         if use_pts:
@@ -180,7 +181,7 @@ def iter_frames(
     """
     kwargs = {} if size is None else {"height": int(size[0]), "width": int(size[1])}
     reformatter = VideoReformatter()
-    with _open(path) as container:
+    with open_video(path) as container:
         for number, frame in enumerate(_decode(container, path)):
             if select is None or number in select:
                 yield number, _to_rgb(reformatter, frame, **kwargs)

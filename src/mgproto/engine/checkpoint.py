@@ -15,11 +15,10 @@ from typing import Any
 
 import torch
 
+from mgproto.build import model_from_config
 from mgproto.config import ExperimentConfig, dump_config, load_config_text
-from mgproto.data.layouts import get_layout
-from mgproto.data.pipelines import num_pose_channels
 from mgproto.fileio import InputError, atomic_write, check_input
-from mgproto.models import Recognizer, build_model
+from mgproto.models import Recognizer
 
 FORMAT = "mgproto-checkpoint"
 VERSION = 1
@@ -27,26 +26,6 @@ VERSION = 1
 
 class CheckpointError(ValueError):
     """A checkpoint that is missing, unreadable or not ours; the message names the file."""
-
-
-def model_inputs(cfg: ExperimentConfig) -> dict[str, Any]:
-    """What the model of ``cfg`` is built from: two configs with equal inputs build the same
-    network (so a checkpoint of one loads into the other)."""
-    return dict(
-        modalities=cfg.data.modalities,
-        num_classes=cfg.data.num_classes,
-        pose_channels=num_pose_channels(cfg.data.pose),
-        rgb_frames=cfg.data.rgb.clip_len,
-        speed_ratio=max(cfg.data.pose.clip_len // cfg.data.rgb.clip_len, 1),
-        rgb_channels=6 if cfg.data.rgb.frame_diff else 3,
-        num_joints=get_layout(cfg.data.pose.layout).num_joints,
-        num_persons=cfg.data.pose.max_persons,
-    )
-
-
-def model_from_config(cfg: ExperimentConfig) -> Recognizer:
-    """Build the recognizer an experiment config describes."""
-    return build_model(cfg.model, **model_inputs(cfg))
 
 
 def save_checkpoint(

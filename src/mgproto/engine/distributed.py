@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from mgproto.build import resolve_device
+
 
 @dataclass(frozen=True)
 class DistInfo:
@@ -38,36 +40,6 @@ def init_distributed(device: torch.device | None = None) -> DistInfo:
         backend = "nccl" if device is not None and device.type == "cuda" else "gloo"
         dist.init_process_group(backend=backend)
     return DistInfo(rank, world, local)
-
-
-class DeviceError(ValueError):
-    """A requested device this machine does not have; the message says what it has."""
-
-
-def resolve_device(requested: str = "auto", *, local_rank: int = 0) -> torch.device:
-    """``auto`` | ``cpu`` | ``cuda`` | ``cuda:N`` -> a device that exists here, else DeviceError.
-
-    ``auto`` and ``cuda`` take the local rank's GPU (torchrun), ``cuda:N`` that one.
-    """
-    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-    have = "cpu" + "".join(f", cuda:{i}" for i in range(count))
-    if requested == "cpu" or (requested == "auto" and not count):
-        return torch.device("cpu")
-    try:
-        device = torch.device(requested if requested != "auto" else "cuda")
-    except RuntimeError:
-        raise DeviceError(f"--device {requested}: not a device name (available: {have})") from None
-    if device.type != "cuda":
-        raise DeviceError(f"--device {requested}: not supported (available: {have})")
-    index = device.index if device.index is not None else local_rank
-    if not count:
-        raise DeviceError(
-            f"--device {requested}: this torch {torch.__version__} sees no CUDA GPU "
-            f"(available: {have})"
-        )
-    if index >= count:
-        raise DeviceError(f"--device {requested}: no GPU {index} (available: {have})")
-    return torch.device("cuda", index)
 
 
 def pick_device(info: DistInfo, requested: str = "auto") -> torch.device:

@@ -22,15 +22,51 @@ from mgproto.fileio import atomic_write_text
 log = logging.getLogger("mgproto")
 
 
+FORMAT = "%(asctime)s %(levelname)s %(message)s"
+progress_log = logging.getLogger("mgproto.progress")  # periodic training lines (see below)
+
+
 def setup_console(is_main: bool) -> None:
-    """INFO to stderr on rank 0, warnings only elsewhere."""
-    logging.basicConfig(
-        level=logging.INFO if is_main else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(message)s",
-        datefmt="%H:%M:%S",
-        stream=sys.stderr,
-        force=True,
-    )
+    """INFO to stderr on rank 0, warnings only elsewhere.
+
+    The periodic training lines (``progress_log``) go to stderr only when it is not a terminal:
+    there, the progress bar shows the same numbers; in a log file, a bar would be a stream of
+    carriage returns, so bars are off (``tqdm(disable=None)``) and the lines take their place.
+    """
+    level = logging.INFO if is_main else logging.WARNING
+    logging.basicConfig(level=level, format=FORMAT, datefmt="%H:%M:%S", stream=sys.stderr,
+                        force=True)  # fmt: skip
+    progress_log.handlers.clear()
+    progress_log.propagate = False
+    progress_log.setLevel(level)
+    if not sys.stderr.isatty():
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(FORMAT, datefmt="%H:%M:%S"))
+        progress_log.addHandler(handler)
+
+
+def attach_log_file(path: Path) -> logging.Handler:
+    """Append every console line, and the periodic lines, to ``path`` (``train.log``)."""
+    handler = logging.FileHandler(path, mode="a", encoding="utf-8")
+    handler.setFormatter(logging.Formatter(FORMAT, datefmt="%Y-%m-%d %H:%M:%S"))
+    logging.getLogger().addHandler(handler)
+    progress_log.addHandler(handler)
+    return handler
+
+
+def detach_log_file(handler: logging.Handler | None) -> None:
+    if handler is not None:
+        logging.getLogger().removeHandler(handler)
+        progress_log.removeHandler(handler)
+        handler.close()
+
+
+def progress_line(record: dict[str, Any], total_steps: int) -> str:
+    """One periodic training line from a ``metrics.jsonl`` train record."""
+    shown = [k for k in record if k in ("loss", "top1") or k.startswith(("ce_", "pr_"))]
+    extra = " ".join(f"{k} {record[k]:.4g}" for k in shown)
+    return (f"step {record['step']}/{total_steps} epoch {record['epoch']}: {extra} "
+            f"lr {record['lr']:.4g} {record['samples_per_s']:.1f} samples/s")  # fmt: skip
 
 
 def git_commit() -> str | None:

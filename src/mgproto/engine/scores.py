@@ -5,8 +5,8 @@
 - PYSKL / MMAction2 0.x ``--out result.pkl``: a list of N score arrays (K,) in the order of the
   test annotations; written per stream (``<stream>_result.pkl``) so their ensemble scripts read
   them, and read back given the clip ids of that order.
-- MMAction2 1.x ``--dump`` pickles: a list of N dicts with ``pred_score``; read when the scores
-  are numpy arrays (dumps holding torch tensors need full unpickling, which we refuse).
+- MMAction2 1.x ``--dump`` pickles: a list of N dicts with ``pred_score`` (torch tensors, read
+  through an allow-list: tensors and numbers, never code; ``mgproto.fileio.safe_pickle``).
 
 Axis legend: N clips, K classes.
 """
@@ -19,9 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mgproto.data.annotations import safe_unpickle
 from mgproto.engine.evaluate import Scores
-from mgproto.fileio import atomic_write_bytes, check_input
+from mgproto.fileio import atomic_write_bytes, check_input, safe_unpickle
 
 
 def save_scores(scores: Scores, path: str | Path) -> Path:
@@ -65,14 +64,13 @@ def load_scores(
             raise ScoreError(f"{path}: no 'frame_dirs' (not an mgproto score file)")
         ids, scores = [str(x) for x in z["frame_dirs"]], z[key]
     else:
-        obj = safe_unpickle(path.read_bytes(), source=str(path))
+        obj = safe_unpickle(path.read_bytes(), source=str(path), tensors=True)
         if not isinstance(obj, list) or not obj:
             raise ScoreError(f"{path}: expected a non-empty list of per-clip scores")
         rows = [item.get("pred_score") if isinstance(item, dict) else item for item in obj]
         if any(not isinstance(r, np.ndarray) for r in rows):
             raise ScoreError(
-                f"{path}: items must be numpy score arrays (or dicts with a numpy "
-                "'pred_score'); MMAction2 1.x dumps that hold torch tensors are not read"
+                f"{path}: items must be numpy score arrays (or dicts with a numpy 'pred_score')"
             )
         if ids is None:
             raise ScoreError(f"{path}: a pickle has no clip ids; pass the ids of its order")

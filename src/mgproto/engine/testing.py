@@ -1,4 +1,7 @@
-"""``mgproto test``: evaluate a checkpoint on a split and write metrics, scores and figures."""
+"""``mgproto test``: evaluate a checkpoint on a split and write its metrics and scores.
+
+The figures of a test folder are drawn from these files by ``mgproto.report.test_figures``.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +11,17 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
 import torch
 from tqdm import tqdm
 
+from mgproto.build import evaluation_loader, model_inputs
 from mgproto.config import ConfigError, ExperimentConfig, from_dict, merge_overrides, to_dict
-from mgproto.data.loader import eval_loader, load_split
-from mgproto.engine.checkpoint import load_checkpoint, model_from_state, model_inputs
+from mgproto.data.loader import load_split
+from mgproto.engine.checkpoint import load_checkpoint, model_from_state
 from mgproto.engine.distributed import init_distributed, pick_device
 from mgproto.engine.evaluate import predict
 from mgproto.engine.scores import check_scores, save_pyskl_results, save_scores
 from mgproto.fileio import atomic_write_text
-from mgproto.report.plots import plot_confusion, plot_per_class
 from mgproto.schema import parse_override
 
 
@@ -101,18 +103,14 @@ def run_test(
     clips = num_clips or cfg.data.sampling.num_clips_test
     records, root, meta = load_split(cfg.data, split)
     class_names = meta.get("classes") or state.get("class_names")
-    loader = eval_loader(
-        cfg.data,
-        records,
-        root,
-        num_clips=clips,
-        batch_size=batch_size or cfg.train.batch_size,
-        num_workers=cfg.train.num_workers,
-        world_size=info.world_size,
-        rank=info.rank,
-    )
+    loader = evaluation_loader(
+        cfg, records, root, num_clips=clips, batch_size=batch_size,
+        world_size=info.world_size, rank=info.rank,
+    )  # fmt: skip
     model.to(dev)
-    with tqdm(total=len(records), disable=not info.is_main, desc=f"test {split}") as bar:
+    with tqdm(
+        total=len(records), disable=None if info.is_main else True, desc=f"test {split}"
+    ) as bar:
         scores = predict(
             model,
             loader,
@@ -141,18 +139,6 @@ def run_test(
                 "clips": clips,
                 **report,
             },
-        )
-        for name, r in report.items():
-            plot_confusion(
-                np.asarray(r["confusion"]),
-                out_dir / f"confusion_{name}.png",
-                class_names=class_names,
-                title=f"{name}: confusion (row-normalised)",
-            )
-        plot_per_class(
-            {n: r["per_class_recall"] for n, r in report.items()},
-            out_dir / "per_class.png",
-            class_names=class_names,
         )
     _write_json(
         out_dir / "ids.json",

@@ -26,33 +26,34 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
+from mgproto.build import (
+    evaluation_loader,
+    model_from_config,
+    objective_from_config,
+    resolve_device,
+    training_loader,
+)
 from mgproto.config import ExperimentConfig
 from mgproto.data.annotations import require_labels
-from mgproto.data.loader import (
-    batch_to_device,
-    eval_loader,
-    load_split,
-    load_val_split,
-    train_loader,
-)
+from mgproto.data.loader import batch_to_device, load_split, load_val_split
 from mgproto.engine.checkpoint import (
     load_checkpoint,
     load_init,
-    model_from_config,
     save_checkpoint,
 )
-from mgproto.engine.distributed import (
-    all_gather_objects,
-    init_distributed,
-    pick_device,
-    resolve_device,
-)
+from mgproto.engine.distributed import all_gather_objects, init_distributed, pick_device
 from mgproto.engine.evaluate import predict
 from mgproto.engine.guard import DivergenceGuard, check_finite_weights
-from mgproto.engine.logging import RunLogger, setup_console
+from mgproto.engine.logging import (
+    RunLogger,
+    attach_log_file,
+    detach_log_file,
+    progress_line,
+    progress_log,
+    setup_console,
+)
 from mgproto.engine.rundir import TrainingError, check_run_dir, write_run_dir
 from mgproto.engine.schedule import lr_factor
-from mgproto.losses import Objective
 
 log = logging.getLogger("mgproto")
 
@@ -97,9 +98,11 @@ class Trainer:
         self.model = model_from_config(cfg)
         if init:
             load_init(self.model, init)
+        self.log_file = None
         if self.info.is_main:
             write_run_dir(self.run_dir, cfg, resume=resume)
-        self.objective = Objective(self.model, prototype=cfg.model.prototype).to(self.device)
+            self.log_file = attach_log_file(self.run_dir / "train.log")
+        self.objective = objective_from_config(cfg, self.model).to(self.device)
         self.channels_last = self.device.type == "cuda" and self.t.channels_last
         if self.channels_last:
             self.model.to(memory_format=torch.channels_last_3d)
@@ -112,17 +115,8 @@ class Trainer:
             self.wrapped = DistributedDataParallel(
                 self.objective, device_ids=ids, find_unused_parameters=unused
             )
-        self.loader = train_loader(
-            cfg.data,
-            self.records,
-            self.root,
-            batch_size=self.t.batch_size,
-            num_workers=self.t.num_workers,
-            seed=cfg.seed,
-            world_size=self.info.world_size,
-            rank=self.info.rank,
-            accum=self.t.grad_accum_steps,
-        )
+        world = {"world_size": self.info.world_size, "rank": self.info.rank}
+        self.loader = training_loader(cfg, self.records, self.root, **world)
         self.steps_per_epoch = self.loader.batch_sampler.steps_per_epoch
         self.optimizer = torch.optim.SGD(
             self.objective.parameters(),
@@ -251,9 +245,8 @@ class Trainer:
         return {k: sum(v) / len(v) for k, v in stats.items()}
 
     def _score(self, records: list[dict], root: Path) -> dict[str, dict]:
-        loader = eval_loader(
-            self.cfg.data, records, root, num_clips=self.t.val_clips,
-            batch_size=self.t.batch_size, num_workers=self.t.num_workers,
+        loader = evaluation_loader(
+            self.cfg, records, root, num_clips=self.t.val_clips,
             world_size=self.info.world_size, rank=self.info.rank,
         )  # fmt: skip
         scores = predict(
@@ -281,7 +274,7 @@ class Trainer:
         bar = tqdm(
             total=total,
             initial=self.global_step,
-            disable=not self.info.is_main,
+            disable=None if self.info.is_main else True,  # None: off when not a terminal
             desc="train",
             dynamic_ncols=True,
         )
@@ -319,6 +312,7 @@ class Trainer:
         finally:
             bar.close()
             self.logger.close()
+            detach_log_file(self.log_file)
         return TrainResult(self.run_dir, self.best, self.global_step)
 
     def _log_window(self, window: dict[str, list[float]], tic: float) -> None:
@@ -334,6 +328,7 @@ class Trainer:
             samples_per_s=steps * self.loader.batch_sampler.global_batch / seconds,
         )
         self.logger.write(record, step=self.global_step)
+        progress_log.info(progress_line(record, self.t.epochs * self.steps_per_epoch))
 
     def _prototype_drift(self) -> float | None:
         """Max difference of the prototypes across ranks (0 when synchronised); None if n/a."""

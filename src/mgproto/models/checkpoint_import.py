@@ -66,6 +66,31 @@ class ImportReport:
         return "\n".join(lines)
 
 
+# Metadata classes of MMEngine / MMAction2 1.x checkpoints (message hub, history buffers, numpy
+# scalars in ``meta``): read as inert placeholders, never run.
+INERT_PREFIXES = ("mmengine.", "mmcv.", "mmaction.", "numpy.")
+
+
+class _Inert:
+    """Stands in for a metadata object of a foreign checkpoint: takes any arguments and state."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def __setstate__(self, state: object) -> None:
+        pass
+
+
+def _load_with_inert_metadata(path: Path) -> object | None:
+    """Load ``path`` weights-only with its MMEngine / numpy metadata globals as ``_Inert``;
+    None if it needs any other global (then only ``--trust-file`` can read it)."""
+    names = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+    if not names or not all(n.startswith(INERT_PREFIXES) for n in names):
+        return None
+    with torch.serialization.safe_globals([(_Inert, n) for n in names]):
+        return torch.load(path, map_location="cpu", weights_only=True)
+
+
 def read_state_dict(path: str | Path, *, trust_file: bool = False) -> dict[str, torch.Tensor]:
     """The ``state_dict`` of a checkpoint file (unwrapped if nested), tensors only."""
     path = Path(path)
@@ -74,10 +99,12 @@ def read_state_dict(path: str | Path, *, trust_file: bool = False) -> dict[str, 
     try:
         obj = torch.load(path, map_location="cpu", weights_only=not trust_file)
     except pickle.UnpicklingError as err:
-        raise ValueError(
-            f"{path}: the file holds objects beyond tensors ({str(err).splitlines()[0]}); "
-            "load it with trust_file=True (--trust-file) only if you trust its source"
-        ) from None
+        obj = _load_with_inert_metadata(path)
+        if obj is None:
+            raise ValueError(
+                f"{path}: the file holds objects beyond tensors ({str(err).splitlines()[0]}); "
+                "load it with trust_file=True (--trust-file) only if you trust its source"
+            ) from None
     except (RuntimeError, EOFError, OSError) as err:
         raise ValueError(f"{path}: not a readable checkpoint ({err})") from None
     if isinstance(obj, dict) and "state_dict" in obj:

@@ -8,22 +8,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from mgproto.fileio import atomic_write
 
 
-def save_figure(fig, path: str | Path) -> Path:
-    """Write ``fig`` as a PNG atomically (temporary file, then rename) and close it."""
-    try:
-        return atomic_write(
-            path, lambda f: fig.savefig(f, format="png", dpi=110, bbox_inches="tight")
-        )
-    finally:
-        plt.close(fig)
+def subplots(*args, figsize: tuple[float, float], **kwargs):
+    """``(figure, axes)`` without pyplot: no global figure state and no backend to choose."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*args, **kwargs)
+
+
+def save_figure(fig: Figure, path: str | Path) -> Path:
+    """Write ``fig`` as a PNG atomically (temporary file, then rename)."""
+    return atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110, bbox_inches="tight"))
 
 
 def _names(num: int, class_names: list[str] | None) -> list[str]:
@@ -42,7 +41,7 @@ def plot_confusion(
     with np.errstate(invalid="ignore", divide="ignore"):
         norm = cm / cm.sum(1, keepdims=True)
     size = max(5.0, 0.35 * k + 2)
-    fig, ax = plt.subplots(figsize=(size, size))
+    fig, ax = subplots(figsize=(size, size))
     ax.imshow(np.nan_to_num(norm), cmap="Blues", vmin=0, vmax=1)
     names = _names(k, class_names)
     ax.set_xticks(range(k), names, rotation=90, fontsize=7)
@@ -62,7 +61,7 @@ def plot_curves(records: list[dict], path: str | Path) -> Path:
     """Training loss terms and validation Top-1 per stream over optimiser steps."""
     train = [r for r in records if r.get("kind") == "train"]
     val = [r for r in records if r.get("kind") == "val"]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (ax1, ax2) = subplots(1, 2, figsize=(11, 4))
     keys = sorted({k for r in train for k in r if k == "loss" or k.startswith(("ce_", "pr_"))})
     for key in keys:
         pts = [(r["step"], r[key]) for r in train if r.get(key) is not None]
@@ -90,7 +89,7 @@ def plot_per_class(
     streams = list(recall)
     k = len(next(iter(recall.values())))
     names = _names(k, class_names)
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * k + 2), 4))
+    fig, ax = subplots(figsize=(max(6.0, 0.45 * k + 2), 4))
     width = 0.8 / len(streams)
     for i, s in enumerate(streams):
         values = np.nan_to_num(np.asarray(recall[s], np.float64))
@@ -125,8 +124,8 @@ def plot_embeddings(
     mean, axes, pts = pca_2d(unit)
     p2 = (protos - mean) @ axes.T
     k = len(protos)
-    cmap = plt.get_cmap("tab20", max(k, 2))
-    fig, ax = plt.subplots(figsize=(7, 6))
+    cmap = matplotlib.colormaps["tab20"].resampled(max(k, 2))
+    fig, ax = subplots(figsize=(7, 6))
     names = _names(k, class_names)
     for c in range(k):
         sel = labels == c

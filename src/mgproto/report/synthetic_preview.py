@@ -9,16 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
 from mgproto.data.annotations import load_annotations
 from mgproto.data.layouts import get_layout
 from mgproto.data.video import read_frames
-from mgproto.report.plots import save_figure
+from mgproto.report.plots import save_figure, subplots
 
 
 def render_synthetic_preview(
@@ -53,7 +49,7 @@ def render_synthetic_preview(
     records = [by_class[k][k % len(by_class[k])] for k in sorted(by_class)]
     if not records:
         raise ValueError(f"{root / annotations}: no clips to preview")
-    fig, axes = plt.subplots(len(records), num_frames, squeeze=False,
+    fig, axes = subplots(len(records), num_frames, squeeze=False,
                              figsize=(1.5 * num_frames + 0.6, 1.55 * len(records)))  # fmt: skip
     for row, rec in zip(axes, records):
         if not rec.get("filename"):

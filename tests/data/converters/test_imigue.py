@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mgproto.commands.convert import FORMATS
 from mgproto.data.converters import imigue
 from mgproto.data.layouts import get_layout
 
@@ -202,12 +203,12 @@ def test_missing_label_file_and_columns(dataset: tuple[Path, Path], tmp_path: Pa
 def test_cli_with_layout_and_img_shape(dataset: tuple[Path, Path], tmp_path: Path) -> None:
     skel, labels = dataset
     parser = argparse.ArgumentParser()
-    imigue.add_arguments(parser)
+    FORMATS["imigue"].add_arguments(parser)
     args = parser.parse_args(
         [str(skel), "--labels", str(labels), "--layout", "openpose137", "--img-shape", "1080",
          "1920", "-o", str(tmp_path / "out.pkl")]
     )  # fmt: skip
-    ann, report = imigue.run(args)
+    ann, report = FORMATS["imigue"].run(args)
     rec = next(r for r in ann.annotations if r["frame_dir"] == "0054_0")
     assert rec["keypoint"].shape == (1, 3, 137, 2)
     assert rec["img_shape"] == (1080, 1920)

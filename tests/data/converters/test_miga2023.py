@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mgproto.commands.convert import FORMATS
 from mgproto.data.converters import miga2023
 from mgproto.data.layouts import get_layout
 
@@ -77,12 +78,12 @@ def test_report_and_split_from_folder_names(package: Path) -> None:
 
 def test_split_roots_and_openpose25(package: Path, tmp_path: Path) -> None:
     parser = argparse.ArgumentParser()
-    miga2023.add_arguments(parser)
+    FORMATS["miga2023"].add_arguments(parser)
     args = parser.parse_args(
         ["--split-root", f"test={package / 'imigue_skeleton_train'}", "--layout", "openpose25",
          "--img-shape", "720", "1280", "-o", str(tmp_path / "out.pkl")]
     )  # fmt: skip
-    ann, _ = miga2023.run(args)
+    ann, _ = FORMATS["miga2023"].run(args)
     assert ann.split == {"test": ["0054_0", "0054_1"]}
     rec = ann.annotations[0]
     assert rec["keypoint"].shape == (1, 3, 25, 2) and rec["img_shape"] == (720, 1280)

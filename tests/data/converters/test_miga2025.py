@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mgproto.commands.convert import FORMATS
 from mgproto.data.converters import miga2025
 from mgproto.data.layouts import get_layout
 
@@ -102,13 +103,13 @@ def test_clips_labels_shapes_coordinates(package: Path) -> None:
 
 def test_cli_layouts(package: Path, tmp_path: Path) -> None:
     parser = argparse.ArgumentParser()
-    miga2025.add_arguments(parser)
+    FORMATS["miga2025"].add_arguments(parser)
     for layout, v in (("openpose137", 137), ("imigue22", 22)):
         args = parser.parse_args(
             ["--split-root", f"val={package / 'imigue_skeleton_test'}", "--layout", layout,
              "-o", str(tmp_path / "o.pkl")]
         )  # fmt: skip
-        ann, _ = miga2025.run(args)
+        ann, _ = FORMATS["miga2025"].run(args)
         assert ann.split == {"val": ["0069_0"]} and ann.meta["layout"] == layout
         assert ann.annotations[0]["keypoint"].shape == (1, 2, v, 2)
     np.testing.assert_allclose(

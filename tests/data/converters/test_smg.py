@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mgproto.commands.convert import FORMATS
 from mgproto.data.converters import smg
 from mgproto.data.layouts import get_layout
 
@@ -68,11 +69,11 @@ def test_clips_labels_shapes_and_scores(root: Path) -> None:
 
 def test_cli_depth_coords_and_test_subjects(root: Path, tmp_path: Path) -> None:
     parser = argparse.ArgumentParser()
-    smg.add_arguments(parser)
+    FORMATS["smg"].add_arguments(parser)
     args = parser.parse_args(
         [str(root), "--coords", "depth", "--test-subjects", "1", "-o", str(tmp_path / "o.pkl")]
     )
-    ann, _ = smg.run(args)
+    ann, _ = FORMATS["smg"].run(args)
     rec = ann.annotations[0]
     assert rec["img_shape"] == (424, 512)
     np.testing.assert_allclose(rec["keypoint"][0, 0, K25.index("right_hand")], [10, 20])

@@ -1,6 +1,5 @@
 """The benchmark on disk: determinism, files, frame counts, keypoint/pixel agreement, CLI."""
 
-import argparse
 import re
 
 import numpy as np
@@ -8,7 +7,6 @@ import pytest
 
 from mgproto.data.annotations import load_annotations
 from mgproto.data.synthetic import NUM_CLASSES, generate_dataset, sample_subject
-from mgproto.data.synthetic.generate import add_arguments, run
 from mgproto.data.video import probe_video, read_frames
 
 
@@ -88,17 +86,6 @@ def test_keypoints_sit_on_the_drawn_person(tiny):
                     wins[j].append(np.linalg.norm(frames[t, py, px] - skin) < d_random)
     for j, w in wins.items():
         assert len(w) > 500 and np.mean(w) > 0.8, (j, np.mean(w))
-
-
-def test_cli_verb(tmp_path, capsys):
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
-    args = parser.parse_args(["--size", "tiny", "--out", str(tmp_path / "d"), "--seed", "2",
-                              "--workers", "1", "--preview"])  # fmt: skip
-    assert run(args) == 0
-    out = capsys.readouterr().out
-    assert "illustrative" in out and "total" in out and "48 clips" in out
-    assert (tmp_path / "d" / "preview.png").stat().st_size > 10_000
 
 
 def test_regenerating_replaces_stale_clips(tmp_path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 from collections.abc import Iterator
 from pathlib import Path
@@ -116,12 +115,3 @@ def parse_frame(text: object, *, what: str = "frame", where: str) -> int | None:
             f"{where}: {what} {int(value)} is beyond the largest supported frame ({MAX_FRAME})"
         )
     return int(value)
-
-
-def add_output_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-o",
-        "--output",
-        required=True,
-        help="output file: .pkl (PYSKL / MMAction2) or .npz (mgproto, pickle-free)",
-    )

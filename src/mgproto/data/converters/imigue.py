@@ -42,7 +42,6 @@ Axis legend: M persons, P detected persons, T frames, V joints.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import re
@@ -56,7 +55,6 @@ from tqdm import tqdm
 from mgproto.data.annotations import AnnotationFile
 from mgproto.data.converters.common import (
     IMIGUE_CLASSES,
-    add_output_argument,
     imigue_label,
     parse_frame,
 )
@@ -79,7 +77,6 @@ from mgproto.data.sequences import (
     cut_clips,
 )
 
-HELP = "iMiGUE raw release (OpenPose JSON per frame + the dataset label CSV)"
 FPS = 25.0
 IMG_SHAPE = (720, 1280)
 LAYOUTS = ("openpose137", "imigue22", "imigue36")
@@ -346,40 +343,3 @@ def convert(
     meta = {"dataset": "imigue", "layout": layout, "classes": list(IMIGUE_CLASSES)}
     file = build_file(records, split_of=split_of, meta=meta, report=report, source=str(root))
     return file, report
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("root", help="folder with one OpenPose JSON folder per video")
-    parser.add_argument("--labels", required=True, help="the dataset label CSV")
-    parser.add_argument("--layout", choices=LAYOUTS, default="imigue22", help="output layout")
-    parser.add_argument(
-        "--img-shape",
-        type=int,
-        nargs=2,
-        metavar=("H", "W"),
-        default=list(IMG_SHAPE),
-        help="frame size the pixel coordinates refer to (default 720 1280; HFUT'23 used 1080 1920)",
-    )
-    parser.add_argument(
-        "--split-file",
-        default=None,
-        help="JSON {split: [video ids]} (default: the MiGA track-1 train/val/test split)",
-    )
-    parser.add_argument(
-        "--skip-corrupt",
-        action="store_true",
-        help="give a corrupt JSON frame score 0 and report it instead of stopping",
-    )
-    add_output_argument(parser)
-
-
-def run(args: argparse.Namespace) -> tuple[AnnotationFile, ConversionReport]:
-    return convert(
-        Path(args.root),
-        labels=Path(args.labels),
-        layout=args.layout,
-        img_shape=(int(args.img_shape[0]), int(args.img_shape[1])),
-        split_file=Path(args.split_file) if args.split_file else None,
-        skip_corrupt=args.skip_corrupt,
-        progress=True,
-    )

@@ -32,7 +32,6 @@ Axis legend: M persons, T frames, V joints.
 
 from __future__ import annotations
 
-import argparse
 import math
 import re
 from collections.abc import Callable
@@ -45,7 +44,6 @@ from tqdm import tqdm
 from mgproto.data.annotations import AnnotationFile
 from mgproto.data.converters.common import (
     IMIGUE_CLASSES,
-    add_output_argument,
     imigue_label,
     read_csv,
     read_range_labels,
@@ -60,7 +58,6 @@ from mgproto.data.sequences import (
     cut_clips,
 )
 
-HELP = "MiGA 2023 skeleton package (<vid4>_light_hand.csv + <vid4>_label.csv per video)"
 FPS = 25.0
 IMG_SHAPE = (1080, 1920)  # VUT-HFUT/MiGA2023_Track1 tools/readlabel.py
 LAYOUTS = ("imigue22", "openpose25")
@@ -238,56 +235,4 @@ def convert(
         dataset="miga2023",
         layout=layout,
         progress=progress,
-    )
-
-
-def add_package_arguments(
-    parser: argparse.ArgumentParser,
-    *,
-    layouts: tuple[str, ...],
-    layout: str,
-    img_shape: tuple[int, int],
-    why: str,
-) -> None:
-    """The command-line options shared by the MiGA'23 and '25 converters."""
-    parser.add_argument(
-        "roots",
-        nargs="*",
-        type=Path,
-        help="folders of <vid4> video folders (split guessed from the name), or their parent",
-    )
-    parser.add_argument(
-        "--split-root",
-        action="append",
-        default=[],
-        type=parse_split_root,
-        metavar="NAME=PATH",
-        help="a folder of video folders whose clips form split NAME (repeatable)",
-    )
-    parser.add_argument("--layout", choices=layouts, default=layout, help="output layout")
-    parser.add_argument(
-        "--img-shape",
-        type=int,
-        nargs=2,
-        metavar=("H", "W"),
-        default=list(img_shape),
-        help=f"frame size the pixel coordinates refer to (default {img_shape[0]} {img_shape[1]}, "
-        f"{why})",
-    )
-    add_output_argument(parser)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_package_arguments(
-        parser, layouts=LAYOUTS, layout="imigue22", img_shape=IMG_SHAPE, why="as HFUT'23 used"
-    )
-
-
-def run(args: argparse.Namespace) -> tuple[AnnotationFile, ConversionReport]:
-    return convert(
-        list(args.roots),
-        split_roots=list(args.split_root),
-        layout=args.layout,
-        img_shape=(int(args.img_shape[0]), int(args.img_shape[1])),
-        progress=True,
     )

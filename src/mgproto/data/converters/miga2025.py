@@ -29,7 +29,6 @@ Axis legend: T frames, V joints.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import math
 import re
@@ -44,14 +43,12 @@ import numpy as np
 from mgproto.data.annotations import AnnotationFile
 from mgproto.data.converters.common import read_csv
 from mgproto.data.converters.miga2023 import (
-    add_package_arguments,
     convert_package,
     package_roots,
     to_sequence,
 )
 from mgproto.data.sequences import ConversionError, ConversionReport, Sequence, check_frame_span
 
-HELP = "MiGA 2025 skeleton package (<vid4>_openpose.xlsx or .csv + <vid4>_label.csv per video)"
 IMG_SHAPE = (720, 1280)  # MM-Gesture processing_Skeleton.ipynb
 LAYOUTS = ("openpose137", "imigue22", "imigue36")
 NUM_VALUES = 137 * 3
@@ -304,24 +301,4 @@ def convert(
         dataset="miga2025",
         layout=layout,
         progress=progress,
-    )
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_package_arguments(
-        parser,
-        layouts=LAYOUTS,
-        layout="imigue36",
-        img_shape=IMG_SHAPE,
-        why="as MM-Gesture used",
-    )
-
-
-def run(args: argparse.Namespace) -> tuple[AnnotationFile, ConversionReport]:
-    return convert(
-        list(args.roots),
-        split_roots=list(args.split_root),
-        layout=args.layout,
-        img_shape=(int(args.img_shape[0]), int(args.img_shape[1])),
-        progress=True,
     )

@@ -30,7 +30,6 @@ Axis legend: M persons, T frames, V joints.
 
 from __future__ import annotations
 
-import argparse
 import math
 import re
 from pathlib import Path
@@ -39,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from mgproto.data.annotations import AnnotationFile
-from mgproto.data.converters.common import add_output_argument, read_csv, read_range_labels
+from mgproto.data.converters.common import read_csv, read_range_labels
 from mgproto.data.sequences import (
     ConversionError,
     ConversionReport,
@@ -49,7 +48,6 @@ from mgproto.data.sequences import (
     cut_clips,
 )
 
-HELP = "SMG skeletons (SampleXXXX_skeleton.csv + SampleXXXX_finelabels.csv)"
 NUM_CLASSES = 17
 NUM_JOINTS = 25
 VALUES_PER_JOINT = 11
@@ -169,26 +167,3 @@ def convert(
     meta = {"dataset": "smg", "layout": "kinect25", "classes": None}
     file = build_file(records, split_of=split_of, meta=meta, report=report, source=str(root))
     return file, report
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("root", help="folder with the SampleXXXX folders")
-    parser.add_argument(
-        "--coords",
-        choices=tuple(COORDS),
-        default="color",
-        help="2-D points: colour image (1080x1920, default) or depth image (424x512)",
-    )
-    parser.add_argument(
-        "--test-subjects",
-        type=int,
-        nargs="*",
-        default=None,
-        help="subjects (sample numbers) of the test split (default: 36-40)",
-    )
-    add_output_argument(parser)
-
-
-def run(args: argparse.Namespace) -> tuple[AnnotationFile, ConversionReport]:
-    test = tuple(args.test_subjects) if args.test_subjects else None
-    return convert(Path(args.root), coords=args.coords, test_subjects=test)

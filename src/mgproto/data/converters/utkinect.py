@@ -16,14 +16,13 @@ Split: cross-subject, odd subjects train and even subjects test (the common prot
 
 from __future__ import annotations
 
-import argparse
 import re
 from pathlib import Path
 
 import numpy as np
 
 from mgproto.data.annotations import AnnotationFile
-from mgproto.data.converters.common import add_output_argument, parse_frame, read_lines
+from mgproto.data.converters.common import parse_frame, read_lines
 from mgproto.data.sequences import (
     ConversionError,
     ConversionReport,
@@ -34,7 +33,6 @@ from mgproto.data.sequences import (
     cut_clips,
 )
 
-HELP = "UTKinect-Action3D skeletons (joints_sSS_eEE.txt + actionLabel.txt)"
 CLASSES = (
     "walk", "sitDown", "standUp", "pickUp", "carry", "throw", "push", "pull", "waveHands",
     "clapHands",
@@ -163,20 +161,3 @@ def convert(
     meta = {"dataset": "utkinect", "layout": "kinect20", "classes": list(CLASSES)}
     file = build_file(records, split_of=split_of, meta=meta, report=report, source=str(root))
     return file, report
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("root", help="folder with joints_sSS_eEE.txt and the label file")
-    parser.add_argument("--labels", default="actionLabel.txt", help="label file inside root")
-    parser.add_argument(
-        "--test-subjects",
-        type=int,
-        nargs="*",
-        default=None,
-        help="subjects of the test split (default: the even ones)",
-    )
-    add_output_argument(parser)
-
-
-def run(args: argparse.Namespace) -> tuple[AnnotationFile, ConversionReport]:
-    return convert(Path(args.root), labels=args.labels, test_subjects=args.test_subjects)

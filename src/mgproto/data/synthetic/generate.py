@@ -17,11 +17,8 @@ seed gives byte-identical annotations and identical frames with any number of wo
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing
-import os
 import re
-import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -45,7 +42,6 @@ from mgproto.data.synthetic.subjects import Subject, sample_subject
 from mgproto.data.video import write_video
 from mgproto.fileio import atomic_write_text
 
-HELP = "generate the synthetic micro-gesture benchmark (mp4 clips, skeletons, clip lists)"
 SPLITS = ("train", "val", "test")
 _CLIP_FILE = re.compile(r"^s\d{2,}_\d{4,}\.mp4$")
 
@@ -227,7 +223,7 @@ def generate_dataset(out_dir: str | Path, *, size: str | SynthSize = "tiny", see
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(jobs), desc=f"synth {preset.name}", unit="clip")
+        bar = tqdm(total=len(jobs), desc=f"synth {preset.name}", unit="clip", disable=None)
     records: list[dict[str, Any]] = []
     if workers > 1:  # spawn: safe whatever the parent imported; results come back in order
         ctx = multiprocessing.get_context("spawn")
@@ -269,45 +265,3 @@ def summary(ann: AnnotationFile) -> str:
         lines.append(f"{k:>2} {name:<23}" + "".join(f"{counts[s][k]:>7}" for s in names))
     lines.append(f"{'total':<26}" + "".join(f"{len(ann.split[s]):>7}" for s in names))
     return "\n".join(lines)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``mgproto synth``."""
-    parser.add_argument(
-        "--size",
-        default="small",
-        choices=list(SIZES),
-        help="preset: tiny (tests), small (demo, default), full (GPU studies)",
-    )
-    parser.add_argument(
-        "-o", "--out", default=None, help="output folder (default: work/synthetic/<size>)"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=min(4, os.cpu_count() or 1),
-        help="processes (default: up to 4; output does not depend on it)",
-    )
-    parser.add_argument(
-        "--preview",
-        action="store_true",
-        help="also write OUT/preview.png, a few frames per class with skeletons",
-    )
-
-
-def run(args: argparse.Namespace) -> int:
-    """``mgproto synth``: generate, print clips per split and class, optionally a preview."""
-    out = Path(args.out or f"work/synthetic/{args.size}")
-    start = time.perf_counter()
-    ann = generate_dataset(out, size=args.size, seed=args.seed, workers=max(1, args.workers),
-                           progress=True)  # fmt: skip
-    took = time.perf_counter() - start
-    print(summary(ann))
-    print(f"wrote {len(ann.annotations)} clips to {out} in {took:.1f} s "
-          f"(size {args.size}, seed {args.seed})")  # fmt: skip
-    if args.preview:
-        from mgproto.report.synthetic_preview import render_synthetic_preview
-
-        print(f"wrote {render_synthetic_preview(out, out / 'preview.png')}")
-    return 0

@@ -1,6 +1,6 @@
 """Build MMAction2's reference models and export or time them (executed by the oracle's Python).
 
-Usage: ORACLE_PYTHON benchmarks/oracle_models.py {export,bench} SPEC.pkl OUT.pkl
+Usage: ORACLE_PYTHON tools/oracle_models.py {export,bench} SPEC.pkl OUT.pkl
 
 The spec pickle is a dict:
 

@@ -8,6 +8,8 @@ policy a verb applies to its outputs (docs/cli.md):
 - an existing output that is not a regular file (a folder, ``/dev/null``, a fifo) is refused;
 - a verb that writes one result file refuses to replace an existing one without ``--force``;
 - temporary files left by a killed writer are removed by the next write of the same target.
+
+Untrusted pickles and ``.npz`` files are read through :mod:`mgproto.fileio.safe_pickle`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,20 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
+
+from mgproto.fileio.safe_pickle import (
+    NPZ_ERRORS,
+    UnsafeFileError,
+    check_npz,
+    restricted_loads,
+    safe_unpickle,
+)
+
+__all__ = [
+    "NPZ_ERRORS", "InputError", "OutputError", "UnsafeFileError", "atomic_write",
+    "atomic_write_bytes", "atomic_write_text", "check_input", "check_npz", "check_output",
+    "clean_stale_temps", "file_mode", "restricted_loads", "safe_unpickle",
+]  # fmt: skip
 
 
 class OutputError(ValueError):

@@ -1,6 +1,6 @@
 """Run MMAction2's GeneratePoseTarget on cases from a pickle (executed by the oracle's Python).
 
-Usage: ORACLE_PYTHON benchmarks/oracle_heatmaps.py CASES.pkl OUT.pkl [--repeat-seconds S]
+Usage: ORACLE_PYTHON tools/oracle_heatmaps.py CASES.pkl OUT.pkl [--repeat-seconds S]
 
 Each case is a dict with keypoint (M, T, V, 2), keypoint_score (M, T, V), img_shape, sigma,
 with_kp, with_limb, skeletons, scaling. The output pickle holds, per case, the heatmaps

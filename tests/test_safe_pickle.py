@@ -12,8 +12,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from mgproto.data.annotations import AnnotationError, load_annotations, safe_unpickle
-from mgproto.data.safe_load import UnsafeFileError, restricted_loads
+from mgproto.data.annotations import AnnotationError, load_annotations
+from mgproto.fileio import UnsafeFileError, restricted_loads, safe_unpickle
 
 _reconstruct = np.arange(1).__reduce__()[0]  # numpy's array reconstructor
 
@@ -66,17 +66,17 @@ def test_codecs_other_than_latin1_are_refused():
     nested = b"ab"  # protocol 2 stores bytes as _codecs.encode(text, "latin1"): allowed
     for _ in range(3):  # each hex encode doubles the data: 40 of them would need 2**40 times
         nested = _Reduce(_codecs.encode, (nested, "hex"))
-    with pytest.raises(AnnotationError, match=r"x\.pkl: refusing _codecs.encode with 'hex'"):
+    with pytest.raises(UnsafeFileError, match=r"x\.pkl: refusing _codecs.encode with 'hex'"):
         safe_unpickle(pickle.dumps(nested, protocol=2), source="x.pkl")
 
 
 def test_memo_index_and_lengths_beyond_the_pickle_are_refused():
     # LONG_BINPUT 2**22 would grow the unpickler's memo to 2**23 slots (64 MB) for 8 bytes
     memo = b"\x80\x04N" + b"r" + struct.pack("<I", 2**22) + b"."
-    with pytest.raises(AnnotationError, match=r"m\.pkl: refusing memo index 4194304 at byte 3"):
+    with pytest.raises(UnsafeFileError, match=r"m\.pkl: refusing memo index 4194304 at byte 3"):
         safe_unpickle(memo, source="m.pkl")
     huge_bytes = b"\x80\x04\x8e" + struct.pack("<Q", 10**12) + b"abc."
-    with pytest.raises(AnnotationError, match=r"b\.pkl: not a readable pickle .*bytes8"):
+    with pytest.raises(UnsafeFileError, match=r"b\.pkl: not a readable pickle .*bytes8"):
         safe_unpickle(huge_bytes, source="b.pkl")
 
 

@@ -4,8 +4,8 @@
 only as much array memory as the pickle itself can hold: a 100-byte pickle that declares a
 (10**15,) array is refused before numpy allocates it. ``check_npz`` does the same for the
 members of an ``.npz`` (numpy allocates the shape a member's header declares before reading
-it). Both raise :class:`UnsafeFileError` with what and why; :mod:`mgproto.data.annotations` adds
-the file name.
+it). Both raise :class:`UnsafeFileError` with what and why; :func:`safe_unpickle` adds the
+file name and also turns a truncated or corrupt pickle into one.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ ARRAY_BYTES_PER_PICKLE_BYTE, ARRAY_SLACK = 8, 1 << 20
 # What a damaged pickle raises from the C unpickler or the numpy and builtin callables it admits.
 UNPICKLE_ERRORS = (
     pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, LookupError,
-    ArithmeticError, ImportError, MemoryError, RecursionError,
+    ArithmeticError, ImportError, MemoryError, RecursionError, RuntimeError,
 )  # fmt: skip
 # What a damaged .npz raises from zipfile, its decompressors, the .npy header parser or json.
 NPZ_ERRORS = (
@@ -110,12 +110,43 @@ def _latin1(obj: Any, encoding: Any = "latin1", errors: str = "strict") -> bytes
     return codecs.encode(obj, "latin1", errors)
 
 
+_TENSOR_GLOBALS = {("torch._utils", "_rebuild_tensor_v2"), ("torch.storage", "_load_from_bytes")}
+
+
+def _storage_from_bytes(data: bytes) -> Any:
+    """A pickled tensor's storage (a small ``torch.save`` file inside the pickle), read with
+    torch's own weights-only loader: tensors and numbers, never code."""
+    import torch
+
+    return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+
+
+def _rebuild_tensor(storage: Any, offset: int, size: Any, stride: Any, *rest: Any) -> Any:
+    """torch's ``_rebuild_tensor_v2``, after checking that the view stays inside its storage
+    (torch would grow the storage to any size the file declares)."""
+    from torch._utils import _rebuild_tensor_v2
+
+    size, stride = tuple(size), tuple(stride)
+    if len(size) != len(stride) or any(not isinstance(v, int) or v < 0 for v in (*size, *stride)):
+        raise UnsafeFileError(f"refusing a tensor of size {size} and stride {stride}")
+    last = offset + sum((n - 1) * st for n, st in zip(size, stride)) if all(size) else -1
+    if not isinstance(offset, int) or offset < 0 or last >= len(storage):
+        raise UnsafeFileError(
+            f"refusing a tensor of size {size} (stride {stride}, offset {offset}) over a "
+            f"storage of {len(storage)} elements"
+        )
+    return _rebuild_tensor_v2(storage, offset, size, stride, *rest)
+
+
 class _RestrictedUnpickler(pickle.Unpickler):
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, *, tensors: bool = False) -> None:
         super().__init__(io.BytesIO(data))
         self.budget = _ArrayBudget(len(data))
+        self.tensors = tensors
 
     def find_class(self, module: str, name: str) -> Any:
+        if self.tensors and (module, name) in _TENSOR_GLOBALS:
+            return _storage_from_bytes if name == "_load_from_bytes" else _rebuild_tensor
         if (module, name) not in _ALLOWED_GLOBALS and not (
             module in ("numpy", "numpy.dtypes") and name.endswith("DType")
         ):
@@ -146,6 +177,8 @@ def _plain_arrays(obj: Any, done: dict[int, Any]) -> Any:
     """``obj`` with the guarded arrays in its dicts, lists and tuples made plain ndarrays."""
     if isinstance(obj, _GuardedArray):
         return obj.view(np.ndarray)
+    if type(obj).__module__ == "torch" and type(obj).__name__ == "Tensor":
+        return obj.detach().cpu().numpy()
     if not isinstance(obj, dict | list | tuple) or id(obj) in done:
         return done.get(id(obj), obj)
     done[id(obj)] = obj
@@ -159,16 +192,19 @@ def _plain_arrays(obj: Any, done: dict[int, Any]) -> Any:
     return obj
 
 
-def restricted_loads(data: bytes) -> Any:
+def restricted_loads(data: bytes, *, tensors: bool = False) -> Any:
     """Unpickle ``data`` admitting only numpy arrays, builtin containers and scalars, and arrays
     of at most ``ARRAY_BYTES_PER_PICKLE_BYTE * len(data) + ARRAY_SLACK`` bytes in all.
+
+    ``tensors=True`` also admits pickled torch tensors (MMAction2 1.x ``--dump`` files): their
+    storages are read by torch's weights-only loader and come back as numpy arrays.
 
     Raises:
         UnsafeFileError: for a forbidden global or a declared size the pickle cannot hold.
         One of UNPICKLE_ERRORS: for a truncated or corrupt pickle.
     """
     _check_opcodes(data)
-    return _plain_arrays(_RestrictedUnpickler(data).load(), {})
+    return _plain_arrays(_RestrictedUnpickler(data, tensors=tensors).load(), {})
 
 
 def check_npz(path: Path) -> None:
@@ -190,3 +226,16 @@ def check_npz(path: Path) -> None:
                     f"refusing member {info.filename!r}: it declares a {shape} {dtype} array "
                     f"({nbytes} bytes) but holds {info.file_size} bytes"
                 )
+
+
+def safe_unpickle(data: bytes, *, source: str = "<bytes>", tensors: bool = False) -> Any:
+    """:func:`restricted_loads` with every failure as one :class:`UnsafeFileError` naming
+    ``source`` (a forbidden global, an impossible size, a truncated or corrupt pickle)."""
+    try:
+        return restricted_loads(data, tensors=tensors)
+    except UnsafeFileError as err:
+        raise UnsafeFileError(f"{source}: {err}") from None
+    except UNPICKLE_ERRORS as err:
+        raise UnsafeFileError(
+            f"{source}: not a readable pickle (truncated or corrupt: {type(err).__name__}: {err})"
+        ) from None

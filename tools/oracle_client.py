@@ -4,7 +4,7 @@ The reference models are built by ``oracle_models.py``, run by the oracle's inte
 own process; this module writes its spec, reads back the state dict and outputs, loads the
 weights into our model with ``load_mmaction_weights`` and compares. It never imports mmaction.
 Used by ``tests/models/test_parity_mmaction.py``, ``scripts/parity_rgbpose.py`` and
-``benchmarks/model.py``.
+``benchmarks/model.py``; it lives in ``tools/`` so that tests never import ``benchmarks/``.
 
 Kinds: ``rgbpose`` (two streams), ``pose`` (PoseConv3D), ``rgb`` (SlowOnly-R50).
 Axis legend: N batch, C channels, T frames, H/W rows/columns, K classes.
