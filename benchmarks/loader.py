@@ -25,12 +25,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mgproto.build import model_from_config
 from mgproto.config import load_config
 from mgproto.data.annotations import AnnotationFile, save_annotations
 from mgproto.data.geometry import resize_frames
 from mgproto.data.loader import load_split, train_loader
 from mgproto.data.video import probe_video, read_frames, write_video
-from mgproto.build import model_from_config
 from mgproto.losses import Objective
 
 HERE = Path(__file__).resolve().parent

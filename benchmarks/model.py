@@ -39,7 +39,7 @@ import torch.nn.functional as F
 from step_timer import time_steps
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: tools/
-from tools import oracle_client as oc  # noqa: E402
+from tools import oracle_client as oc
 
 HERE = Path(__file__).resolve().parent
 SEED = 0
@@ -75,7 +75,7 @@ def bench_ours(spec: dict) -> dict:
     model = oc.build_ours("rgbpose", spec["preset"], num_classes=spec["num_classes"])
     model.to(device).train()
     gen = torch.Generator().manual_seed(spec["seed"])
-    n, streams = spec["batch"], model.streams
+    n, streams = spec["batch"], model.modalities
     inputs = {s: torch.randn(n, *spec["shapes"][s], generator=gen).to(device) for s in streams}
     labels = torch.randint(0, spec["num_classes"], (n,), generator=gen).to(device)
     if spec["channels_last"]:

@@ -27,11 +27,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mgproto.build import model_from_config
 from mgproto.config import load_config
 from mgproto.data.annotations import load_annotations
 from mgproto.data.synthetic import generate_dataset
 from mgproto.data.video import VideoWriter, iter_frames
-from mgproto.build import model_from_config
 from mgproto.fileio import atomic_write_text
 from mgproto.infer.predict import PredictOptions, predict_video
 from mgproto.infer.stitch import stitch_dataset

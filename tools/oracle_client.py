@@ -170,7 +170,7 @@ def compare(
     dtype = dtype or ref.dtype
     torch_dtype = getattr(torch, dtype)
     model = build_ours(ref.kind, ref.preset)
-    report = load_mmaction_weights(model, ref.state, streams=model.streams)
+    report = load_mmaction_weights(model, ref.state, modalities=model.modalities)
     model.to(torch.device(device), torch_dtype)
     x = {s: torch.from_numpy(a).to(device, torch_dtype) for s, a in ref.inputs.items()}
     if channels_last:

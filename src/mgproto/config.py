@@ -8,6 +8,7 @@ silently falls back to a default.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -115,7 +116,6 @@ class DataConfig:
     num_classes: PosInt = 32  # iMiGUE / MiGA: 31 micro-gestures + 1 non-MG class
     train_split: str = "train"  # split names inside the annotation file
     val_split: str = "val"
-    test_split: str = "test"
     pose: PoseInputConfig = field(default_factory=PoseInputConfig)
     rgb: RGBInputConfig = field(default_factory=RGBInputConfig)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
@@ -265,6 +265,23 @@ class ExperimentConfig:
             )
 
 
+# Keys that configs once had and that did nothing: dropped with a warning, so the configs saved
+# in older run folders and checkpoints still load.
+RETIRED = {
+    ("data", "test_split"): "it did nothing; `mgproto test --split` picks the split",
+}
+
+
+def _without_retired(data: dict[str, Any], *, source: str) -> dict[str, Any]:
+    for (section, key), why in RETIRED.items():
+        if isinstance(data.get(section), dict) and key in data[section]:
+            logging.getLogger("mgproto").warning(
+                "%s: %s.%s ignored (%s)", source, section, key, why
+            )
+            data = {**data, section: {k: v for k, v in data[section].items() if k != key}}
+    return data
+
+
 def load_config(
     path: str | Path | None = None,
     overrides: list[str] | None = None,
@@ -284,6 +301,7 @@ def load_config(
             raise ConfigError(f"{path}: the top level must be a mapping")
         data = loaded or {}
     data = merge_overrides(data, overrides or [])
+    data = _without_retired(data, source=str(path or "--set"))
     try:
         return from_dict(cls, data)
     except ConfigError as err:
@@ -295,6 +313,7 @@ def load_config_text(text: str, *, source: str = "<text>") -> ExperimentConfig:
     """An ExperimentConfig from YAML text (e.g. the copy saved in a checkpoint)."""
     try:
         data = yaml.safe_load(text) or {}
+        data = _without_retired(data, source=source) if isinstance(data, dict) else data
         return from_dict(ExperimentConfig, data)
     except (yaml.YAMLError, ConfigError) as err:
         raise ConfigError(f"{source}: saved config does not load ({err})") from None

@@ -31,7 +31,7 @@ def test_two_stream_round_trip_through_mmaction_names():
     src, dst = _model(("rgb", "pose"), 0), _model(("rgb", "pose"), 1)
     mm = _to_mmaction(src.state_dict(), ("rgb", "pose"))
     assert "cls_head.fc_rgb.weight" in mm and "backbone.rgb_path.layer2_lateral.conv.weight" in mm
-    report = load_mmaction_weights(dst, mm, streams=dst.streams)
+    report = load_mmaction_weights(dst, mm, modalities=dst.modalities)
     assert report.missing == [] and report.unexpected == [] and report.shape_mismatch == []
     x, h = torch.randn(1, 3, 8, 64, 64), torch.randn(1, 17, 32, 16, 16)
     torch.testing.assert_close(dst(x, h).scores, src(x, h).scores)
@@ -42,7 +42,7 @@ def test_single_stream_head_and_reports():
     mm = _to_mmaction(src.state_dict(), ("pose",))
     mm["cls_head.extra.weight"] = torch.zeros(3)
     mm["backbone.conv1.conv.weight"] = torch.zeros(1, 2, 3)
-    report = load_mmaction_weights(dst, mm, streams=("pose",))
+    report = load_mmaction_weights(dst, mm, modalities=("pose",))
     assert report.unexpected == ["cls_head.extra.weight"]
     assert report.shape_mismatch[0].startswith("backbone.conv1.conv.weight")
     assert "backbone.conv1.conv.weight" in report.missing
@@ -55,7 +55,7 @@ def test_pcan_fusion_names():
             "backbone.featuredifference3.skt_cross_attn.q_proj.weight": torch.zeros(1),
             "module.backbone.featuredifference2.conv5.bias": torch.zeros(1),
         },
-        streams=("rgb", "pose"),
+        modalities=("rgb", "pose"),
     )
     assert set(renamed) == {
         "backbone.fusions.1.pose_cross_attn.q_proj.weight",

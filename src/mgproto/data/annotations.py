@@ -43,9 +43,6 @@ import numpy as np
 from mgproto.data.layouts import get_layout
 from mgproto.fileio import NPZ_ERRORS, UnsafeFileError, atomic_write, check_npz, safe_unpickle
 
-OPTIONAL_KEYS = (
-    "video_id", "subject_id", "start_frame", "end_frame", "layout", "filename", "fps",
-)  # fmt: skip
 # Labels must lie in -1..MAX_CLASSES-1 when the class count is not given (counting classes
 # allocates one slot per id).
 MAX_CLASSES = 100_000

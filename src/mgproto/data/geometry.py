@@ -96,14 +96,6 @@ def random_resized_crop_box(
     return x0, y0, x0 + side, y0 + side
 
 
-def center_crop_box(img_shape: tuple[int, int], size: tuple[int, int]) -> Box:
-    """The centred (h, w) = ``size`` box of a frame of ``img_shape``."""
-    h, w = img_shape
-    ch, cw = size
-    x0, y0 = (w - cw) // 2, (h - ch) // 2
-    return x0, y0, x0 + cw, y0 + ch
-
-
 def crop_keypoints(keypoint: np.ndarray, keypoint_score: np.ndarray, box: Box) -> np.ndarray:
     """Keypoints in the coordinates of ``box`` (valid joints shifted; missing ones stay 0)."""
     out = keypoint.copy()

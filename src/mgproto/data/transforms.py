@@ -208,17 +208,6 @@ class RandomResizedCrop(_Geometric):
         return sample
 
 
-class CenterCrop(_Geometric):
-    """Centred crop of (h, w) = ``size``."""
-
-    def __init__(self, *, size: tuple[int, int]) -> None:
-        self.size = tuple(size)
-
-    def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
-        self.crop(sample, G.center_crop_box(sample["img_shape"], self.size))
-        return sample
-
-
 class Flip(Transform):
     """Horizontal flip with probability ``flip_ratio``; swaps left/right joints by layout."""
 

@@ -50,13 +50,6 @@ def pick_device(info: DistInfo, requested: str = "auto") -> torch.device:
     return device
 
 
-def all_reduce_sum(x: torch.Tensor) -> torch.Tensor:
-    """Sum over ranks (in place; identity when not distributed)."""
-    if dist.is_available() and dist.is_initialized():
-        dist.all_reduce(x)
-    return x
-
-
 def all_gather_objects(obj: object) -> list:
     """Every rank's ``obj`` in rank order (a one-element list when not distributed)."""
     if not (dist.is_available() and dist.is_initialized()):
@@ -64,13 +57,3 @@ def all_gather_objects(obj: object) -> list:
     out: list = [None] * dist.get_world_size()
     dist.all_gather_object(out, obj)
     return out
-
-
-def barrier() -> None:
-    if dist.is_available() and dist.is_initialized():
-        dist.barrier()
-
-
-def cleanup() -> None:
-    if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()

@@ -48,15 +48,6 @@ class MergeReport:
         return "\n".join(lines)
 
 
-def _module_of(key: str) -> str:
-    """``backbone.fusions.0.conv1.weight`` -> ``backbone.fusions.0``; lateral and head names."""
-    parts = key.split(".")
-    for i, part in enumerate(parts):
-        if part.endswith("_lateral") or part in ("embed", "prototypes") or part.isdigit():
-            return ".".join(parts[: i + 1])
-    return ".".join(parts[:-1])
-
-
 def single_stream_keys(state: dict[str, torch.Tensor], stream: str) -> dict[str, torch.Tensor]:
     """Keys of a single-stream state dict (ours or MMAction2's) -> two-stream names."""
     out = {}

@@ -334,7 +334,7 @@ class Trainer:
         """Max difference of the prototypes across ranks (0 when synchronised); None if n/a."""
         if not self.info.enabled or not self.cfg.model.prototype.enabled:
             return None
-        mine = [self.model.head[s].prototypes.detach().cpu() for s in self.model.streams]
+        mine = [self.model.head[s].prototypes.detach().cpu() for s in self.model.modalities]
         everyone = all_gather_objects(mine)
         return max(float((a - b).abs().max()) for other in everyone for a, b in zip(mine, other))
 

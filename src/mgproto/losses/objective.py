@@ -38,7 +38,7 @@ class Objective(nn.Module):
     ) -> None:
         super().__init__()
         self.model = model
-        self.stream_weights = stream_weights or {s: 1.0 for s in model.streams}
+        self.stream_weights = stream_weights or {s: 1.0 for s in model.modalities}
         self.pr_weight = 0.0
         self.pr = None
         self.pr_active = True  # the trainer switches it on at ``prototype.start_epoch``
@@ -59,7 +59,7 @@ class Objective(nn.Module):
         )
         labels = batch["label"].repeat_interleave(out.num_clips)
         terms: dict[str, torch.Tensor] = {}
-        for s in self.model.streams:
+        for s in self.model.modalities:
             terms[f"ce_{s}"] = self.stream_weights[s] * F.cross_entropy(out.logits[s], labels)
             if self.pr is not None and self.training and self.pr_active:
                 protos = self.model.head[s].prototypes

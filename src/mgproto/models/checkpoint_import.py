@@ -115,7 +115,7 @@ def read_state_dict(path: str | Path, *, trust_file: bool = False) -> dict[str, 
 
 
 def rename_mmaction_keys(
-    state: dict[str, torch.Tensor], *, streams: tuple[str, ...]
+    state: dict[str, torch.Tensor], *, modalities: tuple[str, ...]
 ) -> dict[str, torch.Tensor]:
     """MMAction2 / PYSKL key names -> ours (see the module table)."""
     out = {}
@@ -124,19 +124,19 @@ def rename_mmaction_keys(
         for src, dst in {**_HEAD, **_FUSION}.items():
             if new.startswith(src):
                 new = dst + new[len(src) :]
-        if new.startswith("cls_head.fc_cls.") and len(streams) == 1:
-            new = f"head.{streams[0]}.fc." + new[len("cls_head.fc_cls.") :]
+        if new.startswith("cls_head.fc_cls.") and len(modalities) == 1:
+            new = f"head.{modalities[0]}.fc." + new[len("cls_head.fc_cls.") :]
         new = new.replace(".skt_cross_attn.", ".pose_cross_attn.")
         out[new] = value
     return out
 
 
 def load_mmaction_weights(
-    model: nn.Module, state: dict[str, torch.Tensor], *, streams: tuple[str, ...]
+    model: nn.Module, state: dict[str, torch.Tensor], *, modalities: tuple[str, ...]
 ) -> ImportReport:
     """Copy the renamed tensors into ``model`` (non-strict) and report what did not fit."""
     ours = model.state_dict()
-    renamed = rename_mmaction_keys(state, streams=streams)
+    renamed = rename_mmaction_keys(state, modalities=modalities)
     report = ImportReport()
     accepted = {}
     for key, value in renamed.items():

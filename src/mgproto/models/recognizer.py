@@ -2,7 +2,7 @@
 
 Inputs are 5-D (B, C, T, H, W) in training, or 6-D (B, N, C, T, H, W) with N test clips/views:
 clips are folded into the batch and each stream's probabilities are averaged over them
-(``average_clips='prob'``), then fused across streams with the late-fusion weights.
+(``average_clips='prob'``), then fused across the modalities with the late-fusion weights.
 
 Axis legend: B batch, N clips, C channels, T frames, H/W rows/columns, K classes, D embedding.
 """
@@ -21,7 +21,7 @@ from mgproto.models.presets import get_preset, pose_pathway_kwargs, rgb_pathway_
 from mgproto.models.resnet3d import ResNet3dPathway, init_pathway
 from mgproto.models.rgbpose import RGBPoseConv3D
 
-STREAMS = ("rgb", "pose")
+MODALITIES = ("rgb", "pose")
 
 
 @dataclass
@@ -49,7 +49,7 @@ class Recognizer(nn.Module):
     """Single-stream (RGB SlowOnly or pose PoseConv3D) or two-stream RGBPoseConv3D recognizer.
 
     Args:
-        backbone: ``RGBPoseConv3D`` (two streams) or ``ResNet3dPathway`` (one).
+        backbone: ``RGBPoseConv3D`` (two modalities) or ``ResNet3dPathway`` (one).
         heads: stream name -> StreamHead.
         late_fusion: stream name -> weight.
     """
@@ -65,8 +65,8 @@ class Recognizer(nn.Module):
         super().__init__()
         self.backbone = backbone
         self.head = nn.ModuleDict(heads)
-        self.streams = tuple(s for s in STREAMS if s in heads)
-        self.late_fusion_weights = {s: float(late_fusion[s]) for s in self.streams}
+        self.modalities = tuple(s for s in MODALITIES if s in heads)
+        self.late_fusion_weights = {s: float(late_fusion[s]) for s in self.modalities}
         self.pose_input = pose_input  # the batch key the pose stream reads
 
     def forward_features(
@@ -74,11 +74,11 @@ class Recognizer(nn.Module):
     ) -> dict[str, torch.Tensor]:
         """5-D inputs -> stream -> backbone feature (B, C, T', H', W') (coordinate models:
         (B, D, T, 1, 1))."""
-        if self.streams == ("rgb", "pose"):
+        if self.modalities == ("rgb", "pose"):
             x_rgb, x_pose = self.backbone(imgs, heatmaps)
             return {"rgb": x_rgb, "pose": x_pose}
-        x = imgs if self.streams == ("rgb",) else heatmaps
-        return {self.streams[0]: self.backbone(x)}
+        x = imgs if self.modalities == ("rgb",) else heatmaps
+        return {self.modalities[0]: self.backbone(x)}
 
     def forward(
         self,
@@ -89,17 +89,17 @@ class Recognizer(nn.Module):
         """imgs (B[, N], 3, T_rgb, H, W) and/or heatmaps (B[, N], C, T_pose, h, w), or coords
         (B[, N], M, T_pose, V, 3) for a coordinate model."""
         given = {"rgb": imgs, "pose": coords if self.pose_input == "coords" else heatmaps}
-        missing = [s for s in self.streams if given[s] is None]
+        missing = [s for s in self.modalities if given[s] is None]
         if missing:
-            raise ValueError(f"this model needs {missing[0]!r} input ({self.streams})")
-        first = given[self.streams[0]]
+            raise ValueError(f"this model needs {missing[0]!r} input ({self.modalities})")
+        first = given[self.modalities[0]]
         batch, clips = first.shape[0], (first.shape[1] if first.dim() == 6 else 1)
         flat = {
-            s: given[s].flatten(0, 1) if given[s].dim() == 6 else given[s] for s in self.streams
+            s: given[s].flatten(0, 1) if given[s].dim() == 6 else given[s] for s in self.modalities
         }
         feats = self.forward_features(flat.get("rgb"), flat.get("pose"))
         logits, pooled, embeddings, probs = {}, {}, {}, {}
-        for s in self.streams:
+        for s in self.modalities:
             logits[s], pooled[s], emb = self.head[s](feats[s])
             if emb is not None:
                 embeddings[s] = emb
@@ -145,10 +145,10 @@ def build_model(
         temporal_strides=cfg.pose_temporal_strides,
         conv1_kernel_t=cfg.pose_conv1_kernel_t,
     )
-    streams = tuple(s for s in STREAMS if s in modalities)
-    if not streams:
+    present = tuple(s for s in MODALITIES if s in modalities)
+    if not present:
         raise ValueError(f"modalities must include rgb and/or pose, got {modalities}")
-    if streams == ("rgb", "pose"):
+    if present == ("rgb", "pose"):
         if any(st != 1 for st in pose_kw["temporal_strides"][:2]):
             raise ValueError(
                 "model.pose_temporal_strides: two streams exchange laterals after pose stages "
@@ -176,14 +176,14 @@ def build_model(
             rgb_drop_path=cfg.rgb_drop_path,
             pose_drop_path=cfg.pose_drop_path,
         )
-        channels = dict(zip(streams, backbone.out_channels))
+        channels = dict(zip(present, backbone.out_channels))
     else:
-        backbone = ResNet3dPathway(**(rgb_kw if streams == ("rgb",) else pose_kw))
+        backbone = ResNet3dPathway(**(rgb_kw if present == ("rgb",) else pose_kw))
         init_pathway(backbone)
-        channels = {streams[0]: backbone.out_channels}
-    heads = {s: _head(cfg, s, in_channels=channels[s], num_classes=num_classes) for s in streams}
+        channels = {present[0]: backbone.out_channels}
+    heads = {s: _head(cfg, s, in_channels=channels[s], num_classes=num_classes) for s in present}
     return Recognizer(
-        backbone=backbone, heads=heads, late_fusion=dict(zip(STREAMS, cfg.late_fusion))
+        backbone=backbone, heads=heads, late_fusion=dict(zip(MODALITIES, cfg.late_fusion))
     )
 
 
