@@ -3,10 +3,10 @@ import pytest
 
 from mgproto.data.sequences import (
     MAX_GAP_FRAMES,
+    ClipRange,
     ConversionError,
     ConversionReport,
-    Segment,
-    Sequence,
+    Recording,
     UnknownClassError,
     build_file,
     check_frame_span,
@@ -18,7 +18,7 @@ def _seq(frame_ids=None, num_frames=10):
     kp = np.arange(num_frames * 3 * 2, dtype=np.float32).reshape(1, num_frames, 3, 2)
     score = np.ones((1, num_frames, 3), np.float32)
     score[0, 8:] = 0  # the last two frames have no person
-    return Sequence(
+    return Recording(
         "0007",
         kp,
         score,
@@ -40,13 +40,13 @@ def _label(raw):
 def test_cut_and_report():
     report = ConversionReport()
     segs = [
-        Segment("0007_0", "a", 2, 4),
-        Segment("0007_1", "zz", 0, 3),
-        Segment("0007_2", "b", None, None),
-        Segment("0007_3", "b", 5, 3),
-        Segment("0007_4", "b", 20, 30),
-        Segment("0007_5", "b", 8, 9),
-        Segment("0007_6", "b", 7, 100),
+        ClipRange("0007_0", "a", 2, 4),
+        ClipRange("0007_1", "zz", 0, 3),
+        ClipRange("0007_2", "b", None, None),
+        ClipRange("0007_3", "b", 5, 3),
+        ClipRange("0007_4", "b", 20, 30),
+        ClipRange("0007_5", "b", 8, 9),
+        ClipRange("0007_6", "b", 7, 100),
     ]
     seq = _seq()
     seq.layout = None  # a 3-joint toy sequence has no layout
@@ -71,7 +71,7 @@ def test_sparse_frame_ids():
     ids = np.array([10, 12, 14, 16, 18, 20, 22, 24, 26, 28])
     seq = _seq(frame_ids=ids)
     seq.layout = None
-    recs = cut_clips(seq, [Segment("c", "a", 13, 19)], label_of=_label, report=ConversionReport())
+    recs = cut_clips(seq, [ClipRange("c", "a", 13, 19)], label_of=_label, report=ConversionReport())
     np.testing.assert_array_equal(recs[0]["keypoint"], seq.keypoint[:, 2:5])  # ids 14, 16, 18
 
 
@@ -93,7 +93,7 @@ def test_negative_start_is_skipped_not_clipped():
     report = ConversionReport()
     seq = _seq()
     seq.layout = None
-    recs = cut_clips(seq, [Segment("c", "a", -3, 4)], label_of=_label, report=report)
+    recs = cut_clips(seq, [ClipRange("c", "a", -3, 4)], label_of=_label, report=report)
     assert recs == [] and report.skipped == [("c (seq.csv)", "start frame -3 is negative")]
 
 
@@ -101,7 +101,7 @@ def test_nothing_converted_is_an_error_with_skips_by_reason():
     report = ConversionReport()
     seq = _seq()
     seq.layout = None
-    segs = [Segment("a", "zz", 0, 1), Segment("b", "yy", 0, 1), Segment("c", "a", 20, 30)]
+    segs = [ClipRange("a", "zz", 0, 1), ClipRange("b", "yy", 0, 1), ClipRange("c", "a", 20, 30)]
     recs = cut_clips(seq, segs, label_of=_label, report=report)
     with pytest.raises(
         ConversionError,

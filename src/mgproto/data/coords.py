@@ -6,7 +6,8 @@ centred on their mean and divided by the longer side of their bounding box over 
 (translation and scale *changes* within the clip, e.g. walking towards the camera, are kept).
 Missing joints (score 0) stay at 0 and keep score 0, so the model can tell them apart.
 
-Axis legend: N clips, M persons, T frames, L frames per clip, V joints, C channels (x, y, score).
+Axis legend: N clips, M persons, T frames (of a clip: clip_len; T_all: the record's), V joints,
+C channels (x, y, score).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def flip_coords(coords: np.ndarray, flip_index: np.ndarray) -> np.ndarray:
 
 
 class PoseCoords(Transform):
-    """Normalised coordinates of the sampled frames: adds ``coords`` (N', M', L, V, 3) float32.
+    """Normalised coordinates of the sampled frames: adds ``coords`` (N', M', T, V, 3) float32.
 
     ``max_persons`` persons are kept (the first ones, padded with zeros): M' is fixed so that
     batches stack. With ``flip_test`` the mirrored view is appended as N more clips.
@@ -74,7 +75,7 @@ class PoseCoords(Transform):
         self.flip_test = flip_test
 
     def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
-        kp, sc = sample["keypoint"], sample["keypoint_score"]  # (M, N * L, V, 2), (M, N * L, V)
+        kp, sc = sample["keypoint"], sample["keypoint_score"]  # (M, N * T, V, 2), (M, N * T, V)
         m, nl, v = sc.shape
         n = sample["num_clips"]
         clips = []

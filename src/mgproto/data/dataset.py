@@ -8,7 +8,7 @@ A clip that cannot be read (missing or corrupt video, too few frames) raises
 ``None`` instead, and :func:`collate` drops it and counts it in ``batch["num_skipped"]`` so the
 training loop can log the skip.
 
-Axis legend: B batch, N clips, C channels, L frames per clip, H/W rows/columns.
+Axis legend: B batch, N clips, C channels, T frames per clip (clip_len), H/W rows/columns.
 """
 
 from __future__ import annotations
@@ -108,8 +108,8 @@ def collate(items: list[dict[str, Any] | None]) -> dict[str, Any]:
     """Stack items into a batch; ``None`` items (skipped clips) are dropped and counted.
 
     Returns:
-        ``imgs`` (B, N, 3, L, H, W) / ``heatmaps`` (B, N, C, L, h, w) / ``coords``
-        (B, N, M, L, V, 3) tensors, ``label`` (B,)
+        ``imgs`` (B, N, 3, T, H, W) / ``heatmaps`` (B, N, C, T, h, w) / ``coords``
+        (B, N, M, T, V, 3) tensors, ``label`` (B,)
         int64, lists ``frame_dir`` and ``subject_id``, and ``num_skipped``.
     """
     kept = [x for x in items if x is not None]

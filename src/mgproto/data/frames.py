@@ -1,11 +1,11 @@
 """RGB side of a sample: decode the sampled frames, and format them for the model.
 
 ``DecodeFrames`` reads ``rgb_inds`` from the clip's video (PyAV, sequential decode) and adds
-``imgs`` (N * L, H, W, 3) uint8; the geometric transforms of ``transforms`` then crop, resize and
-flip frames and keypoints together. ``FormatRGB`` turns them into (N, 3, L, H, W) float32,
+``imgs`` (N * T, H, W, 3) uint8; the geometric transforms of ``transforms`` then crop, resize and
+flip frames and keypoints together. ``FormatRGB`` turns them into (N, 3, T, H, W) float32,
 normalised with the configured mean and std.
 
-Axis legend: N clips, L frames per clip, H/W rows/columns.
+Axis legend: N clips, T frames per clip (clip_len), H/W rows/columns.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ class DecodeFrames(Transform):
 
 
 def add_frame_differences(clip: np.ndarray) -> np.ndarray:
-    """(3, L, H, W) -> (6, L, H, W): the frames, then x_t - x_(t-1) (frame 0 repeats t = 1's).
+    """(3, T, H, W) -> (6, T, H, W): the frames, then x_t - x_(t-1) (frame 0 repeats t = 1's).
 
     Differences of the normalised frames cancel what does not move (background, clothes,
     lighting that changes slowly), so a network trained from scratch on few clips sees the
@@ -102,7 +102,7 @@ def add_frame_differences(clip: np.ndarray) -> np.ndarray:
 
 
 class FormatRGB(Transform):
-    """``imgs`` (N * L, H, W, 3) uint8 -> (N', C, L, H, W) float32 normalised (C = 3, or 6
+    """``imgs`` (N * T, H, W, 3) uint8 -> (N', C, T, H, W) float32 normalised (C = 3, or 6
     with ``frame_diff``: the frames and their temporal differences).
 
     ``clip_norm`` standardises each clip per channel after the dataset normalisation, which

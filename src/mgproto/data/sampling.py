@@ -1,10 +1,10 @@
 """Uniform temporal sampling (PoseConv3D's UniformSampleFrames, reference-spec section 2).
 
-A clip of n frames is cut into L equal segments and one frame is taken from each: a random one
+A clip of n frames is cut into T equal segments and one frame is taken from each: a random one
 in training, and in test mode a deterministic draw from a generator seeded with ``test_seed``
 (the reference reseeds with 255 on every call, so test clips are reproducible). Clips shorter
-than L loop from a random start as the reference does (``short_clips="loop"``), or repeat each
-frame in order (``"stretch"``); clips between L and 2L frames insert n - L single-frame skips at
+than T loop from a random start as the reference does (``short_clips="loop"``), or repeat each
+frame in order (``"stretch"``); clips between T and 2T frames insert n - T single-frame skips at
 random positions.
 
 One call gives the indices of every modality of a sample (e.g. pose 32 frames and RGB 8
@@ -15,7 +15,7 @@ frames). Two alignments are offered:
 - ``nested``: RGB frames are a subset of the pose frames (every ``ratio``-th pose index, at the
   centre of each group), so each RGB frame coincides with a pose frame.
 
-Axis legend: N clips, L frames per clip.
+Axis legend: N clips, T frames per clip (clip_len).
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ ShortClips = Literal["loop", "stretch"]
 def _stretch(
     n: int, clip_len: int, rng: np.random.Generator, clip_index: int, num_clips: int, test: bool
 ) -> np.ndarray:
-    """(L,) increasing indices of a clip of n < L frames: each frame repeated ~L/n times.
+    """(T,) increasing indices of a clip of n < T frames: each frame repeated ~T/n times.
 
-    Index j is floor((j + u_j) n / L) with u_j uniform in [0, 1) in training, and the centre
+    Index j is floor((j + u_j) n / T) with u_j uniform in [0, 1) in training, and the centre
     of the clip's share, (clip_index + 0.5) / num_clips, at test time. Unlike looping, the
     motion never jumps back to its start, so an action and its reverse stay distinct.
     """
@@ -50,7 +50,7 @@ def _one_clip(
     test_mode: bool,
     short_clips: ShortClips = "loop",
 ) -> np.ndarray:
-    """(L,) frame indices of one clip (not yet wrapped modulo n)."""
+    """(T,) frame indices of one clip (not yet wrapped modulo n)."""
     if n < clip_len and short_clips == "stretch":
         return _stretch(n, clip_len, rng, clip_index, num_clips, test_mode)
     if n < clip_len:
@@ -81,15 +81,15 @@ def uniform_sample(
 
     Args:
         num_frames: n, frames in the sample (>= 1).
-        clip_len: L, frames per clip.
+        clip_len: T, frames per clip.
         num_clips: N, clips (test time uses several).
         test_mode: deterministic sampling seeded with ``test_seed``.
         rng: generator for training mode (a fresh unseeded one if None).
-        short_clips: n < L: ``loop`` from a random start (reference) or ``stretch`` (repeat
+        short_clips: n < T: ``loop`` from a random start (reference) or ``stretch`` (repeat
             frames in order, see :func:`_stretch`).
 
     Returns:
-        (N, L) int64 indices in [0, num_frames).
+        (N, T) int64 indices in [0, num_frames).
     """
     if num_frames < 1:
         raise ValueError(f"cannot sample from an empty clip (num_frames={num_frames})")

@@ -1,7 +1,7 @@
 """The shared converter core: a long skeleton sequence plus labelled frame ranges -> clips.
 
-Every dataset converter (iMiGUE, MiGA, SMG, UTKinect) reads its files into :class:`Sequence`
-objects and :class:`Segment` lists, then calls :func:`cut_clips`. The core applies the class
+Every dataset converter (iMiGUE, MiGA, SMG, UTKinect) reads its files into :class:`Recording`
+objects and :class:`ClipRange` lists, then calls :func:`cut_clips`. The core applies the class
 mapping, cuts the ranges, and records every clip it skips and why in a :class:`ConversionReport`.
 
 Axis legend: M persons, T frames, V joints.
@@ -50,7 +50,7 @@ def check_frame_span(first: int, last: int, num_present: int, *, source: str) ->
 
 
 @dataclass
-class Sequence:
+class Recording:
     """A long skeleton sequence (one video or recording).
 
     Attributes:
@@ -88,7 +88,7 @@ class Sequence:
 
 
 @dataclass(frozen=True)
-class Segment:
+class ClipRange:
     """A labelled frame range of a sequence.
 
     Attributes:
@@ -142,8 +142,8 @@ class ConversionReport:
 
 
 def cut_clips(
-    seq: Sequence,
-    segments: Iterable[Segment],
+    seq: Recording,
+    segments: Iterable[ClipRange],
     *,
     label_of: Callable[[Any], int],
     report: ConversionReport,

@@ -6,10 +6,11 @@ transform and the missing key. Geometric transforms move keypoints and, when the
 ``imgs`` (T, H, W, 3) uint8 frames, the frames with the same box, size and flip decision.
 
 Sample keys: ``keypoint`` (M, T, V, 2), ``keypoint_score`` (M, T, V), ``img_shape`` (H, W),
-``total_frames``, ``pose_inds`` / ``rgb_inds`` (N, L), ``num_clips``, ``imgs``, ``flipped``,
-``heatmaps`` (N, C, L, H, W).
+``total_frames``, ``pose_inds`` / ``rgb_inds`` (N, T), ``num_clips``, ``imgs``, ``flipped``,
+``heatmaps`` (N, C, T, H, W).
 
-Axis legend: N clips, M persons, T frames, V joints, L frames per clip, C channels.
+Axis legend: N clips, M persons, T frames per clip (clip_len; T_all: the record's), V joints,
+C channels.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ class SampleFrames(Transform):
 
 
 class SelectPoseFrames(Transform):
-    """Keep the keypoints of the sampled frames: (M, T, V, 2) -> (M, N * L, V, 2).
+    """Keep the keypoints of the sampled frames: (M, T_all, V, 2) -> (M, N * T, V, 2).
 
     ``inds_key`` names the indices to follow (``pose_inds``; ``rgb_inds`` when an RGB-only
     pipeline still needs keypoints of its frames for the compact box).
@@ -255,7 +256,7 @@ class RandomRotate(Transform):
 
 
 class PoseHeatmaps(Transform):
-    """Pseudo-heatmaps of the sampled frames: adds ``heatmaps`` (N', C, L, H, W) float32.
+    """Pseudo-heatmaps of the sampled frames: adds ``heatmaps`` (N', C, T, H, W) float32.
 
     With ``flip_test`` the mirrored view is appended as N more clips (N' = 2N), as PoseConv3D's
     ``double`` test mode does. With ``motion`` the temporal differences of the maps follow as C
@@ -294,14 +295,14 @@ class PoseHeatmaps(Transform):
             with_joints=self.with_joints,
             limbs=self.limbs,
             use_score=self.use_score,
-        )  # (C, N * L, H, W)
+        )  # (C, N * T, H, W)
         c, nl, h, w = maps.shape
         n = sample["num_clips"]
-        clips = maps.reshape(c, n, nl // n, h, w).transpose(1, 0, 2, 3, 4)  # (N, C, L, H, W)
+        clips = maps.reshape(c, n, nl // n, h, w).transpose(1, 0, 2, 3, 4)  # (N, C, T, H, W)
         if self.flip_test:
             flipped = [flip_heatmaps(x, self.channel_flip_index) for x in clips]
             clips = np.concatenate([clips, np.stack(flipped)])
-        if self.motion:  # (N, 2C, L, H, W): the maps, then their change from the last frame
+        if self.motion:  # (N, 2C, T, H, W): the maps, then their change from the last frame
             diff = np.zeros_like(clips)
             if clips.shape[2] > 1:
                 diff[:, :, 1:] = clips[:, :, 1:] - clips[:, :, :-1]

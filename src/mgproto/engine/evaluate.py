@@ -1,6 +1,6 @@
 """Evaluation: multi-clip (and flip) inference over a split, gathered across ranks.
 
-Axis legend: N samples, K classes.
+Axis legend: N clips, K classes.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Classification metrics on score matrices (pure numpy).
 
-Axis legend: N samples, K classes.
+Axis legend: N clips, K classes.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ class Objective(nn.Module):
     Args:
         model: the recognizer.
         prototype: PR settings (ignored unless ``enabled``).
-        stream_weights: CE weight per stream (reference: 1 each).
+        modality_weights: CE weight per modality (reference: 1 each).
     """
 
     def __init__(
@@ -34,11 +34,11 @@ class Objective(nn.Module):
         model: Recognizer,
         *,
         prototype: PrototypeConfig | None = None,
-        stream_weights: dict[str, float] | None = None,
+        modality_weights: dict[str, float] | None = None,
     ) -> None:
         super().__init__()
         self.model = model
-        self.stream_weights = stream_weights or {s: 1.0 for s in model.modalities}
+        self.modality_weights = modality_weights or {s: 1.0 for s in model.modalities}
         self.pr_weight = 0.0
         self.pr = None
         self.pr_active = True  # the trainer switches it on at ``prototype.start_epoch``
@@ -60,7 +60,7 @@ class Objective(nn.Module):
         labels = batch["label"].repeat_interleave(out.num_clips)
         terms: dict[str, torch.Tensor] = {}
         for s in self.model.modalities:
-            terms[f"ce_{s}"] = self.stream_weights[s] * F.cross_entropy(out.logits[s], labels)
+            terms[f"ce_{s}"] = self.modality_weights[s] * F.cross_entropy(out.logits[s], labels)
             if self.pr is not None and self.training and self.pr_active:
                 protos = self.model.head[s].prototypes
                 terms[f"pr_{s}"] = self.pr_weight * self.pr(

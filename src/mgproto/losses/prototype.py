@@ -1,7 +1,7 @@
 """Prototypical refinement loss (paper section 2.3), exactly as FR-Head's RenovateNet (V0)
 computes it (reference-spec 4.3).
 
-For a batch of embeddings z (N, D), classifier logits (N, K) and labels y (N,):
+For a batch of embeddings z (B, D), classifier logits (B, K) and labels y (N,):
 
 1. Predictions and masks: TP = right predictions at their class; FN = a misclassified sample
    at its true class; FP = a misclassified sample at its predicted class.
@@ -22,7 +22,7 @@ classifier is unsure (small p).
 Under DDP the true-positive sums and counts are all-reduced before the EMA, so the prototypes
 stay identical on every rank (each rank's gradient flows through its own samples only).
 
-Axis legend: N batch, K classes, D embedding.
+Axis legend: B batch, K classes, D embedding.
 """
 
 from __future__ import annotations
@@ -80,13 +80,13 @@ class PrototypeRefinementLoss(nn.Module):
         *,
         update: bool = True,
     ) -> torch.Tensor:
-        """embeddings (N, D), logits (N, K), labels (N,) in [0, K), prototypes (K, D) buffer
+        """embeddings (B, D), logits (B, K), labels (N,) in [0, K), prototypes (K, D) buffer
         (updated in place when ``update``) -> scalar loss."""
         if self.detach_logits:
             logits = logits.detach()
         num_classes = logits.shape[1]
         z = embeddings
-        lab = F.one_hot(labels, num_classes).to(z.dtype)  # (N, K)
+        lab = F.one_hot(labels, num_classes).to(z.dtype)  # (B, K)
         pred = F.one_hot(logits.argmax(1), num_classes).to(z.dtype)
         p = logits.float().softmax(1).to(z.dtype)
         tp = lab * pred
@@ -106,7 +106,7 @@ class PrototypeRefinementLoss(nn.Module):
             with torch.no_grad():
                 prototypes.copy_(protos.detach().to(prototypes.dtype))
         z_u, p_u = _unit(z), _unit(protos)
-        cos = z_u @ p_u.T  # (N, K)
+        cos = z_u @ p_u.T  # (B, K)
         m = self.alpha * (1 - p) * lab
         s_fn = (cos + m * has_fn * (z_u @ _unit(c_fn).T - 1)) / self.tau
         s_fp = (cos + m * has_fp * (-(z_u @ _unit(c_fp).T) - 1)) / self.tau

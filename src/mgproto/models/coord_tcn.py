@@ -4,10 +4,10 @@ Every frame's joints (positions, their frame-to-frame motion and the scores of a
 one feature vector; a 1x1 embedding and ``num_layers`` residual temporal convolutions (dilation
 1, 2, 4, ...) follow. It trains in about a minute on a CPU, is the floor the heatmap recipes must
 beat on real data, and is a cheap ensemble member. Its output keeps the 5-D layout of the 3D
-pathways, (N, D, T, 1, 1), so the same heads (and the prototype branch) apply.
+pathways, (B, D, T, 1, 1), so the same heads (and the prototype branch) apply.
 
-Axis legend: N batch (x clips), M persons, T frames, V joints, C channels (x, y, score),
-F per-frame features, D width.
+Axis legend: B batch (B * N rows with N test clips), M persons, T frames, V joints,
+C channels (x, y, score), F per-frame features, D width.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from torch import nn
 
 
 def frame_features(coords: torch.Tensor) -> torch.Tensor:
-    """(N, M, T, V, 3) -> (N, F, T) with F = M * V * 5: x, y, dx, dy, score per joint.
+    """(B, M, T, V, 3) -> (B, F, T) with F = M * V * 5: x, y, dx, dy, score per joint.
 
     The motion (dx, dy) is the forward difference, zero where either frame's joint is missing
     and at the last frame.
@@ -27,9 +27,9 @@ def frame_features(coords: torch.Tensor) -> torch.Tensor:
     motion = torch.zeros_like(xy)
     both = valid[:, :, 1:] * valid[:, :, :-1]
     motion[:, :, :-1] = (xy[:, :, 1:] - xy[:, :, :-1]) * both
-    feats = torch.cat([xy, motion, score], dim=-1)  # (N, M, T, V, 5)
+    feats = torch.cat([xy, motion, score], dim=-1)  # (B, M, T, V, 5)
     n, m, t, v, c = feats.shape
-    return feats.permute(0, 1, 3, 4, 2).reshape(n, m * v * c, t)  # (N, F, T)
+    return feats.permute(0, 1, 3, 4, 2).reshape(n, m * v * c, t)  # (B, F, T)
 
 
 class TemporalBlock(nn.Module):
@@ -44,7 +44,7 @@ class TemporalBlock(nn.Module):
         self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, D, T) -> (N, D, T)."""
+        """(B, D, T) -> (B, D, T)."""
         return x + self.drop(torch.relu(self.bn(self.conv(x))))
 
 
@@ -87,11 +87,11 @@ class CoordTCN(nn.Module):
         self.out_channels = width
 
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
-        """coords (N, M, T, V, 3) -> features (N, D, T, 1, 1)."""
+        """coords (B, M, T, V, 3) -> features (B, D, T, 1, 1)."""
         if coords.shape[1] != self.num_persons or coords.shape[3] != self.num_joints:
             raise ValueError(
                 f"coords of shape {tuple(coords.shape)}: this model expects "
                 f"{self.num_persons} persons and {self.num_joints} joints"
             )
-        x = self.blocks(self.embed(frame_features(coords)))  # (N, D, T)
+        x = self.blocks(self.embed(frame_features(coords)))  # (B, D, T)
         return x[..., None, None]

@@ -12,7 +12,7 @@ cross-attention both ways (RGB queries pose; pose queries the *updated* RGB toke
 - ``channel``: ``hidden`` tokens of T_rgb features (the paper's wording, "attention over
   channels").
 
-Axis legend: N batch, C channels, T frames, H/W rows/columns, D token features, S tokens.
+Axis legend: B batch, C channels, T frames, H/W rows/columns, D token features, S tokens.
 """
 
 from __future__ import annotations
@@ -41,16 +41,16 @@ class MultiHeadCrossAttention(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """x (N, S_x, D) queries, y (N, S_y, D) keys/values -> (N, S_x, D)."""
+        """x (B, S_x, D) queries, y (B, S_y, D) keys/values -> (B, S_x, D)."""
         n, s_x, d = x.shape
         h = self.heads
 
         def split(t: torch.Tensor) -> torch.Tensor:
-            return t.reshape(n, -1, h, d // h).transpose(1, 2)  # (N, h, S, D / h)
+            return t.reshape(n, -1, h, d // h).transpose(1, 2)  # (B, h, S, D / h)
 
         q, k, v = split(self.q_proj(x)), split(self.k_proj(y)), split(self.v_proj(y))
         attn = torch.softmax(q @ k.transpose(-2, -1) * (d // h) ** -0.5, dim=-1)
-        out = self.dropout(attn) @ v  # (N, h, S_x, D / h)
+        out = self.dropout(attn) @ v  # (B, h, S_x, D / h)
         return self.fc(out.transpose(1, 2).reshape(n, s_x, d))
 
 
@@ -98,25 +98,25 @@ class CrossModalFusion(nn.Module):
         self.conv5 = nn.ConvTranspose3d(hidden, pose_channels, (ratio, 1, 1), stride=(ratio, 1, 1))
 
     def _tokens(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, D_h, T, H, W) -> (N, S, D): T tokens of hidden features, or the transpose."""
-        t = self.pool(x).flatten(2)  # (N, hidden, T_rgb)
+        """(B, D_h, T, H, W) -> (B, S, D): T tokens of hidden features, or the transpose."""
+        t = self.pool(x).flatten(2)  # (B, hidden, T_rgb)
         return t.transpose(1, 2) if self.attend_over == "time" else t
 
     def _untokens(self, t: torch.Tensor) -> torch.Tensor:
-        """Inverse of ``_tokens`` without the pooling: -> (N, hidden, T_rgb, 1, 1)."""
+        """Inverse of ``_tokens`` without the pooling: -> (B, hidden, T_rgb, 1, 1)."""
         t = t.transpose(1, 2) if self.attend_over == "time" else t
         return t[..., None, None]
 
     def forward(
         self, x_rgb: torch.Tensor, x_pose: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """x_rgb (N, C_rgb, T_rgb, H, W), x_pose (N, C_pose, T_pose, H', W') -> gated copies."""
+        """x_rgb (B, C_rgb, T_rgb, H, W), x_pose (B, C_pose, T_pose, H', W') -> gated copies."""
         r = self._tokens(self.conv1(x_rgb))
         s = self._tokens(self.conv2(x_pose))
         r = self.rgb_cross_attn(r, s)
         s = self.pose_cross_attn(s, r)  # pose queries the updated RGB tokens (PCAN)
-        a_rgb = self.conv4(self._untokens(r))  # (N, C_rgb, T_rgb, 1, 1)
-        a_pose = self.conv5(self._untokens(s))  # (N, C_pose, T_pose, 1, 1)
+        a_rgb = self.conv4(self._untokens(r))  # (B, C_rgb, T_rgb, 1, 1)
+        a_pose = self.conv5(self._untokens(s))  # (B, C_pose, T_pose, 1, 1)
         if self.gate == "sigmoid":
             a_rgb, a_pose = torch.sigmoid(a_rgb), torch.sigmoid(a_pose)
         return x_rgb + a_rgb * x_rgb, x_pose + a_pose * x_pose

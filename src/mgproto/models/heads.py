@@ -1,12 +1,13 @@
-"""Per-stream classification heads, prototype memories, and the late fusion of the streams.
+"""Per-modality classification heads, prototype memories, and the late fusion of the modalities.
 
-A :class:`StreamHead` pools the backbone feature (global average), applies dropout and a linear
+A :class:`ModalityHead` pools the backbone feature (global average), applies dropout and a linear
 classifier (RGBPoseHead / I3DHead: std-0.01 init). With ``embed_dim > 0`` it also projects the
-feature for the prototypical refinement module and keeps that stream's class prototypes as a
+feature for the prototypical refinement module and keeps that modality's class prototypes as a
 buffer (saved in checkpoints, updated by the loss, identical on every rank); at inference the
 prototypes can rectify the logits (PCAN: ``logits + w * cos(embedding, prototypes)``).
 
-Axis legend: N batch (x clips), C channels, T frames, H/W rows/columns, K classes, D embedding.
+Axis legend: B batch (B * N rows with N test clips), C channels, T frames, H/W rows/columns,
+K classes, D embedding.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ FeaturePool = Literal["avg", "tmean_smax"]
 
 
 def pool_feature(x: torch.Tensor, how: FeaturePool) -> torch.Tensor:
-    """(N, C, T, H, W) -> (N, C): global average, or PCAN's mean over T then max over space."""
+    """(B, C, T, H, W) -> (B, C): global average, or PCAN's mean over T then max over space."""
     if how == "avg":
         return x.mean(dim=(2, 3, 4))
     if how == "tmean_smax":
@@ -29,7 +30,7 @@ def pool_feature(x: torch.Tensor, how: FeaturePool) -> torch.Tensor:
     raise ValueError(f"feature pool must be 'avg' or 'tmean_smax', got {how!r}")
 
 
-class StreamHead(nn.Module):
+class ModalityHead(nn.Module):
     """Pool -> dropout -> linear for one stream, plus the optional prototype branch.
 
     Args:
@@ -66,7 +67,7 @@ class StreamHead(nn.Module):
             raise ValueError("rectification needs the prototype branch (embed_dim > 0)")
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """x (N, C, T, H, W) -> logits (N, K), pooled feature (N, C), embedding (N, D) or None."""
+        """x (B, C, T, H, W) -> logits (B, K), pooled feature (B, C), embedding (B, D) or None."""
         pooled = pool_feature(x, "avg")
         logits = self.fc(self.dropout(pooled))
         if self.embed is None:

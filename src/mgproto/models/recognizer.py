@@ -16,7 +16,7 @@ from torch import nn
 
 from mgproto.config import ModelConfig
 from mgproto.models.coord_tcn import CoordTCN
-from mgproto.models.heads import StreamHead, late_fusion
+from mgproto.models.heads import ModalityHead, late_fusion
 from mgproto.models.presets import get_preset, pose_pathway_kwargs, rgb_pathway_kwargs
 from mgproto.models.resnet3d import ResNet3dPathway, init_pathway
 from mgproto.models.rgbpose import RGBPoseConv3D
@@ -50,7 +50,7 @@ class Recognizer(nn.Module):
 
     Args:
         backbone: ``RGBPoseConv3D`` (two modalities) or ``ResNet3dPathway`` (one).
-        heads: stream name -> StreamHead.
+        heads: stream name -> ModalityHead.
         late_fusion: stream name -> weight.
     """
 
@@ -58,7 +58,7 @@ class Recognizer(nn.Module):
         self,
         *,
         backbone: nn.Module,
-        heads: dict[str, StreamHead],
+        heads: dict[str, ModalityHead],
         late_fusion: dict[str, float],
         pose_input: str = "heatmaps",
     ) -> None:
@@ -187,11 +187,11 @@ def build_model(
     )
 
 
-def _head(cfg: ModelConfig, stream: str, *, in_channels: int, num_classes: int) -> StreamHead:
+def _head(cfg: ModelConfig, stream: str, *, in_channels: int, num_classes: int) -> ModalityHead:
     """The classification head of one stream, with the prototype branch when PR is on."""
     pr = cfg.prototype
     rectify = pr.rectify_rgb if stream == "rgb" else pr.rectify_pose
-    return StreamHead(
+    return ModalityHead(
         in_channels=in_channels,
         num_classes=num_classes,
         dropout=cfg.dropout,

@@ -7,7 +7,7 @@ the two-stream model are built by ``rgbpose.py``; their channel counts come in a
 ``lateral_inplanes``). Module names follow MMAction2's (``conv1.conv``, ``layer1.0.conv2.bn``
 ...) so their checkpoints map onto ours key for key.
 
-Axis legend: N batch, C channels, T frames, H/W rows/columns.
+Axis legend: B batch, C channels, T frames, H/W rows/columns.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class ConvBN(nn.Module):
         self.act = nn.ReLU(inplace=True) if act else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, C_in, T, H, W) -> (N, C_out, T', H', W')."""
+        """(B, C_in, T, H, W) -> (B, C_out, T', H', W')."""
         return self.act(self.bn(self.conv(x)))
 
 
@@ -72,7 +72,7 @@ class Bottleneck3d(nn.Module):
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, C_in, T, H, W) -> (N, 4 * planes, T / t_stride, H / s_stride, W / s_stride)."""
+        """(B, C_in, T, H, W) -> (B, 4 * planes, T / t_stride, H / s_stride, W / s_stride)."""
         identity = x if self.downsample is None else self.downsample(x)
         return self.relu(self.conv3(self.conv2(self.conv1(x))) + identity)
 
@@ -158,11 +158,11 @@ class ResNet3dPathway(nn.Module):
         return getattr(self, f"layer{i + 1}")
 
     def stem(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, C_in, T, H, W) -> (N, base, T / t, H / (s_conv * s_pool), W / ...)."""
+        """(B, C_in, T, H, W) -> (B, base, T / t, H / (s_conv * s_pool), W / ...)."""
         return self.maxpool(self.conv1(x))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Single-pathway forward (no laterals): (N, C_in, T, H, W) -> (N, C_out, T', H', W')."""
+        """Single-pathway forward (no laterals): (B, C_in, T, H, W) -> (B, C_out, T', H', W')."""
         if any(self.lateral_inplanes):
             raise RuntimeError("this pathway expects lateral inputs; run it inside RGBPoseConv3D")
         x = self.stem(x)

@@ -7,7 +7,7 @@ temporal conv up to T_pose, + BN + ReLU: ``pose_path.layer{i+1}_lateral``), for 
 point i in ``lateral_points`` (the reference activates 0 and 1: after RGB layer2 / pose layer1
 and after RGB layer3 / pose layer2). Each stream's next stage reads ``cat([own, lateral])``.
 
-Axis legend: N batch, C channels, T frames, H/W rows/columns.
+Axis legend: B batch, C channels, T frames, H/W rows/columns.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class PoseToRGBLateral(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, C_in, T_pose, H, W) -> (N, C_out, T_pose / ratio, H, W)."""
+        """(B, C_in, T_pose, H, W) -> (B, C_out, T_pose / ratio, H, W)."""
         return self.conv(x)
 
 
@@ -58,7 +58,7 @@ class RGBToPoseLateral(nn.Module):
         self.act = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, C_in, T_rgb, H, W) -> (N, C_out, ratio * T_rgb, H, W)."""
+        """(B, C_in, T_rgb, H, W) -> (B, C_out, ratio * T_rgb, H, W)."""
         n, _, t, h, w = x.shape
         y = self.conv(x, output_size=(n, self.conv.out_channels, t * self.ratio, h, w))
         return self.act(self.bn(y))
@@ -179,8 +179,8 @@ class RGBPoseConv3D(nn.Module):
     def forward(
         self, imgs: torch.Tensor, heatmaps: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """imgs (N, 3, T_rgb, H, W), heatmaps (N, C_pose_in, T_pose, h, w)
-        -> (N, C_rgb_out, T_rgb, H/32, W/32), (N, C_pose_out, T_pose, h/8, w/8)."""
+        """imgs (B, 3, T_rgb, H, W), heatmaps (B, C_pose_in, T_pose, h, w)
+        -> (B, C_rgb_out, T_rgb, H/32, W/32), (B, C_pose_out, T_pose, h/8, w/8)."""
         drop = (False, False)
         if self.training:
             drop = (

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mgproto.data.converters.common import parse_frame, read_range_labels
-from mgproto.data.sequences import MAX_FRAME, ConversionError, Segment
+from mgproto.data.sequences import MAX_FRAME, ClipRange, ConversionError
 
 
 @pytest.mark.parametrize(
@@ -49,7 +49,7 @@ def test_negative_and_fractional_frames_name_file_and_row(tmp_path: Path) -> Non
 
 def test_header_is_detected_by_its_words_only(tmp_path: Path) -> None:
     segs = read_range_labels(_labels(tmp_path, "class,start,end\n5,0,2.0\n7,3,4\n"), video_id="v")
-    assert segs == [Segment("v_0", "5", 0, 2), Segment("v_1", "7", 3, 4)]
+    assert segs == [ClipRange("v_0", "5", 0, 2), ClipRange("v_1", "7", 3, 4)]
     # a first data row with an unknown (non-numeric) class is a clip, not a header
     segs = read_range_labels(_labels(tmp_path, "x,0,2\n7,3,4\n"), video_id="v")
     assert [s.name for s in segs] == ["v_0", "v_1"] and segs[0].raw_label == "x"

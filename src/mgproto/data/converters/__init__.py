@@ -3,6 +3,6 @@
 Each converter module offers a plain ``convert(...)`` returning ``(AnnotationFile,
 ConversionReport)``; ``mgproto convert <format>`` (``mgproto.commands.convert``) wires its
 options, saves the file and prints the report. The dataset-specific code only reads files into
-``Sequence`` / ``Segment`` objects: cutting, class mapping, validation and skip reporting live
+``Recording`` / ``ClipRange`` objects: cutting, class mapping, validation and skip reporting live
 in ``mgproto.data.sequences``.
 """

@@ -6,7 +6,7 @@ import csv
 from collections.abc import Iterator
 from pathlib import Path
 
-from mgproto.data.sequences import MAX_FRAME, ConversionError, Segment, UnknownClassError
+from mgproto.data.sequences import MAX_FRAME, ClipRange, ConversionError, UnknownClassError
 
 # iMiGUE / MiGA class names in MiGA label order (VUT-HFUT english_label.txt; two sources agree).
 IMIGUE_CLASSES = (
@@ -52,14 +52,14 @@ def read_lines(path: Path) -> Iterator[tuple[int, str]]:
         raise ConversionError(f"{path}: not a readable text file ({err})") from None
 
 
-def read_range_labels(path: Path, *, video_id: str) -> list[Segment]:
+def read_range_labels(path: Path, *, video_id: str) -> list[ClipRange]:
     """Read a ``class,start,end`` label CSV (MiGA'23/'25, SMG); clip k is data row k.
 
     Frames are 0-based and inclusive. A first row whose start and end cells are both words
     (``class,start,end``) is a header and skipped; every other row is data, and a frame cell
     that is not a whole number in 0..MAX_FRAME raises ConversionError naming the file and row.
     """
-    segments: list[Segment] = []
+    segments: list[ClipRange] = []
     first = True
     for row_no, row in read_csv(path):
         if not any(c.strip() for c in row):
@@ -73,7 +73,7 @@ def read_range_labels(path: Path, *, video_id: str) -> list[Segment]:
             raise ConversionError(f"{where}: {len(row)} columns, expected class,start,end")
         start = parse_frame(row[1], what="start frame", where=where)
         end = parse_frame(row[2], what="end frame", where=where)
-        segments.append(Segment(f"{video_id}_{len(segments)}", row[0].strip(), start, end))
+        segments.append(ClipRange(f"{video_id}_{len(segments)}", row[0].strip(), start, end))
     return segments
 
 

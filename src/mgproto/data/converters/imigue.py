@@ -68,10 +68,10 @@ from mgproto.data.converters.openpose import (
 from mgproto.data.layouts import select_layout
 from mgproto.data.sequences import (
     MAX_FRAME,
+    ClipRange,
     ConversionError,
     ConversionReport,
-    Segment,
-    Sequence,
+    Recording,
     build_file,
     check_frame_span,
     cut_clips,
@@ -100,7 +100,7 @@ class VideoLabels:
     """The label rows of one video: its subject and its segments in clip order."""
 
     subject_id: str
-    segments: list[Segment]
+    segments: list[ClipRange]
 
 
 def read_label_csv(path: Path) -> dict[int, VideoLabels]:
@@ -118,7 +118,7 @@ def read_label_csv(path: Path) -> dict[int, VideoLabels]:
             )
         entries.sort(key=lambda e: e[0])  # stable: CSV order among equal starts
         segments = [
-            Segment(f"{video:04d}_{k}", raw, start, end)
+            ClipRange(f"{video:04d}_{k}", raw, start, end)
             for k, (_, raw, start, end, _) in enumerate(entries)
         ]
         out[video] = VideoLabels(subjects.pop(), segments)
@@ -183,8 +183,8 @@ def read_video(
     img_shape: tuple[int, int],
     report: ConversionReport,
     skip_corrupt: bool = False,
-) -> Sequence | None:
-    """Read one video folder into a Sequence (M=1, V of ``layout``); None if it has no frames."""
+) -> Recording | None:
+    """Read one video folder into a Recording (M=1, V of ``layout``); None if it has no frames."""
     files = frame_files(folder)
     if not files:
         report.skip(str(folder), "no *_<frame>_keypoints.json files", kind="no frame files")
@@ -223,7 +223,7 @@ def read_video(
             full[t] = people[t][idx]
     kp, score = split_xyc(full[None])
     kp, score = select_layout(kp, score, "openpose137", layout)
-    return Sequence(
+    return Recording(
         video_id=f"{video_id:04d}",
         keypoint=kp,
         keypoint_score=score,

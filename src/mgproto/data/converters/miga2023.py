@@ -53,7 +53,7 @@ from mgproto.data.layouts import Layout, get_layout, subset_indices
 from mgproto.data.sequences import (
     ConversionError,
     ConversionReport,
-    Sequence,
+    Recording,
     build_file,
     cut_clips,
 )
@@ -144,11 +144,11 @@ def to_sequence(
     layout: str,
     img_shape: tuple[int, int],
     source: str,
-) -> Sequence:
-    """Wrap (T, V_src, 3) x, y, confidence values as a one-person Sequence in ``layout``."""
+) -> Recording:
+    """Wrap (T, V_src, 3) x, y, confidence values as a one-person Recording in ``layout``."""
     kp, score = split_xyc(values)
     idx = subset_indices(src, layout)
-    return Sequence(
+    return Recording(
         video_id=video_id,
         keypoint=kp[None][:, :, idx],
         keypoint_score=score[None][:, :, idx],
@@ -162,7 +162,7 @@ def to_sequence(
 def convert_package(
     roots: list[tuple[str | None, Path]],
     *,
-    read_sequence: Callable[[Path, str], Sequence],
+    read_sequence: Callable[[Path, str], Recording],
     dataset: str,
     layout: str,
     progress: bool = False,
@@ -171,7 +171,7 @@ def convert_package(
 
     Args:
         roots: (split name or None, folder of video folders) pairs.
-        read_sequence: (video folder, vid4) -> Sequence of the whole video.
+        read_sequence: (video folder, vid4) -> Recording of the whole video.
         dataset: name stored in ``meta``.
         layout: output layout name stored in ``meta``.
     """
@@ -215,7 +215,7 @@ def convert(
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}; valid: {', '.join(LAYOUTS)}")
 
-    def read_sequence(folder: Path, vid4: str) -> Sequence:
+    def read_sequence(folder: Path, vid4: str) -> Recording:
         path = folder / f"{folder.name}_light_hand.csv"
         if not path.is_file():
             raise FileNotFoundError(f"{path}: skeleton file not found")

@@ -47,7 +47,7 @@ from mgproto.data.converters.miga2023 import (
     package_roots,
     to_sequence,
 )
-from mgproto.data.sequences import ConversionError, ConversionReport, Sequence, check_frame_span
+from mgproto.data.sequences import ConversionError, ConversionReport, Recording, check_frame_span
 
 IMG_SHAPE = (720, 1280)  # MM-Gesture processing_Skeleton.ipynb
 LAYOUTS = ("openpose137", "imigue22", "imigue36")
@@ -283,7 +283,7 @@ def convert(
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}; valid: {', '.join(LAYOUTS)}")
 
-    def read_sequence(folder: Path, vid4: str) -> Sequence:
+    def read_sequence(folder: Path, vid4: str) -> Recording:
         values, path = read_openpose_sheet(folder)
         return to_sequence(
             values,

@@ -42,7 +42,7 @@ from mgproto.data.converters.common import read_csv, read_range_labels
 from mgproto.data.sequences import (
     ConversionError,
     ConversionReport,
-    Sequence,
+    Recording,
     UnknownClassError,
     build_file,
     cut_clips,
@@ -108,14 +108,14 @@ def read_fps(path: Path) -> float | None:
         raise ConversionError(f"{path}: expected a row numFrames,fps,maxDepth") from None
 
 
-def read_sample(folder: Path, *, coords: str = "color") -> Sequence:
-    """Read ``SampleXXXX_skeleton.csv`` of ``folder`` into a Sequence (M=1, V=25)."""
+def read_sample(folder: Path, *, coords: str = "color") -> Recording:
+    """Read ``SampleXXXX_skeleton.csv`` of ``folder`` into a Recording (M=1, V=25)."""
     name = folder.name
     path = folder / f"{name}_skeleton.csv"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: skeleton file not found")
     xy, score = joints_2d(read_skeleton(path), coords=coords)
-    return Sequence(
+    return Recording(
         video_id=name,
         keypoint=xy[None],
         keypoint_score=score[None],

@@ -24,10 +24,10 @@ import numpy as np
 from mgproto.data.annotations import AnnotationFile
 from mgproto.data.converters.common import parse_frame, read_lines
 from mgproto.data.sequences import (
+    ClipRange,
     ConversionError,
     ConversionReport,
-    Segment,
-    Sequence,
+    Recording,
     UnknownClassError,
     build_file,
     cut_clips,
@@ -61,8 +61,8 @@ def project(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return uv.astype(np.float32), valid.astype(np.float32)
 
 
-def read_joints(path: Path) -> Sequence:
-    """Read one ``joints_sSS_eEE.txt`` into a Sequence (M=1, V=20)."""
+def read_joints(path: Path) -> Recording:
+    """Read one ``joints_sSS_eEE.txt`` into a Recording (M=1, V=20)."""
     ids, rows = [], []
     seen = set()
     for line_no, line in read_lines(path):
@@ -91,7 +91,7 @@ def read_joints(path: Path) -> Sequence:
     match = _SEQ.match(name)
     if match is None:
         raise ConversionError(f"{path}: name must look like joints_sSS_eEE.txt")
-    return Sequence(
+    return Recording(
         video_id=name,
         keypoint=uv[None],
         keypoint_score=score[None],
@@ -104,9 +104,9 @@ def read_joints(path: Path) -> Sequence:
     )
 
 
-def read_labels(path: Path) -> dict[str, list[Segment]]:
+def read_labels(path: Path) -> dict[str, list[ClipRange]]:
     """``actionLabel.txt`` -> {sequence name: segments}; NaN ranges give start/end None."""
-    out: dict[str, list[Segment]] = {}
+    out: dict[str, list[ClipRange]] = {}
     current = None
     for line_no, line in read_lines(path):
         text = line.strip()
@@ -127,7 +127,7 @@ def read_labels(path: Path) -> dict[str, list[Segment]]:
             raise ConversionError(f"{where} needs a start and an end frame")
         start = parse_frame(values[0], what="start frame", where=where)
         end = parse_frame(values[1], what="end frame", where=where)
-        out[current].append(Segment(f"{current}_{name.strip()}", name.strip(), start, end))
+        out[current].append(ClipRange(f"{current}_{name.strip()}", name.strip(), start, end))
     return out
 
 
