@@ -62,7 +62,8 @@ def test_resume_mid_epoch_is_exact(tiny_dataset, make_cfg, tmp_path):
     train(cfg, run_dir=full, device="cpu")
     part = tmp_path / "part"
     stopped = train(cfg, run_dir=part, device="cpu", max_steps=8)  # epoch 1, step 2 of 6
-    assert stopped.stopped_early and load_checkpoint(part / "checkpoints/last.pt")["epoch"] == 1
+    saved = load_checkpoint(part / "checkpoints/last.pt")["train_state"]
+    assert stopped.stopped_early and saved["epoch"] == 1 and saved["step_in_epoch"] == 2
     with pytest.raises(TrainingError, match="nothing to resume"):
         train(cfg, run_dir=tmp_path / "none", device="cpu", resume=True)
     train(cfg, run_dir=part, device="cpu", resume=True)
@@ -171,3 +172,20 @@ def test_train_log_holds_the_console_and_periodic_lines(tiny_dataset, make_cfg, 
     assert "epoch 1: val fused top1" in text and "\r" not in text
     train(cfg, run_dir=run, device="cpu", resume=True)  # resumed runs append
     assert (run / "train.log").read_text().startswith(text)
+
+
+def test_train_state_round_trips_and_reads_older_checkpoints():
+    from mgproto.engine.state import TrainState
+
+    state = TrainState(epoch=3, step_in_epoch=2, global_step=20, bad=1, seen=90)
+    assert state.improves({"fused_top1": 0.5}) and not state.improves({"fused_top1": 0.5})
+    assert state.best == {"epoch": 3, "fused_top1": 0.5}
+    saved = state.to_checkpoint()
+    torch.rand(3)  # move the generator on; restoring the checkpoint puts it back
+    assert TrainState.from_checkpoint(saved) == state
+    after = torch.rand(2)
+    TrainState.from_checkpoint(saved)
+    assert torch.equal(torch.rand(2), after)
+    old = {"epoch": 1, "step_in_epoch": 0, "global_step": 6, "best": None, "bad": 0, "seen": 12,
+           "rng": saved["rng"]}  # fmt: skip
+    assert TrainState.from_checkpoint(old) == TrainState(epoch=1, global_step=6, seen=12)

@@ -178,3 +178,21 @@ def test_unknown_preset_and_missing_input():
         build_model(cfg, modalities=("rgb",), num_classes=3, pose_channels=17)
     with pytest.raises(ValueError, match="needs 'pose' input"):
         _model()(imgs=_inputs()[0])
+
+
+def test_forward_is_features_then_head_and_clips_average_once():
+    from mgproto.models.recognizer import average_clips
+
+    x = torch.arange(12.0).reshape(6, 2)  # B = 3 samples x N = 2 clips
+    torch.testing.assert_close(
+        average_clips(x, 2), torch.tensor([[1.0, 2.0], [5.0, 6.0], [9.0, 10.0]])
+    )
+    cfg = ModelConfig(preset="tiny")
+    model = build_model(cfg, modalities=("pose",), num_classes=4, pose_channels=17).eval()
+    heatmaps = torch.randn(3, 2, 17, 8, 16, 16)  # (B, N, C, T, H, W)
+    out = model(heatmaps=heatmaps)
+    feats = model.forward_features(None, heatmaps.flatten(0, 1))
+    again = model.forward_head(feats, num_clips=2)
+    torch.testing.assert_close(out.scores, again.scores)
+    per_clip = model(heatmaps=heatmaps.flatten(0, 1)).probs["pose"]  # (B * N, K), one clip each
+    torch.testing.assert_close(out.probs["pose"], average_clips(per_clip, 2))

@@ -65,9 +65,10 @@ def describe_checkpoint(path: Path, state: dict) -> list[str]:
     lines = [f"{path}: mgproto checkpoint (version {state.get('version')}, {kind}); "
              f"{params / 1e6:.2f} M parameters"]  # fmt: skip
     lines += _config_summary(state["config"], str(path))
-    if "epoch" in state:
-        lines.append(f"  position: epoch {state['epoch']}, step {state.get('global_step')}")
-    best = state.get("best")
+    ts = state.get("train_state") or state  # older checkpoints kept these at the top level
+    if "epoch" in ts:
+        lines.append(f"  position: epoch {ts['epoch']}, step {ts.get('global_step')}")
+    best = ts.get("best")
     if best:
         shown = {k: round(v, 4) for k, v in best.items() if k.endswith("top1")}
         lines.append(f"  best (epoch {best.get('epoch')}): {shown}")

@@ -15,7 +15,7 @@ from mgproto.data.dataset import INPUT_KEYS
 from mgproto.data.loader import batch_to_device
 from mgproto.engine.distributed import all_gather_objects
 from mgproto.engine.metrics import classification_report
-from mgproto.models.recognizer import Recognizer
+from mgproto.models.recognizer import Recognizer, average_clips
 
 
 @dataclass
@@ -65,9 +65,8 @@ def predict(
             out = model(**inputs)
         probs = {s: p.float().cpu().numpy() for s, p in out.probs.items()}
         fused = out.scores.float().cpu().numpy()
-        n = len(batch["frame_dir"])
         emb = {
-            s: e.float().reshape(n, out.num_clips, -1).mean(1).cpu().numpy()
+            s: average_clips(e.float(), out.num_clips).cpu().numpy()
             for s, e in out.embeddings.items()
         }
         for i, name in enumerate(batch["frame_dir"]):

@@ -27,7 +27,6 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from mgproto.build import (
-    evaluation_loader,
     model_from_config,
     objective_from_config,
     resolve_device,
@@ -42,7 +41,6 @@ from mgproto.engine.checkpoint import (
     save_checkpoint,
 )
 from mgproto.engine.distributed import all_gather_objects, init_distributed, pick_device
-from mgproto.engine.evaluate import predict
 from mgproto.engine.guard import DivergenceGuard, check_finite_weights
 from mgproto.engine.logging import (
     RunLogger,
@@ -54,6 +52,8 @@ from mgproto.engine.logging import (
 )
 from mgproto.engine.rundir import TrainingError, check_run_dir, write_run_dir
 from mgproto.engine.schedule import lr_factor
+from mgproto.engine.state import TrainState
+from mgproto.engine.validation import Validator
 
 log = logging.getLogger("mgproto")
 
@@ -86,117 +86,111 @@ class Trainer:
         self.device = pick_device(self.info, device)
         setup_console(self.info.is_main)
         last = self.run_dir / "checkpoints" / "last.pt"
-        state = load_checkpoint(last) if resume and last.is_file() else None
-        check_run_dir(self.run_dir, cfg, resume=resume, saved=state)
+        saved = load_checkpoint(last) if resume and last.is_file() else None
+        check_run_dir(self.run_dir, cfg, resume=resume, saved=saved)
         if self.t.deterministic:
             torch.use_deterministic_algorithms(True)
         torch.manual_seed(cfg.seed)
-        self.records, self.root, meta = load_split(cfg.data, cfg.data.train_split)
-        require_labels(self.records, split=cfg.data.train_split, source=cfg.data.annotations)
-        self.class_names = meta.get("classes")
-        self.val_records, self.val_root = load_val_split(cfg.data)
+        self._setup_data()
         self.model = model_from_config(cfg)
         if init:
             load_init(self.model, init)
         self.log_file = None
-        if self.info.is_main:
+        if self.info.is_main:  # every check has passed: now the run folder is written
             write_run_dir(self.run_dir, cfg, resume=resume)
             self.log_file = attach_log_file(self.run_dir / "train.log")
-        self.objective = objective_from_config(cfg, self.model).to(self.device)
+        self._setup_model()
+        self._setup_optimization()
+        self.state = TrainState()
+        self.logger = RunLogger(
+            self.run_dir, enabled=self.info.is_main, tensorboard=self.t.tensorboard
+        )
+        self.guard = DivergenceGuard(limit=self.t.max_nonfinite_steps)
+        if saved is not None:
+            self._resume(saved, last)
+
+    def _setup_data(self) -> None:
+        cfg = self.cfg
+        self.records, self.root, meta = load_split(cfg.data, cfg.data.train_split)
+        require_labels(self.records, split=cfg.data.train_split, source=cfg.data.annotations)
+        self.class_names = meta.get("classes")
+        self.validate = Validator(
+            cfg, val=load_val_split(cfg.data), train=(self.records, self.root),
+            info=self.info, device=self.device,
+        )  # fmt: skip
+        world = {"world_size": self.info.world_size, "rank": self.info.rank}
+        self.loader = training_loader(cfg, self.records, self.root, **world)
+        self.steps_per_epoch = self.loader.batch_sampler.steps_per_epoch
+
+    def _setup_model(self) -> None:
+        """The objective on the device, channels-last on CUDA, DDP-wrapped under torchrun."""
+        self.objective = objective_from_config(self.cfg, self.model).to(self.device)
         self.channels_last = self.device.type == "cuda" and self.t.channels_last
         if self.channels_last:
             self.model.to(memory_format=torch.channels_last_3d)
         self.wrapped = self.objective
         if self.info.enabled:
-            pr = cfg.model.prototype
-            drop = cfg.model.rgb_drop_path > 0 or cfg.model.pose_drop_path > 0
-            unused = drop or (pr.enabled and pr.start_epoch > 0)
+            m = self.cfg.model
+            drop = m.rgb_drop_path > 0 or m.pose_drop_path > 0
+            unused = drop or (m.prototype.enabled and m.prototype.start_epoch > 0)
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.wrapped = DistributedDataParallel(
                 self.objective, device_ids=ids, find_unused_parameters=unused
             )
-        world = {"world_size": self.info.world_size, "rank": self.info.rank}
-        self.loader = training_loader(cfg, self.records, self.root, **world)
-        self.steps_per_epoch = self.loader.batch_sampler.steps_per_epoch
+
+    def _setup_optimization(self) -> None:
+        t = self.t
         self.optimizer = torch.optim.SGD(
-            self.objective.parameters(),
-            lr=self.t.lr,
-            momentum=self.t.momentum,
-            nesterov=self.t.nesterov,
-            weight_decay=self.t.weight_decay,
-        )
+            self.objective.parameters(), lr=t.lr, momentum=t.momentum, nesterov=t.nesterov,
+            weight_decay=t.weight_decay,
+        )  # fmt: skip
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda s: lr_factor(s / self.steps_per_epoch, self.t)
+            self.optimizer, lambda s: lr_factor(s / self.steps_per_epoch, t)
         )
-        self.use_amp = self.t.amp and self.device.type == "cuda"
-        self.amp_dtype = getattr(torch, self.t.amp_dtype)
+        self.use_amp = t.amp and self.device.type == "cuda"
+        self.amp_dtype = getattr(torch, t.amp_dtype)
         # loss scaling only for float16 autocast; disabled, the scaler is a pass-through
         self.scaler = torch.amp.GradScaler(
             "cuda", enabled=self.use_amp and self.amp_dtype == torch.float16
         )
-        self.epoch = self.step_in_epoch = self.global_step = 0
-        self.bad = self.seen = 0
-        self.best: dict[str, Any] | None = None
-        self.logger = RunLogger(
-            self.run_dir, enabled=self.info.is_main, tensorboard=self.t.tensorboard
-        )
-        self.guard = DivergenceGuard(limit=self.t.max_nonfinite_steps)
-        if state is not None:
-            self._resume(state, last)
 
     # ---- checkpoints --------------------------------------------------------------------
 
     def _save(self, name: str) -> None:
         if not self.info.is_main:
             return
-        check_finite_weights(self.model, step=self.global_step, name=name)
-        rng = {"torch": torch.get_rng_state()}
-        if torch.cuda.is_available():
-            rng["cuda"] = torch.cuda.get_rng_state_all()
+        check_finite_weights(self.model, step=self.state.global_step, name=name)
         save_checkpoint(
-            self.run_dir / "checkpoints" / name,
-            cfg=self.cfg,
-            model=self.model,
-            optimizer=self.optimizer.state_dict(),
-            scheduler=self.scheduler.state_dict(),
-            scaler=self.scaler.state_dict(),
-            epoch=self.epoch,
-            step_in_epoch=self.step_in_epoch,
-            global_step=self.global_step,
-            best=self.best,
-            rng=rng,
-            bad=self.bad,
-            seen=self.seen,
-            class_names=self.class_names,
-        )
+            self.run_dir / "checkpoints" / name, cfg=self.cfg, model=self.model,
+            optimizer=self.optimizer.state_dict(), scheduler=self.scheduler.state_dict(),
+            scaler=self.scaler.state_dict(), class_names=self.class_names,
+            **self.state.to_checkpoint(),
+        )  # fmt: skip
 
-    def _resume(self, state: dict[str, Any], path: Path) -> None:
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        if state.get("scaler"):
-            self.scaler.load_state_dict(state["scaler"])
-        self.epoch, self.step_in_epoch = state["epoch"], state["step_in_epoch"]
-        self.global_step, self.best = state["global_step"], state["best"]
-        self.bad, self.seen = state["bad"], state["seen"]
-        torch.set_rng_state(state["rng"]["torch"])
-        if "cuda" in state["rng"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
-        self.logger.drop_after(self.global_step, self.epoch)  # replayed steps log once
-        log.info("resumed %s at epoch %d, step %d", path, self.epoch, self.step_in_epoch)
+    def _resume(self, saved: dict[str, Any], path: Path) -> None:
+        self.model.load_state_dict(saved["model"])
+        self.optimizer.load_state_dict(saved["optimizer"])
+        self.scheduler.load_state_dict(saved["scheduler"])
+        if saved.get("scaler"):
+            self.scaler.load_state_dict(saved["scaler"])
+        self.state = TrainState.from_checkpoint(saved)
+        st = self.state
+        self.logger.drop_after(st.global_step, st.epoch)  # replayed steps log once
+        log.info("resumed %s at epoch %d, step %d", path, st.epoch, st.step_in_epoch)
 
     # ---- steps -----------------------------------------------------------------------------
 
     def _check_bad(self) -> None:
-        if self.bad and self.bad > self.t.max_bad_share * max(self.seen, 1):
+        bad, seen = self.state.bad, self.state.seen
+        if bad and bad > self.t.max_bad_share * max(seen, 1):
             raise TrainingError(
-                f"{self.bad} of {self.seen} training clips could not be read (more than "
+                f"{bad} of {seen} training clips could not be read (more than "
                 f"train.max_bad_share = {self.t.max_bad_share:.0%}); see the warnings above"
             )
 
     def _micro_batch(self, batch: dict, last: bool, cache: dict) -> dict[str, float]:
-        self.bad += batch["num_skipped"]
-        self.seen += batch["num_skipped"] + len(batch.get("frame_dir", []))
+        self.state.bad += batch["num_skipped"]
+        self.state.seen += batch["num_skipped"] + len(batch.get("frame_dir", []))
         weight = 1.0
         if "label" not in batch:  # every clip of it was unreadable
             if not self.info.enabled or "batch" not in cache:
@@ -237,34 +231,12 @@ class Trainer:
             self.scaler.step(self.optimizer)
         self.scaler.update()
         self.guard.observe(
-            finite=finite, loss=loss, grad_norm=float(norm), step=self.global_step,
-            epoch=self.epoch, scale=self.scaler.get_scale() if scaling else None,
+            finite=finite, loss=loss, grad_norm=float(norm), step=self.state.global_step,
+            epoch=self.state.epoch, scale=self.scaler.get_scale() if scaling else None,
         )  # fmt: skip
         self.scheduler.step()
-        self.global_step += 1
+        self.state.global_step += 1
         return {k: sum(v) / len(v) for k, v in stats.items()}
-
-    def _score(self, records: list[dict], root: Path) -> dict[str, dict]:
-        loader = evaluation_loader(
-            self.cfg, records, root, num_clips=self.t.val_clips,
-            world_size=self.info.world_size, rank=self.info.rank,
-        )  # fmt: skip
-        scores = predict(
-            self.model, loader, device=self.device, amp=self.t.amp, amp_dtype=self.amp_dtype
-        )
-        return scores.report(self.cfg.data.num_classes)
-
-    def _validate(self) -> dict[str, Any] | None:
-        if not self.val_records or not self.t.val_every or self.epoch % self.t.val_every:
-            return None
-        report = self._score(self.val_records, self.val_root)
-        summary = {
-            f"{s}_{m}": report[s][m] for s in report for m in ("top1", "top5", "mean_class_acc")
-        }
-        if self.t.eval_train:  # the same test pipeline on the training clips
-            report = self._score(self.records, self.root)
-            summary.update({f"train_{s}_top1": report[s]["top1"] for s in report})
-        return summary
 
     # ---- the loop --------------------------------------------------------------------------
 
@@ -273,7 +245,7 @@ class Trainer:
         total = t.epochs * self.steps_per_epoch
         bar = tqdm(
             total=total,
-            initial=self.global_step,
+            initial=self.state.global_step,
             disable=None if self.info.is_main else True,  # None: off when not a terminal
             desc="train",
             dynamic_ncols=True,
@@ -281,16 +253,16 @@ class Trainer:
         window: dict[str, list[float]] = {}
         tic = time.perf_counter()
         try:
-            while self.epoch < t.epochs:
+            while self.state.epoch < t.epochs:
                 sampler = self.loader.batch_sampler
-                sampler.set_epoch(self.epoch, start_step=self.step_in_epoch)
-                self.loader.dataset.set_epoch(self.epoch)
-                self.objective.pr_active = self.epoch >= self.cfg.model.prototype.start_epoch
+                sampler.set_epoch(self.state.epoch, start_step=self.state.step_in_epoch)
+                self.loader.dataset.set_epoch(self.state.epoch)
+                self.objective.pr_active = self.state.epoch >= self.cfg.model.prototype.start_epoch
                 it, cache = iter(self.loader), {}
                 self.objective.train()  # validation leaves the model in eval mode
-                while self.step_in_epoch < self.steps_per_epoch:
+                while self.state.step_in_epoch < self.steps_per_epoch:
                     stats = self._optimizer_step(it, cache)
-                    self.step_in_epoch += 1
+                    self.state.step_in_epoch += 1
                     for k, v in stats.items():
                         window.setdefault(k, []).append(v)
                     bar.update(1)
@@ -298,22 +270,24 @@ class Trainer:
                         loss=f"{stats.get('loss', math.nan):.3f}",
                         acc=f"{stats.get('top1', math.nan):.2f}",
                     )
-                    if self.global_step % t.log_every == 0:
+                    if self.state.global_step % t.log_every == 0:
                         self._log_window(window, tic)
                         window, tic = {}, time.perf_counter()
-                    if t.checkpoint_every and self.global_step % t.checkpoint_every == 0:
+                    if t.checkpoint_every and self.state.global_step % t.checkpoint_every == 0:
                         self._save("last.pt")
-                    if self.max_steps is not None and self.global_step >= self.max_steps:
+                    if self.max_steps is not None and self.state.global_step >= self.max_steps:
                         self._save("last.pt")
-                        return TrainResult(self.run_dir, self.best, self.global_step, True)
-                self.epoch += 1
-                self.step_in_epoch = 0
+                        return TrainResult(
+                            self.run_dir, self.state.best, self.state.global_step, True
+                        )
+                self.state.epoch += 1
+                self.state.step_in_epoch = 0
                 self._end_epoch()
         finally:
             bar.close()
             self.logger.close()
             detach_log_file(self.log_file)
-        return TrainResult(self.run_dir, self.best, self.global_step)
+        return TrainResult(self.run_dir, self.state.best, self.state.global_step)
 
     def _log_window(self, window: dict[str, list[float]], tic: float) -> None:
         record = {k: sum(v) / len(v) for k, v in window.items()}
@@ -321,13 +295,13 @@ class Trainer:
         steps = len(next(iter(window.values()), [1]))
         record.update(
             kind="train",
-            epoch=self.epoch,
-            step=self.global_step,
+            epoch=self.state.epoch,
+            step=self.state.global_step,
             lr=self.optimizer.param_groups[0]["lr"],
-            bad_clips=self.bad,
+            bad_clips=self.state.bad,
             samples_per_s=steps * self.loader.batch_sampler.global_batch / seconds,
         )
-        self.logger.write(record, step=self.global_step)
+        self.logger.write(record, step=self.state.global_step)
         progress_log.info(progress_line(record, self.t.epochs * self.steps_per_epoch))
 
     def _prototype_drift(self) -> float | None:
@@ -344,28 +318,27 @@ class Trainer:
             self.logger.write(
                 {
                     "kind": "sync",
-                    "epoch": self.epoch,
-                    "step": self.global_step,
+                    "epoch": self.state.epoch,
+                    "step": self.state.global_step,
                     "prototype_max_diff": drift,
                 },
-                step=self.global_step,
+                step=self.state.global_step,
             )
             if drift > 0:
                 log.warning("prototypes differ across ranks by up to %.3g", drift)
-        val = self._validate()
+        val = self.validate(self.model, self.state.epoch)
         if val is not None:
             self.logger.write(
-                {"kind": "val", "epoch": self.epoch, "step": self.global_step, **val},
-                step=self.global_step,
+                {"kind": "val", "epoch": self.state.epoch, "step": self.state.global_step, **val},
+                step=self.state.global_step,
             )
             log.info(
                 "epoch %d: val fused top1 %.4f (%s)",
-                self.epoch,
+                self.state.epoch,
                 val["fused_top1"],
                 ", ".join(f"{k} {v:.4f}" for k, v in val.items() if k.endswith("top1")),
             )
-            if self.best is None or val["fused_top1"] > self.best["fused_top1"]:
-                self.best = {"epoch": self.epoch, **val}
+            if self.state.improves(val):
                 self._save("best.pt")
         self._save("last.pt")
 

@@ -93,19 +93,28 @@ class Recognizer(nn.Module):
         if missing:
             raise ValueError(f"this model needs {missing[0]!r} input ({self.modalities})")
         first = given[self.modalities[0]]
-        batch, clips = first.shape[0], (first.shape[1] if first.dim() == 6 else 1)
+        clips = first.shape[1] if first.dim() == 6 else 1
         flat = {
             s: given[s].flatten(0, 1) if given[s].dim() == 6 else given[s] for s in self.modalities
         }
-        feats = self.forward_features(flat.get("rgb"), flat.get("pose"))
+        return self.forward_head(self.forward_features(flat.get("rgb"), flat.get("pose")), clips)
+
+    def forward_head(self, feats: dict[str, torch.Tensor], num_clips: int = 1) -> ModelOutput:
+        """Backbone features (B * N rows) -> logits, clip-averaged probabilities, late fusion."""
         logits, pooled, embeddings, probs = {}, {}, {}, {}
         for s in self.modalities:
             logits[s], pooled[s], emb = self.head[s](feats[s])
             if emb is not None:
                 embeddings[s] = emb
-            probs[s] = logits[s].softmax(-1).reshape(batch, clips, -1).mean(1)
+            probs[s] = average_clips(logits[s].softmax(-1), num_clips)
         scores = late_fusion(probs, self.late_fusion_weights)
-        return ModelOutput(logits, probs, scores, pooled, embeddings, clips)
+        return ModelOutput(logits, probs, scores, pooled, embeddings, num_clips)
+
+
+def average_clips(x: torch.Tensor, num_clips: int) -> torch.Tensor:
+    """(B * N, ...) per-clip rows -> (B, ...) their mean over the N clips of each sample
+    (the reference's ``average_clips='prob'`` when ``x`` holds probabilities)."""
+    return x.reshape(x.shape[0] // num_clips, num_clips, *x.shape[1:]).mean(1)
 
 
 def build_model(
