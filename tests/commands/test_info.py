@@ -64,3 +64,10 @@ def test_bad_paths_are_one_line(tmp_path, capsys):
         assert main(["info", str(path)]) == 2
         err = capsys.readouterr().err
         assert fragment in err and len(err.strip().splitlines()) == 1
+
+
+def test_inspect_of_a_checkpoint_says_what_it_is(run, capsys):
+    capsys.readouterr()
+    assert main(["inspect", str(run / "checkpoints" / "best.pt")]) == 0
+    out = capsys.readouterr().out
+    assert "mgproto checkpoint" in out and "truncated or corrupt" not in out

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from mgproto.commands.argtypes import positive_int
 from mgproto.commands.outputs import add_force, output_of
 from mgproto.config import dump_config, load_config
-from mgproto.data.annotations import class_counts, load_annotations, save_annotations
+from mgproto.data.annotations import load_annotations, save_annotations
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
@@ -22,26 +23,14 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
-    ann = load_annotations(args.file)
-    meta = ann.meta
-    print(
-        f"{args.file}: {len(ann.annotations)} clips; layout {meta.get('layout', '?')}; "
-        f"dataset {meta.get('dataset', '?')}"
-    )
-    for name, ids in ann.split.items():
-        print(f"  split {name}: {len(ids)} clips")
-    if ann.annotations:
-        frames = [r["total_frames"] for r in ann.annotations]
-        shapes = {tuple(r["keypoint"].shape[::2]) for r in ann.annotations}
-        print(
-            f"  frames per clip: min {min(frames)}, median {sorted(frames)[len(frames) // 2]}, "
-            f"max {max(frames)}; (persons, joints): {sorted(shapes)}"
-        )
-        num_classes = max(r["label"] for r in ann.annotations) + 1
-        names = meta.get("classes") or [str(k) for k in range(num_classes)]
-        counts = class_counts(ann.annotations, max(num_classes, len(names)))
-        for k, n in enumerate(counts):
-            print(f"  class {k:3d} {names[k] if k < len(names) else k}: {n}")
+    from mgproto.commands.info import describe, describe_skeletons
+
+    path = Path(args.file)
+    if path.suffix in (".pt", ".pth") or path.is_dir():  # not a skeleton file: say what it is
+        lines = describe(path)
+        print("\n".join([*lines, "(inspect validates skeleton files; this is `mgproto info`)"]))
+        return 0
+    print("\n".join(describe_skeletons(path)))
     return 0
 
 
