@@ -206,7 +206,7 @@ def _in_face(p: np.ndarray) -> bool:
 
 @pytest.mark.parametrize("layout", ["coco17", "imigue36"])
 def test_photo_joints_land_on_the_person(photo_video, tmp_path, capsys, layout):
-    pytest.importorskip("mediapipe", reason="needs the pose extra: pip install 'mgproto[pose]'")
+    pytest.importorskip("mediapipe", reason="needs the pose extra: pip install -e '.[pose]'")
     out = tmp_path / "pose.npz"
     assert main(["extract-pose", str(photo_video), "-o", str(out), "--layout", layout]) == 0
     assert "10 frames, person detected in 100%" in capsys.readouterr().out
@@ -261,7 +261,7 @@ def _nose_x(rec: dict) -> np.ndarray:
 
 
 def test_gate_stops_mediapipe_jumping_to_a_smaller_person(two_people_video):
-    pytest.importorskip("mediapipe", reason="needs the pose extra: pip install 'mgproto[pose]'")
+    pytest.importorskip("mediapipe", reason="needs the pose extra: pip install -e '.[pose]'")
     video = two_people_video
 
     def nose_x(gate: SubjectGate) -> tuple[np.ndarray, dict]:
@@ -287,7 +287,7 @@ def test_gate_stops_mediapipe_jumping_to_a_smaller_person(two_people_video):
 def test_person_switch_is_counted_and_warned_once(tmp_path, capsys):
     """The subject leaves at frame 15 and a person of the same size (the gate lets them in)
     appears elsewhere: MediaPipe follows them, and the switch is reported."""
-    pytest.importorskip("mediapipe", reason="needs the pose extra: pip install 'mgproto[pose]'")
+    pytest.importorskip("mediapipe", reason="needs the pose extra: pip install -e '.[pose]'")
     from PIL import Image
 
     person = np.asarray(Image.fromarray(_grace_hopper()).resize((170, 200)))
@@ -306,7 +306,7 @@ def test_person_switch_is_counted_and_warned_once(tmp_path, capsys):
 
 
 def test_person_option_chooses_and_follows_the_subject(two_people_video, tmp_path, capsys):
-    pytest.importorskip("mediapipe", reason="needs the pose extra: pip install 'mgproto[pose]'")
+    pytest.importorskip("mediapipe", reason="needs the pose extra: pip install -e '.[pose]'")
     out = tmp_path / "p.npz"
     args = ["extract-pose", str(two_people_video), "-o", str(out), "--layout", "coco17"]
     # a box around the small background person: followed from frame 0, the large one ignored
@@ -329,7 +329,7 @@ def test_person_option_chooses_and_follows_the_subject(two_people_video, tmp_pat
 
 
 def test_no_person_writes_zero_scores(noise_video, tmp_path, capsys):
-    pytest.importorskip("mediapipe", reason="needs the pose extra: pip install 'mgproto[pose]'")
+    pytest.importorskip("mediapipe", reason="needs the pose extra: pip install -e '.[pose]'")
     out = tmp_path / "noise.pkl"
     assert main(["extract-pose", str(noise_video), "-o", str(out), "--layout", "coco17"]) == 0
     assert "person detected in 0%" in capsys.readouterr().out
@@ -362,7 +362,7 @@ def test_missing_mediapipe_gives_the_install_hint(noise_video, tmp_path, capsys,
     monkeypatch.setitem(sys.modules, "mediapipe", None)  # makes `import mediapipe` fail
     assert main(["extract-pose", str(noise_video), "-o", str(tmp_path / "o.pkl")]) == 2
     err = capsys.readouterr().err
-    assert 'pip install "mgproto[pose]"' in err and "numpy < 2" in err
+    assert 'pip install -e ".[pose]"' in err and "numpy < 2" in err
 
 
 def test_importing_mgproto_does_not_import_mediapipe():

@@ -206,7 +206,7 @@ def test_stitch_cli_writes_video_pose_and_truth(interview, tmp_path, capsys):
 
 
 def test_predict_extracts_the_pose_itself_and_finds_no_person(interview, tmp_path, capsys):
-    pytest.importorskip("mediapipe", reason="mgproto[pose] (MediaPipe) is not installed")
+    pytest.importorskip("mediapipe", reason="the pose extra (MediaPipe) is not installed")
     video = write_video(tmp_path / "empty_room.mp4", np.full((20, 96, 128, 3), 128, np.uint8))
     out = tmp_path / "pred"
     code = main(["predict", str(video), "--checkpoint", str(interview.checkpoint), "-o", str(out),

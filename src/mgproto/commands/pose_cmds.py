@@ -80,7 +80,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "extract-pose",
         help="estimate the pose of the main person in a video with MediaPipe",
         description="Run MediaPipe 0.10.21 (bundled models, no download) over VIDEO and write "
-        "one unlabelled skeleton record. Needs: pip install 'mgproto[pose]'.",
+        "one unlabelled skeleton record. Needs MediaPipe: `pip install -e '.[pose]'` from the "
+        "clone (make install does it).",
     )
     p.add_argument("video", help="video file (anything FFmpeg decodes)")
     p.add_argument("-o", "--output", required=True, help=".pkl or .npz file to write")

@@ -123,8 +123,8 @@ class RunLogger:
                 from torch.utils.tensorboard import SummaryWriter
             except ImportError:
                 log.info(
-                    "TensorBoard not installed: pip install 'mgproto[tensorboard]' for "
-                    "event files; metrics.jsonl is written regardless"
+                    "TensorBoard not installed (pip install -e '.[tensorboard]' in the clone) "
+                    "for event files; metrics.jsonl is written regardless"
                 )
             else:
                 self.tb = SummaryWriter(str(Path(run_dir) / "tb"))

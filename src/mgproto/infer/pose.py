@@ -58,8 +58,8 @@ from mgproto.infer.person import (
 
 MEDIAPIPE_VERSION = "0.10.21"
 _INSTALL_HINT = (
-    f'pose extraction needs MediaPipe {MEDIAPIPE_VERSION}: pip install "mgproto[pose]" '
-    "(it needs Python < 3.13 and numpy < 2; newer MediaPipe releases ship no models)"
+    f'pose extraction needs MediaPipe {MEDIAPIPE_VERSION}: pip install -e ".[pose]" in the '
+    "clone (it needs Python < 3.13 and numpy < 2; newer MediaPipe releases ship no models)"
 )
 
 
