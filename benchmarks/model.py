@@ -36,10 +36,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from step_timer import time_steps
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: tools/
 from tools import oracle_client as oc
+from tools.step_timer import time_steps
 
 HERE = Path(__file__).resolve().parent
 SEED = 0

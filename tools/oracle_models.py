@@ -5,7 +5,9 @@ Usage: ORACLE_PYTHON tools/oracle_models.py {export,bench} SPEC.pkl OUT.pkl
 The spec pickle is a dict:
 
 - ``kind``: ``rgbpose`` (RGBPoseConv3D + RGBPoseHead), ``pose`` (PoseConv3D: ResNet3dSlowOnly
-  on heatmaps + I3DHead) or ``rgb`` (SlowOnly-R50 + I3DHead).
+  on heatmaps + I3DHead), ``rgb`` (SlowOnly-R50 + I3DHead) or ``stgcn`` (ST-GCN++: STGCN with
+  the COCO graph, ``gcn_adaptive='init'``, ``gcn_with_res``, ``mstcn``, + GCNHead; input
+  ``pose`` (N, M, T, V, C)).
 - ``widths``: None for the reference sizes (RGBPoseConv3D's default arguments), or a dict with
   ``rgb_base``, ``rgb_blocks``, ``pose_base``, ``pose_blocks`` (mgproto's scaled presets).
 - ``pose_channels``, ``num_classes``, ``seed``, ``device`` (``cpu`` / ``cuda``).
@@ -31,13 +33,12 @@ import warnings
 
 import torch
 import torch.nn.functional as F
+from step_timer import time_steps
 from torch import nn
 
-from step_timer import time_steps
-
 warnings.filterwarnings("ignore", message="Fail to import")  # mmcv-lite lacks the CUDA ops
-from mmaction.models.backbones import ResNet3dSlowOnly, RGBPoseConv3D  # noqa: E402
-from mmaction.models.heads import I3DHead, RGBPoseHead  # noqa: E402
+from mmaction.models.backbones import STGCN, ResNet3dSlowOnly, RGBPoseConv3D  # noqa: E402
+from mmaction.models.heads import GCNHead, I3DHead, RGBPoseHead  # noqa: E402
 
 STREAMS = ("rgb", "pose")
 
@@ -90,6 +91,10 @@ def build(spec: dict) -> tuple[nn.Module, nn.Module]:
             backbone.pose_path.base_channels * 2 ** (backbone.pose_path.num_stages - 1) * 4,
         ]
         head = RGBPoseHead(num_classes=classes, in_channels=channels, dropout=0.5)
+    elif kind == "stgcn":
+        backbone = STGCN(graph_cfg={"layout": "coco", "mode": "spatial"}, gcn_adaptive="init",
+                         gcn_with_res=True, tcn_type="mstcn")  # fmt: skip
+        head = GCNHead(num_classes=classes, in_channels=256)
     elif kind in STREAMS:
         backbone = ResNet3dSlowOnly(**_single_kwargs(kind, widths, spec["pose_channels"]))
         channels = backbone.base_channels * 2 ** (backbone.num_stages - 1) * 4
@@ -106,6 +111,9 @@ def forward(kind: str, backbone: nn.Module, head: nn.Module, inputs: dict) -> tu
     if kind == "rgbpose":
         x_rgb, x_pose = backbone(inputs["rgb"], inputs["pose"])
         return {"rgb": x_rgb, "pose": x_pose}, head((x_rgb, x_pose))
+    if kind == "stgcn":
+        feat = backbone(inputs["pose"])  # (N, M, C, T', V)
+        return {"pose": feat}, {"pose": head(feat)}
     feat = backbone(inputs[kind])
     return {kind: feat}, {kind: head(feat)}
 
@@ -115,7 +123,7 @@ def randomize_bn(module: nn.Module, seed: int) -> None:
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for m in module.modules():
-            if isinstance(m, nn.BatchNorm3d):
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
                 c = m.num_features
                 m.weight.copy_(torch.rand(c, generator=gen) + 0.5)
                 m.bias.copy_(torch.randn(c, generator=gen) * 0.1)

@@ -62,6 +62,7 @@ def model_inputs(cfg: ExperimentConfig) -> dict[str, Any]:
         speed_ratio=max(cfg.data.pose.clip_len // cfg.data.rgb.clip_len, 1),
         rgb_channels=6 if cfg.data.rgb.frame_diff else 3,
         num_joints=get_layout(cfg.data.pose.layout).num_joints,
+        layout=cfg.data.pose.layout,
         num_persons=cfg.data.pose.max_persons,
     )
 

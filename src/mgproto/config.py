@@ -172,11 +172,24 @@ class TCNConfig:
 
 
 @dataclass(frozen=True)
+class GCNConfig:
+    """ST-GCN++ on normalised joint coordinates (``model.arch = stgcn``; PYSKL stgcn++ configs)."""
+
+    feature: Literal["joint", "bone", "joint_motion", "bone_motion"] = "joint"  # the input
+    # stream, computed from the coordinates (PYSKL's j / b / jm / bm models)
+    base_channels: PosInt = 64  # width of the first blocks (PYSKL: 64)
+    num_stages: PosInt = 10  # blocks (PYSKL: 10)
+    inflate_stages: tuple[PosInt, ...] = (5, 8)  # 1-based blocks that double the width
+    down_stages: tuple[PosInt, ...] = (5, 8)  # 1-based blocks with temporal stride 2
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """The network: backbone preset, heads, late fusion, fusion and prototype modules."""
 
-    arch: Literal["conv3d", "tcn"] = "conv3d"  # conv3d = the PoseConv3D / RGBPoseConv3D
-    # family (sized by preset); tcn = the coordinate baseline (pose only, representation coords)
+    arch: Literal["conv3d", "tcn", "stgcn"] = "conv3d"  # conv3d = the PoseConv3D /
+    # RGBPoseConv3D family (sized by preset); tcn = the coordinate baseline, stgcn = ST-GCN++
+    # (both pose only, on data.pose.representation coords)
     preset: Literal["paper", "small", "tiny"] = "paper"  # paper = the reference sizes
     pose_base: NonNegInt = 0  # pose pathway stem width; 0 = the preset's (paper 32, small 8)
     pose_blocks: tuple[PosInt, ...] = ()  # blocks per pose stage (3 values); () = the preset's
@@ -197,6 +210,7 @@ class ModelConfig:
     fusion: FusionConfig = field(default_factory=FusionConfig)
     prototype: PrototypeConfig = field(default_factory=PrototypeConfig)
     tcn: TCNConfig = field(default_factory=TCNConfig)
+    gcn: GCNConfig = field(default_factory=GCNConfig)
 
 
 @dataclass(frozen=True)
@@ -248,9 +262,10 @@ class ExperimentConfig:
 
     def __post_init__(self) -> None:
         coords = self.data.pose.representation == "coords"
-        if self.model.arch == "tcn" and (self.data.modalities != ("pose",) or not coords):
+        arch = self.model.arch
+        if arch in ("tcn", "stgcn") and (self.data.modalities != ("pose",) or not coords):
             raise ConfigError(
-                "model.arch tcn is a pose-only coordinate model: it needs "
+                f"model.arch {arch} is a pose-only coordinate model: it needs "
                 "data.modalities [pose] and data.pose.representation coords"
             )
         if self.data.pose.rotate_degrees > 0 and "rgb" in self.data.modalities:
@@ -261,7 +276,7 @@ class ExperimentConfig:
         if self.model.arch == "conv3d" and coords:
             raise ConfigError(
                 "data.pose.representation coords feeds the coordinate models "
-                "(model.arch tcn); the conv3d family reads heatmaps"
+                "(model.arch tcn or stgcn); the conv3d family reads heatmaps"
             )
 
 

@@ -71,3 +71,15 @@ def test_paper_single_stream_matches_mmaction2(kind):
     _assert_parity(result, (kind,))
     channels, frames = (512, 32) if kind == "pose" else (2048, 8)
     assert result.shapes[f"features.{kind}"] == (1, channels, frames, 7, 7)
+
+
+@pytest.mark.oracle
+@pytest.mark.skipif(not ORACLE, reason=SKIP_REASON)
+def test_stgcnpp_matches_mmaction2():
+    """ST-GCN++ (MMAction2 1.2.0 STGCN, COCO graph, init-adaptive, residual, mstcn + GCNHead):
+    same weights through import-by-name, same outputs."""
+    oc = _client()
+    result = oc.check_stgcn_parity(oracle=ORACLE, dtype="float64")
+    _assert_parity(result, ("pose",))
+    assert result.params_ref == 1377596  # the backbone: 1.38 M parameters
+    assert result.shapes["features.pose"] == (2, 1, 256, 6, 17)

@@ -152,7 +152,7 @@ class _RestrictedUnpickler(pickle.Unpickler):
         ):
             raise UnsafeFileError(
                 f"refusing to load {module}.{name}: only numpy arrays, builtin containers and "
-                "scalars may appear in an annotation pickle"
+                "scalars (and, in score files, tensors) may appear in a skeleton or score pickle"
             )
         if (module, name) == ("numpy", "ndarray"):
             return _GuardedArray

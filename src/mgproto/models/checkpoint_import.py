@@ -124,8 +124,9 @@ def rename_mmaction_keys(
         for src, dst in {**_HEAD, **_FUSION}.items():
             if new.startswith(src):
                 new = dst + new[len(src) :]
-        if new.startswith("cls_head.fc_cls.") and len(modalities) == 1:
-            new = f"head.{modalities[0]}.fc." + new[len("cls_head.fc_cls.") :]
+        for single in ("cls_head.fc_cls.", "cls_head.fc."):  # I3DHead / GCNHead
+            if new.startswith(single) and len(modalities) == 1:
+                new = f"head.{modalities[0]}.fc." + new[len(single) :]
         new = new.replace(".skt_cross_attn.", ".pose_cross_attn.")
         out[new] = value
     return out

@@ -15,11 +15,14 @@ import torch
 from torch import nn
 
 from mgproto.config import ModelConfig
+from mgproto.data.layouts import get_layout
 from mgproto.models.coord_tcn import CoordTCN
+from mgproto.models.graph import parents, spatial_adjacency
 from mgproto.models.heads import ModalityHead, late_fusion
 from mgproto.models.presets import get_preset, pose_pathway_kwargs, rgb_pathway_kwargs
 from mgproto.models.resnet3d import ResNet3dPathway, init_pathway
 from mgproto.models.rgbpose import RGBPoseConv3D
+from mgproto.models.stgcn import STGCN
 
 MODALITIES = ("rgb", "pose")
 
@@ -128,6 +131,7 @@ def build_model(
     rgb_channels: int = 3,
     num_joints: int = 0,
     num_persons: int = 1,
+    layout: str = "",
 ) -> Recognizer:
     """The recognizer for ``modalities`` from the typed model config.
 
@@ -137,9 +141,12 @@ def build_model(
         speed_ratio: T_pose / T_rgb.
         rgb_channels: input channels of the RGB pathway (3, or 6 with frame differences).
         num_joints / num_persons: V and M of the coordinate input (``arch = tcn`` only).
+        layout: the keypoint layout, whose graph ``arch = stgcn`` convolves over.
     """
     if cfg.arch == "tcn":
         return _build_tcn(cfg, num_classes=num_classes, num_joints=num_joints, persons=num_persons)
+    if cfg.arch == "stgcn":
+        return _build_stgcn(cfg, num_classes=num_classes, layout=layout)
     preset = get_preset(
         cfg.preset,
         pose_base=cfg.pose_base,
@@ -223,6 +230,24 @@ def _build_tcn(cfg: ModelConfig, *, num_classes: int, num_joints: int, persons: 
         kernel=t.kernel,
         dropout=t.dropout,
     )
+    head = _head(cfg, "pose", in_channels=backbone.out_channels, num_classes=num_classes)
+    return Recognizer(
+        backbone=backbone, heads={"pose": head}, late_fusion={"pose": 1.0}, pose_input="coords"
+    )
+
+
+def _build_stgcn(cfg: ModelConfig, *, num_classes: int, layout: str) -> Recognizer:
+    """ST-GCN++ over the layout's graph with the standard head (GCNHead: pooled, no dropout by
+    default in PYSKL; ``model.dropout`` applies)."""
+    if not layout:
+        raise ValueError("the stgcn model needs the keypoint layout (its graph)")
+    skeleton = get_layout(layout)
+    g = cfg.gcn
+    backbone = STGCN(
+        adjacency=spatial_adjacency(skeleton), parent=parents(skeleton), feature=g.feature,
+        base_channels=g.base_channels, num_stages=g.num_stages,
+        inflate_stages=g.inflate_stages, down_stages=g.down_stages,
+    )  # fmt: skip
     head = _head(cfg, "pose", in_channels=backbone.out_channels, num_classes=num_classes)
     return Recognizer(
         backbone=backbone, heads={"pose": head}, late_fusion={"pose": 1.0}, pose_input="coords"
