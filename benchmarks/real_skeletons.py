@@ -7,6 +7,8 @@ checkpoint is tested with the recipe's own test settings. Prints top-1, mean cla
 training time (mean +- std over seeds) and writes JSON. Finished runs are reused.
 
     python benchmarks/real_skeletons.py [--seeds 0 1 2] [--recipes tcn cpu_pose] [--threads 2]
+    python benchmarks/real_skeletons.py --recipes gcn_joint gcn_bone gcn_joint_motion \
+        gcn_bone_motion     # ST-GCN++, and the ensembles of its four streams
 
 The paper-size pose pathway (``paper_pose``: configs/imigue/pose_only.yaml, 56x56 heatmaps,
 36 M-parameter family) costs ~8 s per step on 2 CPU cores, hours per run: it is only run when
@@ -35,6 +37,17 @@ RECIPES = {
     "tcn": ("coordinate TCN baseline", "configs/cpu/pose_tcn.yaml"),
     "cpu_pose": ("CPU pose recipe (PoseConv3D heatmaps)", "configs/cpu/pose_only.yaml"),
     "paper_pose": ("paper-size pose pathway", "configs/imigue/pose_only.yaml"),
+    "gcn_joint": ("ST-GCN++ joint", "configs/cpu/gcn_joint.yaml"),
+    "gcn_bone": ("ST-GCN++ bone", "configs/cpu/gcn_bone.yaml"),
+    "gcn_joint_motion": ("ST-GCN++ joint motion", "configs/cpu/gcn_joint_motion.yaml"),
+    "gcn_bone_motion": ("ST-GCN++ bone motion", "configs/cpu/gcn_bone_motion.yaml"),
+}
+GCN4 = ("gcn_joint", "gcn_bone", "gcn_joint_motion", "gcn_bone_motion")
+# name -> (title, members): 1:1 means of test probabilities, reported where all members ran
+ENSEMBLES = {
+    "ensemble": ("ensemble: TCN + CPU pose recipe, 1:1", ("tcn", "cpu_pose")),
+    "gcn4": ("ensemble: the 4 ST-GCN++ streams, 1:1", GCN4),
+    "gcn4_tcn": ("ensemble: 4 ST-GCN++ streams + TCN, 1:1", (*GCN4, "tcn")),
 }
 
 
@@ -43,20 +56,18 @@ def shared_root() -> Path:
     return shared / "data" / "utkinect"
 
 
-def ensemble_row(work: Path, seeds: list[int]) -> dict:
-    """1:1 mean of the TCN's and the heatmap recipe's test probabilities, seed by seed."""
+def ensemble_row(work: Path, seeds: list[int], title: str, members: tuple[str, ...]) -> dict:
+    """1:1 mean of the members' test probabilities, seed by seed."""
     top1, mca = [], []
     for seed in seeds:
-        a, b = (
-            np.load(work / f"{n}_s{seed}" / "test_test" / "scores.npz") for n in ("tcn", "cpu_pose")
-        )
-        if list(a["frame_dirs"]) != list(b["frame_dirs"]):
-            raise ValueError("the two recipes scored different clips")
-        pred, labels = (a["fused"] + b["fused"]).argmax(1), a["labels"]
+        runs = [np.load(work / f"{n}_s{seed}" / "test_test" / "scores.npz") for n in members]
+        if any(list(r["frame_dirs"]) != list(runs[0]["frame_dirs"]) for r in runs):
+            raise ValueError("the recipes scored different clips")
+        pred, labels = sum(r["fused"] for r in runs).argmax(1), runs[0]["labels"]
         top1.append(100 * float((pred == labels).mean()))
         mca.append(100 * float(np.mean([(pred[labels == k] == k).mean() for k in set(labels)])))
     return {
-        "recipe": "ensemble: TCN + CPU pose recipe, 1:1",
+        "recipe": title,
         "config": "mgproto ensemble",
         "top1_mean": float(np.mean(top1)),
         "top1_std": float(np.std(top1)),
@@ -123,9 +134,12 @@ def main() -> None:
         }
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=1))
-    if {"tcn", "cpu_pose"} <= set(args.recipes):
-        results["ensemble"] = ensemble_row(args.work, args.seeds)
-        args.out.write_text(json.dumps(results, indent=1))
+    for name, (title, members) in ENSEMBLES.items():
+        have = all((args.work / f"{m}_s{s}" / "test_test" / "scores.npz").is_file()
+                   for m in members for s in args.seeds)  # fmt: skip
+        if have and set(members) & set(args.recipes):
+            results[name] = ensemble_row(args.work, args.seeds, title, members)
+            args.out.write_text(json.dumps(results, indent=1))
     print("\n| recipe | config | top-1 (%) | mean class acc (%) | train time (s) | per seed |")
     print("|---|---|---:|---:|---:|---|")
     for r in results.values():

@@ -16,7 +16,14 @@ from mgproto.data.annotations import AnnotationFile, save_annotations
 from mgproto.data.converters import utkinect
 
 CPU = Path(__file__).resolve().parents[2] / "configs" / "cpu"
-POSE_RECIPES = ("pose_only", "pose_tcn")
+POSE_RECIPES = (
+    "pose_only",
+    "pose_tcn",
+    "gcn_joint",
+    "gcn_bone",
+    "gcn_joint_motion",
+    "gcn_bone_motion",
+)
 VIDEO_RECIPES = ("rgb_only", "two_stream")
 
 
