@@ -17,6 +17,7 @@ from mgproto.config import ExperimentConfig
 from mgproto.data.layouts import get_layout
 from mgproto.data.loader import eval_loader, train_loader
 from mgproto.data.pipelines import num_pose_channels
+from mgproto.data.semantic import load_class_vectors, vector_width
 from mgproto.losses import Objective
 from mgproto.models import Recognizer, build_model
 
@@ -63,6 +64,7 @@ def model_inputs(cfg: ExperimentConfig) -> dict[str, Any]:
         rgb_channels=6 if cfg.data.rgb.frame_diff else 3,
         num_joints=get_layout(cfg.data.pose.layout).num_joints,
         layout=cfg.data.pose.layout,
+        semantic_dim=vector_width(cfg.model.semantic.vectors) if cfg.model.semantic.enabled else 0,
         num_persons=cfg.data.pose.max_persons,
     )
 
@@ -72,9 +74,20 @@ def model_from_config(cfg: ExperimentConfig) -> Recognizer:
     return build_model(cfg.model, **model_inputs(cfg))
 
 
-def objective_from_config(cfg: ExperimentConfig, model: Recognizer) -> Objective:
-    """The training objective (CE + prototypical refinement) around ``model``."""
-    return Objective(model, prototype=cfg.model.prototype)
+def objective_from_config(
+    cfg: ExperimentConfig, model: Recognizer, *, class_names: list[str] | None = None
+) -> Objective:
+    """The training objective around ``model``: CE, + prototypical refinement, + the semantic
+    embedding loss against the class vectors of ``model.semantic.vectors`` (rows picked by
+    ``class_names`` from a bundled table)."""
+    sem = cfg.model.semantic
+    vectors = None
+    if sem.enabled:
+        table = load_class_vectors(sem.vectors, num_classes=cfg.data.num_classes,
+                                   class_names=class_names)  # fmt: skip
+        vectors = torch.from_numpy(table)
+    return Objective(model, prototype=cfg.model.prototype, class_vectors=vectors,
+                     semantic_weight=sem.weight)  # fmt: skip
 
 
 def training_loader(

@@ -184,6 +184,15 @@ class GCNConfig:
 
 
 @dataclass(frozen=True)
+class SemanticConfig:
+    """The semantic embedding loss (HFUT-VUT MiGA'23 "JSE"): pooled feature -> class vector."""
+
+    enabled: bool = False  # off = CE (and PR) only
+    vectors: str = "imigue32_glove300"  # a bundled table (data/vectors) or a (K, D) .npy path
+    weight: NonNegFloat = 20.0  # loss = CE + weight * MSE(emb_fc(feature), vectors[y]) (ref: 20)
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """The network: backbone preset, heads, late fusion, fusion and prototype modules."""
 
@@ -211,6 +220,7 @@ class ModelConfig:
     prototype: PrototypeConfig = field(default_factory=PrototypeConfig)
     tcn: TCNConfig = field(default_factory=TCNConfig)
     gcn: GCNConfig = field(default_factory=GCNConfig)
+    semantic: SemanticConfig = field(default_factory=SemanticConfig)
 
 
 @dataclass(frozen=True)

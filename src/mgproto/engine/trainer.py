@@ -124,7 +124,9 @@ class Trainer:
 
     def _setup_model(self) -> None:
         """The objective on the device, channels-last on CUDA, DDP-wrapped under torchrun."""
-        self.objective = objective_from_config(self.cfg, self.model).to(self.device)
+        self.objective = objective_from_config(
+            self.cfg, self.model, class_names=self.class_names
+        ).to(self.device)
         self.channels_last = self.device.type == "cuda" and self.t.channels_last
         if self.channels_last:
             self.model.to(memory_format=torch.channels_last_3d)

@@ -27,6 +27,8 @@ class Objective(nn.Module):
         model: the recognizer.
         prototype: PR settings (ignored unless ``enabled``).
         modality_weights: CE weight per modality (reference: 1 each).
+        class_vectors: (K, D) class-name vectors of the semantic embedding loss (JSE), or None.
+        semantic_weight: its weight (HFUT-VUT MiGA'23: 20).
     """
 
     def __init__(
@@ -35,6 +37,8 @@ class Objective(nn.Module):
         *,
         prototype: PrototypeConfig | None = None,
         modality_weights: dict[str, float] | None = None,
+        class_vectors: torch.Tensor | None = None,
+        semantic_weight: float = 20.0,
     ) -> None:
         super().__init__()
         self.model = model
@@ -42,6 +46,8 @@ class Objective(nn.Module):
         self.pr_weight = 0.0
         self.pr = None
         self.pr_active = True  # the trainer switches it on at ``prototype.start_epoch``
+        self.semantic_weight = semantic_weight
+        self.register_buffer("class_vectors", class_vectors, persistent=False)
         if prototype is not None and prototype.enabled:
             self.pr_weight = prototype.weight
             self.pr = PrototypeRefinementLoss(
@@ -66,5 +72,9 @@ class Objective(nn.Module):
                 terms[f"pr_{s}"] = self.pr_weight * self.pr(
                     out.embeddings[s], out.logits[s], labels, protos
                 )
+            if self.class_vectors is not None and s in out.semantic:
+                # MSE over all B x D elements (the reference's mse_loss, weight 20)
+                target = self.class_vectors[labels]
+                terms[f"jse_{s}"] = self.semantic_weight * F.mse_loss(out.semantic[s], target)
         loss = torch.stack(list(terms.values())).sum()
         return loss, out, {k: v.detach() for k, v in terms.items()}

@@ -40,6 +40,8 @@ class ModalityHead(nn.Module):
         embed_dim: D of the prototype embedding; 0 disables the branch.
         embed_pool: how the embedding's input is pooled (``avg`` = the classifier's feature).
         rectify_weight: w of the inference-time rectification; 0 disables it.
+        semantic_dim: D of the semantic embedding (``emb_fc``: pooled feature before dropout
+            -> class-name vector space, HFUT-VUT MiGA'23); 0 disables it.
     """
 
     def __init__(
@@ -51,6 +53,7 @@ class ModalityHead(nn.Module):
         embed_dim: int = 0,
         embed_pool: FeaturePool = "avg",
         rectify_weight: float = 0.0,
+        semantic_dim: int = 0,
     ) -> None:
         super().__init__()
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
@@ -65,6 +68,11 @@ class ModalityHead(nn.Module):
             self.register_buffer("prototypes", torch.randn(num_classes, embed_dim))
         elif rectify_weight:
             raise ValueError("rectification needs the prototype branch (embed_dim > 0)")
+        self.emb_fc = nn.Linear(in_channels, semantic_dim) if semantic_dim > 0 else None
+
+    def semantic(self, pooled: torch.Tensor) -> torch.Tensor | None:
+        """(B, C) pooled feature (before dropout) -> (B, D) semantic embedding, or None."""
+        return None if self.emb_fc is None else self.emb_fc(pooled)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """x (B, C, T, H, W) -> logits (B, K), pooled feature (B, C), embedding (B, D) or None."""

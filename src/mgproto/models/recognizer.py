@@ -37,6 +37,7 @@ class ModelOutput:
         scores: (B, K) late fusion of ``probs`` (weighted mean).
         features: stream -> (B * N, C) globally pooled backbone features.
         embeddings: stream -> (B * N, D) prototype embeddings (empty without the PR module).
+        semantic: stream -> (B * N, D) semantic embeddings (empty without the JSE loss).
         num_clips: N.
     """
 
@@ -46,6 +47,7 @@ class ModelOutput:
     features: dict[str, torch.Tensor]
     embeddings: dict[str, torch.Tensor] = field(default_factory=dict)
     num_clips: int = 1
+    semantic: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 class Recognizer(nn.Module):
@@ -104,14 +106,17 @@ class Recognizer(nn.Module):
 
     def forward_head(self, feats: dict[str, torch.Tensor], num_clips: int = 1) -> ModelOutput:
         """Backbone features (B * N rows) -> logits, clip-averaged probabilities, late fusion."""
-        logits, pooled, embeddings, probs = {}, {}, {}, {}
+        logits, pooled, embeddings, probs, semantic = {}, {}, {}, {}, {}
         for s in self.modalities:
             logits[s], pooled[s], emb = self.head[s](feats[s])
             if emb is not None:
                 embeddings[s] = emb
+            sem = self.head[s].semantic(pooled[s])
+            if sem is not None:
+                semantic[s] = sem
             probs[s] = average_clips(logits[s].softmax(-1), num_clips)
         scores = late_fusion(probs, self.late_fusion_weights)
-        return ModelOutput(logits, probs, scores, pooled, embeddings, num_clips)
+        return ModelOutput(logits, probs, scores, pooled, embeddings, num_clips, semantic)
 
 
 def average_clips(x: torch.Tensor, num_clips: int) -> torch.Tensor:
@@ -132,6 +137,7 @@ def build_model(
     num_joints: int = 0,
     num_persons: int = 1,
     layout: str = "",
+    semantic_dim: int = 0,
 ) -> Recognizer:
     """The recognizer for ``modalities`` from the typed model config.
 
@@ -142,11 +148,13 @@ def build_model(
         rgb_channels: input channels of the RGB pathway (3, or 6 with frame differences).
         num_joints / num_persons: V and M of the coordinate input (``arch = tcn`` only).
         layout: the keypoint layout, whose graph ``arch = stgcn`` convolves over.
+        semantic_dim: D of the class-name vectors of the semantic embedding loss (0 = off).
     """
     if cfg.arch == "tcn":
-        return _build_tcn(cfg, num_classes=num_classes, num_joints=num_joints, persons=num_persons)
+        return _build_tcn(cfg, num_classes=num_classes, num_joints=num_joints, persons=num_persons,
+                          semantic_dim=semantic_dim)  # fmt: skip
     if cfg.arch == "stgcn":
-        return _build_stgcn(cfg, num_classes=num_classes, layout=layout)
+        return _build_stgcn(cfg, num_classes=num_classes, layout=layout, semantic_dim=semantic_dim)
     preset = get_preset(
         cfg.preset,
         pose_base=cfg.pose_base,
@@ -197,14 +205,21 @@ def build_model(
         backbone = ResNet3dPathway(**(rgb_kw if present == ("rgb",) else pose_kw))
         init_pathway(backbone)
         channels = {present[0]: backbone.out_channels}
-    heads = {s: _head(cfg, s, in_channels=channels[s], num_classes=num_classes) for s in present}
+    heads = {
+        s: _head(cfg, s, in_channels=channels[s], num_classes=num_classes,
+                 semantic_dim=semantic_dim)
+        for s in present
+    }  # fmt: skip
     return Recognizer(
         backbone=backbone, heads=heads, late_fusion=dict(zip(MODALITIES, cfg.late_fusion))
     )
 
 
-def _head(cfg: ModelConfig, stream: str, *, in_channels: int, num_classes: int) -> ModalityHead:
-    """The classification head of one stream, with the prototype branch when PR is on."""
+def _head(
+    cfg: ModelConfig, stream: str, *, in_channels: int, num_classes: int, semantic_dim: int = 0
+) -> ModalityHead:
+    """The classification head of one modality, with the prototype branch when PR is on and the
+    semantic embedding when the JSE loss is."""
     pr = cfg.prototype
     rectify = pr.rectify_rgb if stream == "rgb" else pr.rectify_pose
     return ModalityHead(
@@ -214,10 +229,13 @@ def _head(cfg: ModelConfig, stream: str, *, in_channels: int, num_classes: int) 
         embed_dim=pr.embed_dim if pr.enabled else 0,
         embed_pool=pr.embed_pool,
         rectify_weight=rectify if pr.enabled else 0.0,
+        semantic_dim=semantic_dim,
     )
 
 
-def _build_tcn(cfg: ModelConfig, *, num_classes: int, num_joints: int, persons: int) -> Recognizer:
+def _build_tcn(
+    cfg: ModelConfig, *, num_classes: int, num_joints: int, persons: int, semantic_dim: int = 0
+) -> Recognizer:
     """The pose-only coordinate TCN with the standard head (and optional prototype branch)."""
     if num_joints < 1:
         raise ValueError("the tcn model needs the layout's number of joints")
@@ -230,13 +248,16 @@ def _build_tcn(cfg: ModelConfig, *, num_classes: int, num_joints: int, persons: 
         kernel=t.kernel,
         dropout=t.dropout,
     )
-    head = _head(cfg, "pose", in_channels=backbone.out_channels, num_classes=num_classes)
+    head = _head(cfg, "pose", in_channels=backbone.out_channels, num_classes=num_classes,
+                 semantic_dim=semantic_dim)  # fmt: skip
     return Recognizer(
         backbone=backbone, heads={"pose": head}, late_fusion={"pose": 1.0}, pose_input="coords"
     )
 
 
-def _build_stgcn(cfg: ModelConfig, *, num_classes: int, layout: str) -> Recognizer:
+def _build_stgcn(
+    cfg: ModelConfig, *, num_classes: int, layout: str, semantic_dim: int = 0
+) -> Recognizer:
     """ST-GCN++ over the layout's graph with the standard head (GCNHead: pooled, no dropout by
     default in PYSKL; ``model.dropout`` applies)."""
     if not layout:
@@ -248,7 +269,8 @@ def _build_stgcn(cfg: ModelConfig, *, num_classes: int, layout: str) -> Recogniz
         base_channels=g.base_channels, num_stages=g.num_stages,
         inflate_stages=g.inflate_stages, down_stages=g.down_stages,
     )  # fmt: skip
-    head = _head(cfg, "pose", in_channels=backbone.out_channels, num_classes=num_classes)
+    head = _head(cfg, "pose", in_channels=backbone.out_channels, num_classes=num_classes,
+                 semantic_dim=semantic_dim)  # fmt: skip
     return Recognizer(
         backbone=backbone, heads={"pose": head}, late_fusion={"pose": 1.0}, pose_input="coords"
     )
