@@ -162,7 +162,8 @@ def bench(spec: dict) -> dict:
     backbone, head = build(spec)
     backbone.to(device).train()
     head.to(device).train()
-    streams = ("rgb", "pose") if spec["kind"] == "rgbpose" else (spec["kind"],)
+    kind = spec["kind"]
+    streams = ("rgb", "pose") if kind == "rgbpose" else ("pose",) if kind == "stgcn" else (kind,)
     n = spec["batch"]
     gen = torch.Generator().manual_seed(spec["seed"])
     inputs = {s: torch.randn(n, *spec["shapes"][s], generator=gen).to(device) for s in streams}
