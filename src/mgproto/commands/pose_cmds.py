@@ -40,9 +40,7 @@ def _cmd_extract_pose(args: argparse.Namespace) -> int:
     out = output_of(args)
     if out.suffix not in (".pkl", ".npz"):
         raise ValueError(f"{out}: output must end in .pkl or .npz")
-    if args.max_frames is not None and args.max_frames < 1:
-        raise ValueError(f"--max-frames must be >= 1, got {args.max_frames}")
-    if args.start < 0 or (args.end is not None and args.end <= args.start):
+    if args.end is not None and args.end <= args.start:  # each is range-checked by argparse
         raise ValueError(f"need 0 <= --start < --end, got {args.start} and {args.end}")
     ann = extract_pose(
         args.video,
