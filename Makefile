@@ -2,8 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# CPU machines take the CPU wheel; GPU users install their own torch first and pass TORCH=
-TORCH ?= torch==2.13.0
+# torch and torchvision as a matching pair (PyPI's torchvision does not import beside the CPU
+# build torch 2.13.0+cpu); GPU users install their own pair first and pass TORCH=
+TORCH ?= torch==2.14.1 torchvision==0.29.1
 ORACLE ?= .oracle
 WORK ?= work
 
@@ -14,7 +15,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q --upgrade pip
-	$(if $(TORCH),$(BIN)/pip install -q "$(TORCH)")
+	$(if $(TORCH),$(BIN)/pip install -q $(TORCH))
 	$(BIN)/pip install -q -e ".[dev,pose]"
 	touch $@
 

@@ -9,6 +9,10 @@ training time (mean +- std over seeds) and writes JSON. Finished runs are reused
     python benchmarks/real_skeletons.py [--seeds 0 1 2] [--recipes tcn cpu_pose] [--threads 2]
     python benchmarks/real_skeletons.py --recipes gcn_joint gcn_bone gcn_joint_motion \
         gcn_bone_motion     # ST-GCN++, and the ensembles of its four streams
+    python benchmarks/real_skeletons.py --recipes gcn_joint_3d   # ST-GCN++ on the 3-D joints
+
+Recipes in ``RECIPES_3D`` read the native 3-D joints instead (``utkinect.convert(coords="3d")``,
+metres, PreNormalize3D in the pipeline).
 
 The paper-size pose pathway (``paper_pose``: configs/imigue/pose_only.yaml, 56x56 heatmaps,
 36 M-parameter family) costs ~8 s per step on 2 CPU cores, hours per run: it is only run when
@@ -41,6 +45,12 @@ RECIPES = {
     "gcn_bone": ("ST-GCN++ bone", "configs/cpu/gcn_bone.yaml"),
     "gcn_joint_motion": ("ST-GCN++ joint motion", "configs/cpu/gcn_joint_motion.yaml"),
     "gcn_bone_motion": ("ST-GCN++ bone motion", "configs/cpu/gcn_bone_motion.yaml"),
+    "gcn_joint_3d": ("ST-GCN++ joint, 3-D joints", "configs/cpu/gcn_joint_3d.yaml"),
+    "gcn_joint_3d_raw": ("ST-GCN++ joint, raw 3-D joints", "configs/cpu/gcn_joint_3d.yaml"),
+}
+RECIPES_3D = ("gcn_joint_3d", "gcn_joint_3d_raw")  # trained on the 3-D file, not the projection
+OVERRIDES = {  # recipe -> --set overrides on top of its config
+    "gcn_joint_3d_raw": ["data.pose.normalize_3d=false"],  # camera coordinates, no PreNormalize3D
 }
 GCN4 = ("gcn_joint", "gcn_bone", "gcn_joint_motion", "gcn_bone_motion")
 # name -> (title, members): 1:1 means of test probabilities, reported where all members ran
@@ -95,15 +105,18 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     args.work.mkdir(parents=True, exist_ok=True)
-    data = args.work / "utkinect.pkl"
-    if not data.is_file():
-        ann, _ = utkinect.convert(args.root)
-        save_annotations(ann, data)
-    sets = [f"data.annotations={data}", "data.num_classes=10", "data.pose.layout=kinect20"]
+    files = {"2d": args.work / "utkinect.pkl", "3d": args.work / "utkinect_3d.pkl"}
+    for coords, data in files.items():
+        if not data.is_file():
+            ann, _ = utkinect.convert(args.root, coords=coords)
+            save_annotations(ann, data)
     results = json.loads(args.out.read_text()) if args.out.is_file() else {}
     for name in args.recipes:
         title, config = RECIPES[name]
+        data = files["3d" if name in RECIPES_3D else "2d"]
+        sets = [f"data.annotations={data}", "data.num_classes=10", "data.pose.layout=kinect20"]
         extra = [f"train.epochs={args.paper_epochs}"] if name == "paper_pose" else []
+        extra += OVERRIDES.get(name, [])
         runs = []
         for seed in args.seeds:
             r = run_one(

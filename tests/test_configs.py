@@ -26,3 +26,15 @@ def test_imigue_ladder():
     assert not base.model.fusion.enabled and not base.model.prototype.enabled
     assert base.data == paper.data and base.train == paper.train
     assert load_config(root / "pose_only.yaml").data.modalities == ("pose",)
+
+
+def test_imigue_swin_b_is_mmaction2_s_video_swin_recipe():
+    cfg = load_config(Path(__file__).resolve().parents[1] / "configs" / "imigue" / "swin_b.yaml")
+    m, t, rgb = cfg.model, cfg.train, cfg.data.rgb
+    assert (m.arch, m.swin.arch, m.swin.drop_path) == ("swin", "base", 0.3)
+    assert m.swin.window_size == (8, 7, 7)
+    assert (rgb.clip_len, rgb.frame_interval, rgb.train_size) == (32, 2, 224)
+    assert (t.optimizer, t.weight_decay, t.no_decay_norm, t.backbone_lr_mult) == (
+        "adamw", 0.05, True, 0.1)  # fmt: skip
+    assert t.lr * 64 / t.batch_size == 1e-3  # 1e-3 at batch 64, linearly scaled
+    assert (t.schedule, t.warmup_epochs, t.warmup_start, t.epochs) == ("cosine", 2.5, 0.1, 30)

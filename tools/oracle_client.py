@@ -257,3 +257,58 @@ def check_stgcn_parity(*, oracle: str, dtype: str = "float64", batch: int = 2, f
         result.diffs[f"{name}.pose"] = float(np.abs(mine - theirs).max())
         result.shapes[f"{name}.pose"] = tuple(mine.shape)
     return result
+
+
+SWIN_TINY_TEST = {"embed_dims": 24, "depths": [2, 2, 2, 2], "num_heads": [1, 2, 4, 8]}
+
+
+def check_swin_parity(*, oracle: str, arch: str | dict = "tiny", dtype: str = "float64",
+                      batch: int = 1, frames: int = 8, size: int = 64, window=(8, 7, 7),
+                      seed: int = 0) -> Parity:  # fmt: skip
+    """Video Swin: MMAction2's SwinTransformer3D + I3DHead with seeded weights (random LayerNorm
+    affine) imported into ours, the same clip in, features and logits compared. ``arch`` is a
+    variant name or a dict of widths (the test's small one by default in the tests)."""
+    from mgproto.build import model_from_config
+    from mgproto.config import load_config
+
+    rng = np.random.default_rng(seed)
+    clip = rng.standard_normal((batch, 3, frames, size, size)).astype(np.float32)
+    with tempfile.TemporaryDirectory(prefix="mgproto_parity_") as tmp:
+        ckpt = Path(tmp) / "reference.pth"
+        spec = {"kind": "swin", "num_classes": NUM_CLASSES, "seed": seed, "dtype": dtype,
+                "randomize_bn": True, "inputs": {"rgb": clip}, "checkpoint": str(ckpt),
+                "pose_channels": 0, "swin": {"arch": arch, "patch_size": (2, 4, 4),
+                                             "window_size": tuple(window)}}  # fmt: skip
+        outputs = run_oracle("export", spec, oracle=oracle, workdir=Path(tmp))
+        state = read_state_dict(ckpt)
+    sets = ["data.modalities=[rgb]", "model.arch=swin", f"data.num_classes={NUM_CLASSES}",
+            f"model.swin.window_size=[{window[0]},{window[1]},{window[2]}]"]  # fmt: skip
+    if isinstance(arch, dict):
+        sets += ["model.swin.arch=tiny", f"model.swin.embed_dim={arch['embed_dims']}",
+                 f"model.swin.depths={list(arch['depths'])}",
+                 f"model.swin.num_heads={list(arch['num_heads'])}"]  # fmt: skip
+    else:
+        sets.append(f"model.swin.arch={arch}")
+    model = model_from_config(load_config(None, sets))
+    report = load_mmaction_weights(model, state, modalities=model.modalities)
+    torch_dtype = getattr(torch, dtype)
+    model.to(torch_dtype).eval()
+    x = torch.from_numpy(clip).to(torch_dtype)
+    with torch.no_grad():
+        feat = model.forward_features(x, None)["rgb"]
+        logits = model(imgs=x).logits["rgb"]
+    result = Parity(
+        kind="swin", preset=arch if isinstance(arch, str) else "test", dtype=dtype,
+        params_ours=sum(p.numel() for p in model.backbone.parameters()),
+        params_ref=int(outputs["param_count_backbone"]),
+        params_ours_total=sum(p.numel() for p in model.parameters()),
+        params_ref_total=int(outputs["param_count_total"]), report=report,
+    )  # fmt: skip
+    for name, mine in (("features", feat), ("logits", logits)):
+        theirs = outputs[name]["rgb"]
+        mine = mine.double().numpy()
+        if mine.shape != theirs.shape:
+            raise AssertionError(f"{name}: ours {mine.shape} vs MMAction2 {theirs.shape}")
+        result.diffs[f"{name}.rgb"] = float(np.abs(mine - theirs).max())
+        result.shapes[f"{name}.rgb"] = tuple(mine.shape)
+    return result

@@ -7,7 +7,9 @@ The spec pickle is a dict:
 - ``kind``: ``rgbpose`` (RGBPoseConv3D + RGBPoseHead), ``pose`` (PoseConv3D: ResNet3dSlowOnly
   on heatmaps + I3DHead), ``rgb`` (SlowOnly-R50 + I3DHead) or ``stgcn`` (ST-GCN++: STGCN with
   the COCO graph, ``gcn_adaptive='init'``, ``gcn_with_res``, ``mstcn``, + GCNHead; input
-  ``pose`` (N, M, T, V, C)).
+  ``pose`` (N, M, T, V, C)) or ``swin`` (SwinTransformer3D + I3DHead on ``rgb``; ``swin`` in
+  the spec: ``arch`` (a name or {embed_dims, depths, num_heads}), ``patch_size``,
+  ``window_size``).
 - ``widths``: None for the reference sizes (RGBPoseConv3D's default arguments), or a dict with
   ``rgb_base``, ``rgb_blocks``, ``pose_base``, ``pose_blocks`` (mgproto's scaled presets).
 - ``pose_channels``, ``num_classes``, ``seed``, ``device`` (``cpu`` / ``cuda``).
@@ -16,7 +18,7 @@ The spec pickle is a dict:
   ``randomize_bn`` (random BN affine and statistics after the init; otherwise zero-init
   residuals make every bottleneck an identity and its convs invisible to a parity check).
 - bench: ``batch``, ``shapes`` {stream: (C, T, H, W)}, ``warmup``, ``min_steps``,
-  ``max_steps``, ``seconds``.
+  ``max_steps``, ``seconds`` and optionally ``cpu_memory`` (``step_timer.time_steps``).
 
 export writes {param_count_backbone, param_count_total, features {stream: (N, C, T', H', W')},
 logits {stream: (N, K)}} computed in eval mode; bench writes {clips_per_s, steps, seconds,
@@ -37,7 +39,12 @@ from step_timer import time_steps
 from torch import nn
 
 warnings.filterwarnings("ignore", message="Fail to import")  # mmcv-lite lacks the CUDA ops
-from mmaction.models.backbones import STGCN, ResNet3dSlowOnly, RGBPoseConv3D  # noqa: E402
+from mmaction.models.backbones import (  # noqa: E402
+    STGCN,
+    ResNet3dSlowOnly,
+    RGBPoseConv3D,
+    SwinTransformer3D,
+)
 from mmaction.models.heads import GCNHead, I3DHead, RGBPoseHead  # noqa: E402
 
 STREAMS = ("rgb", "pose")
@@ -95,6 +102,14 @@ def build(spec: dict) -> tuple[nn.Module, nn.Module]:
         backbone = STGCN(graph_cfg={"layout": "coco", "mode": "spatial"}, gcn_adaptive="init",
                          gcn_with_res=True, tcn_type="mstcn")  # fmt: skip
         head = GCNHead(num_classes=classes, in_channels=256)
+    elif kind == "swin":
+        sw = spec["swin"]
+        backbone = SwinTransformer3D(arch=sw["arch"], pretrained=None, pretrained2d=False,
+                                     patch_size=tuple(sw["patch_size"]),
+                                     window_size=tuple(sw["window_size"]),
+                                     drop_path_rate=0.1, patch_norm=True)  # fmt: skip
+        head = I3DHead(num_classes=classes, in_channels=backbone.num_features[-1],
+                       dropout_ratio=0.5)  # fmt: skip
     elif kind in STREAMS:
         backbone = ResNet3dSlowOnly(**_single_kwargs(kind, widths, spec["pose_channels"]))
         channels = backbone.base_channels * 2 ** (backbone.num_stages - 1) * 4
@@ -114,6 +129,9 @@ def forward(kind: str, backbone: nn.Module, head: nn.Module, inputs: dict) -> tu
     if kind == "stgcn":
         feat = backbone(inputs["pose"])  # (N, M, C, T', V)
         return {"pose": feat}, {"pose": head(feat)}
+    if kind == "swin":
+        feat = backbone(inputs["rgb"])  # (N, C, T', H', W')
+        return {"rgb": feat}, {"rgb": head(feat)}
     feat = backbone(inputs[kind])
     return {kind: feat}, {kind: head(feat)}
 
@@ -123,6 +141,10 @@ def randomize_bn(module: nn.Module, seed: int) -> None:
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for m in module.modules():
+            if isinstance(m, nn.LayerNorm):  # Video Swin: LN affine would be 1 / 0
+                c = m.normalized_shape[0]
+                m.weight.copy_(torch.rand(c, generator=gen) + 0.5)
+                m.bias.copy_(torch.randn(c, generator=gen) * 0.1)
             if isinstance(m, nn.modules.batchnorm._BatchNorm):
                 c = m.num_features
                 m.weight.copy_(torch.rand(c, generator=gen) + 0.5)
@@ -163,7 +185,7 @@ def bench(spec: dict) -> dict:
     backbone.to(device).train()
     head.to(device).train()
     kind = spec["kind"]
-    streams = ("rgb", "pose") if kind == "rgbpose" else ("pose",) if kind == "stgcn" else (kind,)
+    streams = {"rgbpose": ("rgb", "pose"), "stgcn": ("pose",), "swin": ("rgb",)}.get(kind, (kind,))
     n = spec["batch"]
     gen = torch.Generator().manual_seed(spec["seed"])
     inputs = {s: torch.randn(n, *spec["shapes"][s], generator=gen).to(device) for s in streams}

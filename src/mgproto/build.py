@@ -61,11 +61,12 @@ def model_inputs(cfg: ExperimentConfig) -> dict[str, Any]:
         pose_channels=num_pose_channels(cfg.data.pose),
         rgb_frames=cfg.data.rgb.clip_len,
         speed_ratio=max(cfg.data.pose.clip_len // cfg.data.rgb.clip_len, 1),
-        rgb_channels=6 if cfg.data.rgb.frame_diff else 3,
+        rgb_channels=6 if cfg.data.rgb.frame_diff and cfg.data.rgb.keep_frames else 3,
         num_joints=get_layout(cfg.data.pose.layout).num_joints,
         layout=cfg.data.pose.layout,
         semantic_dim=vector_width(cfg.model.semantic.vectors) if cfg.model.semantic.enabled else 0,
         num_persons=cfg.data.pose.max_persons,
+        xyz=cfg.data.pose.keypoint_dims == 3,
     )
 
 

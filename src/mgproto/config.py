@@ -63,6 +63,11 @@ class PoseInputConfig:
         0.0  # training rotation of the keypoints, uniform in +-this
     )
     # (pose-only pipelines; reference: none)
+    normalize_3d: bool = True  # 3-D keypoints (x, y, z): PYSKL's PreNormalize3D first (centre on
+    # the spine, hip->spine along z, shoulders along x; data/coords3d.py); off = raw coordinates
+    keypoint_dims: Literal[2, 3] = 2  # coordinates per keypoint in the file: 2 = pixels with a
+    # score (any 2-D pose estimator), 3 = x, y, z (Kinect, NTU 3-D); the coordinate models read
+    # the third channel as a score or as z accordingly, and a file of the other kind is refused
 
     def __post_init__(self) -> None:
         for name in ("area_range", "aspect_ratio_range"):
@@ -75,7 +80,9 @@ class PoseInputConfig:
 class RGBInputConfig:
     """How video frames become the RGB input (RGBPoseConv3D's RGB pathway)."""
 
-    clip_len: PosInt = 8  # RGB frames per clip (RGBPoseConv3D: 8)
+    clip_len: PosInt = 8  # RGB frames per clip (RGBPoseConv3D: 8; Video Swin: 32)
+    frame_interval: NonNegInt = 0  # 0 = uniform over the clip (RGBPoseConv3D); k > 0 = a dense
+    # window of clip_len frames k apart (MMAction2 SampleFrames; Video Swin recipes: 32 x 2)
     pre_crop_size: PosInt = 256  # side after the compact box, before the random crop (ref: 256)
     train_size: PosInt = 224  # side after the training crop (ref: 224)
     test_size: PosInt = 256  # side at test time, no crop (ref: 256)
@@ -88,6 +95,8 @@ class RGBInputConfig:
     compact: bool = True  # crop frames to the keypoints' box first (MMCompact)
     frame_diff: bool = False  # add the temporal differences of the frames as 3 more input
     # channels (reference: off; see docs/recipes.md)
+    keep_frames: bool = True  # with frame_diff: keep the frames too (6 channels) or feed the
+    # differences alone (3 channels: no appearance at all)
     clip_norm: bool = False  # standardise each clip per channel (reference: off)
 
 
@@ -193,12 +202,25 @@ class SemanticConfig:
 
 
 @dataclass(frozen=True)
+class SwinConfig:
+    """Video Swin on RGB (``model.arch = swin``: torchvision ``swin3d_*``; MMAction2 swin)."""
+
+    arch: Literal["tiny", "small", "base"] = "base"  # the paper's ensemble member: Swin-B
+    embed_dim: NonNegInt = 0  # stage-1 width; 0 = the arch's (tiny / small 96, base 128)
+    depths: tuple[PosInt, ...] = ()  # blocks per stage; () = the arch's
+    num_heads: tuple[PosInt, ...] = ()  # attention heads per stage; () = the arch's
+    patch_size: tuple[PosInt, PosInt, PosInt] = (2, 4, 4)  # (t, h, w) patches (reference)
+    window_size: tuple[PosInt, PosInt, PosInt] = (8, 7, 7)  # (t, h, w) windows (reference)
+    drop_path: Prob = 0.3  # stochastic depth of the last block (MMAction2: tiny 0.1, base 0.3)
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """The network: backbone preset, heads, late fusion, fusion and prototype modules."""
 
-    arch: Literal["conv3d", "tcn", "stgcn"] = "conv3d"  # conv3d = the PoseConv3D /
+    arch: Literal["conv3d", "tcn", "stgcn", "swin"] = "conv3d"  # conv3d = the PoseConv3D /
     # RGBPoseConv3D family (sized by preset); tcn = the coordinate baseline, stgcn = ST-GCN++
-    # (both pose only, on data.pose.representation coords)
+    # (both pose only, on data.pose.representation coords); swin = Video Swin (RGB only)
     preset: Literal["paper", "small", "tiny"] = "paper"  # paper = the reference sizes
     pose_base: NonNegInt = 0  # pose pathway stem width; 0 = the preset's (paper 32, small 8)
     pose_blocks: tuple[PosInt, ...] = ()  # blocks per pose stage (3 values); () = the preset's
@@ -221,6 +243,7 @@ class ModelConfig:
     tcn: TCNConfig = field(default_factory=TCNConfig)
     gcn: GCNConfig = field(default_factory=GCNConfig)
     semantic: SemanticConfig = field(default_factory=SemanticConfig)
+    swin: SwinConfig = field(default_factory=SwinConfig)
 
 
 @dataclass(frozen=True)
@@ -231,7 +254,16 @@ class TrainConfig:
     batch_size: PosInt = 10  # per process (paper: 10 on one GPU)
     grad_accum_steps: PosInt = 1  # micro-batches per optimiser step (same maths as more GPUs)
     lr: PosFloat = 0.0075  # paper / RGBPoseConv3D config: 0.0075 at batch 10
+    optimizer: Literal["sgd", "adamw"] = "sgd"  # paper: SGD; Video Swin recipes: AdamW
     momentum: Annotated[float, Range(ge=0, lt=1)] = 0.9  # SGD momentum (reference configs)
+    betas: tuple[Annotated[float, Range(ge=0, lt=1)], Annotated[float, Range(ge=0, lt=1)]] = (
+        0.9,
+        0.999,
+    )  # AdamW betas (MMAction2 swin: 0.9, 0.999)
+    no_decay_norm: bool = False  # no weight decay on norms, biases, position-bias tables
+    # (MMAction2 swin paramwise_cfg: decay_mult 0 for norm / relative_position_bias_table)
+    backbone_lr_mult: PosFloat = 1.0  # lr multiplier of the backbone (MMAction2 swin with
+    # pre-trained weights: 0.1; the heads keep the base lr)
     weight_decay: NonNegFloat = 1e-4  # reference RGBPoseConv3D config
     nesterov: bool = False
     schedule: Literal["multistep", "cosine"] = "multistep"  # paper: multistep; PoseConv3D
@@ -239,6 +271,7 @@ class TrainConfig:
     milestones: tuple[NonNegInt, ...] = (8, 22)  # paper: lr x0.1 at epochs 8 and 22
     gamma: PosFloat = 0.1
     warmup_epochs: NonNegFloat = 0.0  # linear warm-up (0 = none, as the paper)
+    warmup_start: Prob = 0.0  # lr factor the warm-up starts from (MMAction2 swin LinearLR: 0.1)
     clip_grad: NonNegFloat = 40.0  # max L2 norm of the gradients (reference configs: 40)
     amp: bool = True  # mixed precision autocast on CUDA; ignored on CPU
     amp_dtype: Literal["bfloat16", "float16"] = "bfloat16"  # float16 (+ loss scaling) for GPUs
@@ -277,6 +310,10 @@ class ExperimentConfig:
             raise ConfigError(
                 f"model.arch {arch} is a pose-only coordinate model: it needs "
                 "data.modalities [pose] and data.pose.representation coords"
+            )
+        if arch == "swin" and self.data.modalities != ("rgb",):
+            raise ConfigError(
+                "model.arch swin is the RGB-only Video Swin: it needs data.modalities [rgb]"
             )
         if self.data.pose.rotate_degrees > 0 and "rgb" in self.data.modalities:
             raise ConfigError(

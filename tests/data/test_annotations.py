@@ -6,6 +6,7 @@ import pytest
 from mgproto.data.annotations import (
     AnnotationError,
     AnnotationFile,
+    keypoint_dims,
     load_annotations,
     require_labels,
     save_annotations,
@@ -269,3 +270,69 @@ def test_require_labels_names_the_first_unlabelled_record(make_rec):
     ):
         require_labels(recs, split="train", source="ann.pkl")
     assert require_labels(recs[:1], split="train", source="ann.pkl") == recs[:1]
+
+
+# ---- 3-D keypoints (PYSKL's NTU RGB+D 3-D convention) ---------------------------------------
+def _record_3d(name="s01_e01_walk", *, frames=4, joints=20, seed=0):
+    """A PYSKL-style 3-D record: keypoint (M, T, V, 3) metres, no score, no img_shape."""
+    kp = np.random.default_rng(seed).normal([0, 0, 3], 0.3, (1, frames, joints, 3))
+    return {"frame_dir": name, "label": 1, "total_frames": frames, "keypoint": kp}
+
+
+def test_3d_record_without_score_or_img_shape(tmp_path):
+    rec = _record_3d()
+    rec["keypoint"][0, 1, 3] = 0  # PYSKL marks a missing 3-D joint by zeros
+    rec["keypoint"][0, 2, 5] = np.nan
+    out = load_annotations(_write(tmp_path, [rec])).annotations[0]
+    assert out["keypoint"].shape == (1, 4, 20, 3) and out["keypoint"].dtype == np.float32
+    assert "img_shape" not in out and "original_shape" not in out
+    expected = np.ones((1, 4, 20), np.float32)
+    expected[0, 1, 3] = expected[0, 2, 5] = 0
+    np.testing.assert_array_equal(out["keypoint_score"], expected)
+    assert np.all(out["keypoint"][0, 2, 5] == 0)
+
+
+@pytest.mark.parametrize("suffix", [".pkl", ".npz"])
+def test_3d_round_trip(tmp_path, suffix):
+    ann = AnnotationFile(
+        [_record_3d("a"), {**_record_3d("b", seed=1), "img_shape": (480, 640)}],
+        {"train": ["a"], "test": ["b"]},
+        {"layout": "kinect20"},
+    )
+    checked = load_annotations(_write(tmp_path, ann.annotations))
+    path = save_annotations(checked, tmp_path / f"x{suffix}")
+    back = load_annotations(path)
+    np.testing.assert_allclose(back.annotations[0]["keypoint"], ann.annotations[0]["keypoint"],
+                               rtol=1e-6)  # fmt: skip
+    assert back.annotations[1]["img_shape"] == (480, 640)
+    assert keypoint_dims(back.annotations) == 3
+
+
+def test_3d_score_and_coordinate_count_checks(tmp_path, make_rec):
+    rec = _record_3d("0009_1")
+    rec["keypoint"] = np.concatenate([rec["keypoint"], rec["keypoint"][..., :1]], axis=-1)
+    with pytest.raises(
+        AnnotationError,
+        match=r"bad\.pkl: record 0 \('0009_1'\): keypoint must have shape \(M, T, V, 2\) "
+        r"\(x, y pixels\) or \(M, T, V, 3\) \(x, y, z\), got \(1, 4, 20, 4\)",
+    ):
+        load_annotations(_write(tmp_path, [rec]))
+    rec = {**_record_3d("0009_2"), "keypoint_score": np.full((1, 4, 20), 2.0)}
+    with pytest.raises(AnnotationError, match=r"record 0 \('0009_2'\): keypoint_score must lie"):
+        load_annotations(_write(tmp_path, [rec]))
+    rec = make_rec("0009_3")  # 2-D still needs its frame size
+    rec.pop("img_shape")
+    with pytest.raises(AnnotationError, match=r"record 0 \('0009_3'\): missing key 'img_shape'"):
+        load_annotations(_write(tmp_path, [rec]))
+
+
+def test_mixed_2d_and_3d_in_one_file(tmp_path, make_rec):
+    recs = [make_rec("flat", num_joints=20, layout=None), _record_3d("deep")]
+    with pytest.raises(
+        AnnotationError,
+        match=r"bad\.pkl: record 1 \('deep'\): keypoint has 3 coordinates per joint but "
+        r"record 0 \('flat'\) has 2; a file holds 2-D or 3-D keypoints, not both",
+    ):
+        load_annotations(_write(tmp_path, recs))
+    assert keypoint_dims(load_annotations(_write(tmp_path, recs[:1])).annotations) == 2
+    assert keypoint_dims([]) == 2

@@ -77,3 +77,81 @@ def test_coords_pipeline_on_a_pixel_record(make_rec, train):
     expected = (1, 1, 16, 17, 3) if train else (4, 1, 16, 17, 3)  # 2 clips x (view + flip)
     assert out["coords"].shape == expected
     assert np.abs(out["coords"][..., :2]).max() < 1.5
+
+
+def _config_3d(*extra):
+    return load_config(
+        None,
+        [
+            "data.modalities=[pose]", "data.pose.representation=coords", "model.arch=stgcn",
+            "data.pose.layout=kinect20", "data.pose.clip_len=8", "data.sampling.num_clips_test=2",
+            *extra,
+        ],
+    )  # fmt: skip
+
+
+def _sample_3d(frames=12, seed=0):
+    rng = np.random.default_rng(seed)
+    kp = rng.normal([0.2, 0.1, 3.0], 0.3, (1, frames, 20, 3)).astype(np.float32)
+    score = np.ones((1, frames, 20), np.float32)
+    score[0, :, 7] = 0  # left hand never seen
+    kp[0, :, 7] = 0
+    return {"frame_dir": "s01_e01_walk", "label": 0, "keypoint": kp, "keypoint_score": score,
+            "img_shape": (), "total_frames": frames}  # fmt: skip
+
+
+def test_pose_coords_3d_gives_xyz_channels():
+    kp = np.random.default_rng(0).normal(0, 1, (1, 6, 20, 3)).astype(np.float32)
+    score = np.ones((1, 6, 20), np.float32)
+    score[0, 2, 4] = 0
+    sample = {"keypoint": kp, "keypoint_score": score, "num_clips": 2}
+    out = PoseCoords(max_persons=2, flip_index=get_layout("kinect20").flip_index, flip_test=True)(
+        sample, np.random.default_rng(0)
+    )["coords"]
+    assert out.shape == (4, 2, 3, 20, 3)
+    expected = kp.copy()
+    expected[0, 2, 4] = 0
+    np.testing.assert_array_equal(out[0, 0], expected[0, :3])  # no per-clip normalisation
+    np.testing.assert_array_equal(out[1, 0], expected[0, 3:])
+    np.testing.assert_array_equal(out[:, 1], 0)  # the padded person
+    np.testing.assert_array_equal(out[2:], flip_coords(out[:2], get_layout("kinect20").flip_index))
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_coords_pipeline_on_a_3d_record(train):
+    cfg = _config_3d()
+    pipeline = build_pipeline(cfg.data, train=train, keypoint_dims=3)
+    names = [type(t).__name__ for t in pipeline.transforms]
+    tail = ["Flip3D", "PoseCoords"] if train else ["PoseCoords"]
+    assert names == ["PreNormalize3D", "SampleFrames", "SelectPoseFrames", *tail]
+    out = pipeline(_sample_3d(), np.random.default_rng(0))
+    # testing: 2 clips x (view + mirrored view, sampling.flip_test)
+    assert out["coords"].shape == ((1, 1, 8, 20, 3) if train else (4, 1, 8, 20, 3))
+    views = out["coords"] if train else out["coords"][:2]  # test: the mirrored views follow
+    assert np.all(views[..., 7, :] == 0) or (train and np.all(views[..., 11, :] == 0))
+    if not train:  # the unseen left hand is the mirrored view's right hand
+        assert np.all(out["coords"][2:, ..., 11, :] == 0)
+    assert np.abs(out["coords"][..., 2]).max() < 2  # z is body-relative, not ~3 m away
+
+
+def test_3d_pipeline_options_and_refusals():
+    rotate = build_pipeline(_config_3d("data.pose.rotate_degrees=10").data, train=True,
+                            keypoint_dims=3)  # fmt: skip
+    assert "RandomRotate3D" in [type(t).__name__ for t in rotate.transforms]
+    raw = build_pipeline(_config_3d("data.pose.normalize_3d=false").data, train=False,
+                         keypoint_dims=3)  # fmt: skip
+    out = raw(_sample_3d(), np.random.default_rng(0))["coords"]
+    assert out[..., 2].max() > 2  # raw camera depth
+    with pytest.raises(ValueError, match="need data.pose.representation=coords"):
+        heatmaps = _config_3d("data.pose.representation=heatmaps", "model.arch=conv3d")
+        build_pipeline(heatmaps.data, train=True, keypoint_dims=3)
+    with pytest.raises(ValueError, match=r"layout 'coco17' has no joint"):
+        build_pipeline(_config_3d("data.pose.layout=coco17").data, train=True, keypoint_dims=3)
+    with pytest.raises(ValueError, match="keypoint_dims must be 2 or 3"):
+        build_pipeline(_config_3d().data, train=True, keypoint_dims=4)
+
+
+def test_pixel_transforms_refuse_3d_keypoints():
+    sample = {**_sample_3d(), "img_shape": (480, 640), "num_clips": 1}
+    with pytest.raises(ValueError, match=r"PoseCompact needs 2-D pixel keypoints.*'s01_e01_walk'"):
+        build_pipeline(_config_3d().data, train=False)(sample, np.random.default_rng(0))

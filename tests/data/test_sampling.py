@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mgproto.data.sampling import sample_modalities, uniform_sample
+from mgproto.data.sampling import dense_sample, sample_modalities, uniform_sample
 
 
 @pytest.mark.parametrize("n", [1, 5, 31, 32, 40, 63, 64, 100, 1000])
@@ -81,3 +81,37 @@ def test_stretch_keeps_short_clips_in_order():
         a = uniform_sample(n, 32, rng=np.random.default_rng(3))
         b = uniform_sample(n, 32, rng=np.random.default_rng(3), short_clips="stretch")
         np.testing.assert_array_equal(a, b)
+
+
+def test_dense_windows_are_clip_len_frames_interval_apart():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        inds = dense_sample(200, 32, 2, rng=rng)  # Video Swin's 32 x 2 on a 200-frame clip
+        assert inds.shape == (1, 32)
+        assert (np.diff(inds[0]) == 2).all() and 0 <= inds[0, 0] <= 200 - 64
+
+
+def test_dense_test_windows_are_evenly_spaced_and_the_single_one_is_central():
+    assert dense_sample(100, 4, 5, test_mode=True).tolist() == [[40, 45, 50, 55]]  # room 80
+    starts = dense_sample(100, 4, 5, num_clips=3, test_mode=True)[:, 0]
+    assert starts.tolist() == [0, 40, 80]
+
+
+def test_dense_windows_longer_than_the_clip_start_at_zero_and_wrap():
+    inds = dense_sample(10, 8, 2, rng=np.random.default_rng(0))
+    assert inds.tolist() == [[0, 2, 4, 6, 8, 0, 2, 4]]  # frames past the end loop
+
+
+def test_training_dense_offsets_cover_the_whole_room():
+    rng = np.random.default_rng(0)
+    starts = {int(dense_sample(20, 4, 2, rng=rng)[0, 0]) for _ in range(400)}
+    assert starts == set(range(13))  # every start in [0, 20 - 8] is drawn
+
+
+def test_rgb_interval_makes_only_the_rgb_frames_dense():
+    out = sample_modalities(300, {"pose": 32, "rgb": 16}, rgb_interval=2,
+                            rng=np.random.default_rng(0))  # fmt: skip
+    assert (np.diff(out["rgb"][0]) == 2).all()
+    assert out["pose"][0, -1] > 250  # pose stays uniform over the whole clip
+    with pytest.raises(ValueError, match="nested alignment"):
+        sample_modalities(300, {"pose": 32, "rgb": 16}, rgb_interval=2, alignment="nested")

@@ -156,3 +156,26 @@ def test_mmaction2_1x_dumps_with_tensors_are_read_safely(tmp_path):
         UnsafeFileError, match=r"big.pkl: refusing a tensor of size \(1073741824,\)"
     ):
         load_scores(tmp_path / "big.pkl", ids=["a"])
+
+
+def test_ensemble_reports_test_top1_when_the_test_clips_are_labelled(tmp_path, capsys):
+    """A benchmark (the demo's synthetic test split): members' and ensemble's test top-1."""
+    rng = np.random.default_rng(2)
+    onehot = np.eye(4)
+    paths = {}
+    for split, n in (("val", 80), ("test", 60)):
+        ids = [f"{split}_{i}" for i in range(n)]
+        y = rng.integers(0, 4, n)
+        even = (y % 2 == 0)[:, None]
+        a = np.where(even, onehot[y], 0.3 * onehot[(y + 1) % 4])  # right on even labels only
+        b = np.where(~even, onehot[y], 0.3 * onehot[(y + 1) % 4])  # right on odd labels only
+        for name, s in (("a", a), ("b", b)):
+            paths[name, split] = save_scores(_scores(ids, y, s), tmp_path / f"{name}_{split}.npz")
+    out = tmp_path / "ens.npz"
+    argv = ["ensemble", "--val", str(paths["a", "val"]), str(paths["b", "val"]),
+            "--test", str(paths["a", "test"]), str(paths["b", "test"]), "-o", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    summary = __import__("json").loads(out.with_suffix(".json").read_text())
+    assert summary["test_top1"] == 1.0 > max(summary["test_top1_single"])
+    assert (np.load(out)["labels"] >= 0).all()
+    assert "ensemble: val top-1 1.0000, test top-1 1.0000" in capsys.readouterr().out

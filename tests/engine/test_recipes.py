@@ -24,7 +24,7 @@ POSE_RECIPES = (
     "gcn_joint_motion",
     "gcn_bone_motion",
 )
-VIDEO_RECIPES = ("rgb_only", "two_stream")
+VIDEO_RECIPES = ("rgb_only", "two_stream", "swin_rgb")
 
 
 @pytest.fixture(scope="module")

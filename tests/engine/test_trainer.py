@@ -189,3 +189,28 @@ def test_train_state_round_trips_and_reads_older_checkpoints():
     old = {"epoch": 1, "step_in_epoch": 0, "global_step": 6, "best": None, "bad": 0, "seen": 12,
            "rng": saved["rng"]}  # fmt: skip
     assert TrainState.from_checkpoint(old) == TrainState(epoch=1, global_step=6, seen=12)
+
+
+def test_video_swin_with_adamw_groups_resumes_exactly(tiny_dataset, make_cfg, tmp_path):
+    """Video Swin + AdamW with parameter groups (no decay on norms, backbone lr x0.1) and a
+    dense RGB window: an interrupted run resumes to the same weights."""
+    cfg = make_cfg(
+        tiny_dataset, "data.modalities=[rgb]", "model.arch=swin", "model.swin.arch=tiny",
+        "model.swin.embed_dim=12", "model.swin.depths=[1,1,1,1]",
+        "model.swin.num_heads=[1,1,1,1]", "model.swin.window_size=[2,4,4]",
+        "train.optimizer=adamw", "train.lr=0.001", "train.weight_decay=0.05",
+        "train.no_decay_norm=true", "train.backbone_lr_mult=0.1", "train.warmup_epochs=0.5",
+        "train.warmup_start=0.1", "train.schedule=cosine", "data.rgb.frame_interval=2",
+        "data.rgb.clip_len=4", "train.checkpoint_every=1",
+    )  # fmt: skip
+    full = tmp_path / "full"
+    train(cfg, run_dir=full, device="cpu")
+    part = tmp_path / "part"
+    train(cfg, run_dir=part, device="cpu", max_steps=8)
+    train(cfg, run_dir=part, device="cpu", resume=True)
+    a, b = _state(full), _state(part)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    opt = load_checkpoint(full / "checkpoints/last.pt")["optimizer"]
+    assert len(opt["param_groups"]) == 3  # backbone with / without decay; the head (no norm)

@@ -76,3 +76,13 @@ def test_tcn_learns_direction_of_motion():
     model.eval()
     x_test, y_test = _direction_task(64, seed=1)
     assert (model(coords=x_test).scores.argmax(1) == y_test).float().mean() > 0.95
+
+
+def test_3d_frame_features_take_z_as_a_coordinate_and_all_zero_as_missing():
+    coords = torch.zeros(1, 1, 3, 2, 3)  # (B, M, T, V, C): joint 1 missing in frame 1
+    coords[0, 0, :, 0] = torch.tensor([[0.0, 0.0, -1.0], [1.0, 0.0, -2.0], [1.0, 1.0, -2.0]])
+    coords[0, 0, [0, 2], 1] = torch.tensor([[0.5, 0.5, 0.5], [0.6, 0.5, 0.5]])
+    f = frame_features(coords, xyz=True).reshape(1, 2, 6, 3)  # (N, V, 6 features, T)
+    assert f[0, 0, 3:, 0].tolist() == [1.0, 0.0, -1.0]  # dz counts: z < 0 is not "missing"
+    assert f[0, 1, 3:, 0].tolist() == [0.0, 0.0, 0.0]  # the next frame's joint is missing
+    assert CoordTCN(num_joints=2, num_persons=1, xyz=True)(coords).shape == (1, 128, 3, 1, 1)

@@ -83,3 +83,30 @@ def test_stgcnpp_matches_mmaction2():
     _assert_parity(result, ("pose",))
     assert result.params_ref == 1377596  # the backbone: 1.38 M parameters
     assert result.shapes["features.pose"] == (2, 1, 256, 6, 17)
+
+
+@pytest.mark.oracle
+@pytest.mark.skipif(not ORACLE, reason=SKIP_REASON)
+@pytest.mark.parametrize(
+    ("window", "size", "frames"),
+    [((8, 7, 7), 72, 10), ((4, 4, 4), 64, 8)],  # padded windows; windows that fit (shifted)
+)
+def test_video_swin_matches_mmaction2(window, size, frames):
+    """Video Swin (MMAction2 1.2.0 SwinTransformer3D + I3DHead, random LayerNorm affine) at
+    small widths: imported by name, same outputs, with padded and shifted windows."""
+    oc = _client()
+    result = oc.check_swin_parity(
+        oracle=ORACLE, arch=oc.SWIN_TINY_TEST, window=window, size=size, frames=frames
+    )
+    _assert_parity(result, ("rgb",))
+
+
+@pytest.mark.oracle
+@pytest.mark.skipif(not ORACLE, reason=SKIP_REASON)
+def test_swin_tiny_matches_mmaction2_at_its_size():
+    """Swin-T's real widths (27.85 M parameters with a 32-class head), float32."""
+    oc = _client()
+    result = oc.check_swin_parity(oracle=ORACLE, arch="tiny", dtype="float32", size=112, frames=16)
+    _assert_parity(result, ("rgb",))
+    assert result.params_ref == 27850470
+    assert result.shapes["features.rgb"] == (1, 768, 8, 4, 4)

@@ -63,3 +63,13 @@ def test_mmaction2_stgcn_checkpoints_import_by_name(tmp_path):
     model, _ = load_model(tmp_path / "o.pt")
     for key, value in src.state_dict().items():
         assert torch.equal(model.state_dict()[key], value), key
+
+
+def test_3d_bones_subtract_all_three_coordinates():
+    x = torch.tensor([[0.0, 0.0, 1.0], [1.0, 2.0, 3.0]]).view(1, 1, 1, 2, 3)  # (B, M, T, V, C)
+    parent = torch.tensor([0, 0])
+    assert skeleton_features(x, parent, "bone", xyz=True)[0, 0, 0, 1].tolist() == [1.0, 2.0, 2.0]
+    assert skeleton_features(x, parent, "bone")[0, 0, 0, 1].tolist() == [1.0, 2.0, 2.0]  # mean
+    x[..., 2] = torch.tensor([4.0, 1.0])  # z of the two joints: the 2-D path averages, 3-D not
+    assert skeleton_features(x, parent, "bone", xyz=True)[0, 0, 0, 1, 2].item() == -3.0
+    assert skeleton_features(x, parent, "bone")[0, 0, 0, 1, 2].item() == 2.5

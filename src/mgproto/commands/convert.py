@@ -112,6 +112,11 @@ def _smg_args(p: argparse.ArgumentParser) -> None:
 def _utkinect_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("root", help="folder with joints_sSS_eEE.txt and the label file")
     p.add_argument("--labels", default="actionLabel.txt", help="label file inside root")
+    p.add_argument(
+        "--coords", choices=utkinect.COORDS, default="2d",
+        help="2d: joints projected to 640x480 pixels (default); 3d: the native x, y, z in "
+        "metres (for the coordinate models; data.pose.representation=coords)",
+    )  # fmt: skip
     _test_subjects(p, "the even ones")
     _output(p)
 
@@ -141,6 +146,7 @@ FORMATS: dict[str, Format] = {
     "utkinect": Format(
         "UTKinect-Action3D skeletons (joints_sSS_eEE.txt + actionLabel.txt)", utkinect,
         _utkinect_args,
-        lambda a: utkinect.convert(Path(a.root), labels=a.labels, test_subjects=a.test_subjects),
+        lambda a: utkinect.convert(Path(a.root), labels=a.labels, test_subjects=a.test_subjects,
+                                   coords=a.coords),
     ),
 }  # fmt: skip

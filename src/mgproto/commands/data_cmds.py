@@ -8,7 +8,7 @@ from pathlib import Path
 from mgproto.commands.argtypes import positive_int
 from mgproto.commands.outputs import add_force, output_of
 from mgproto.config import dump_config, load_config
-from mgproto.data.annotations import load_annotations, save_annotations
+from mgproto.data.annotations import keypoint_dims, load_annotations, save_annotations
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
@@ -40,6 +40,10 @@ def _cmd_preview_pose(args: argparse.Namespace) -> int:
     if not args.output.endswith(".png"):
         raise ValueError(f"{args.output}: the preview is a PNG; name it *.png")
     ann = load_annotations(args.file)
+    if keypoint_dims(ann.annotations) == 3:
+        raise ValueError(
+            f"{args.file}: 3-D keypoints (x, y, z); preview-pose draws 2-D pixel skeletons"
+        )
     records = ann.select(args.split) if args.split else ann.annotations
     if args.clips:
         by_id = {r["frame_dir"]: r for r in records}

@@ -44,7 +44,12 @@ def _config_summary(text: str, source: str) -> list[str]:
 
     cfg = load_config_text(text, source=source)
     m, d, t = cfg.model, cfg.data, cfg.train
-    model = "tcn" if m.arch == "tcn" else f"conv3d preset {m.preset}"
+    model = {
+        "conv3d": f"conv3d preset {m.preset}",
+        "tcn": "tcn",
+        "stgcn": f"stgcn ({m.gcn.feature})",
+        "swin": f"swin {m.swin.arch}",
+    }[m.arch]
     modules = [n for n, on in (("fusion", m.fusion.enabled), ("prototypes", m.prototype.enabled))
                if on]  # fmt: skip
     return [

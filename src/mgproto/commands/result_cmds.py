@@ -45,7 +45,7 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
     if args.weights:
         check_weights(args.weights, len(args.val))
     val_order, val_labels = _ids_and_labels(args, args.val_split)
-    test_order, _ = _ids_and_labels(args, args.test_split)
+    test_order, test_labels = _ids_and_labels(args, args.test_split)
     val_order, val_scores = _read_all(args.val, val_order, args.stream)
     if not val_labels:  # labels from our own .npz files
         val_labels = load_labels(args.val[0])
@@ -60,13 +60,14 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
     fused = fuse(test_scores, weights)
     if out.suffix != ".npz":
         raise ValueError(f"{out}: the fused scores are an .npz file")
+    test_y = _known_labels(test_labels or _labels_or_none(args.test[0]), test_order)
     atomic_write(
         out,
         lambda f: np.savez(
             f,
             frame_dirs=np.array(test_order),
             fused=fused.astype(np.float32),
-            labels=np.full(len(test_order), -1),
+            labels=test_y if test_y is not None else np.full(len(test_order), -1),
         ),
     )
     summary = {
@@ -76,11 +77,33 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
         "val": args.val,
         "test": args.test,
     }
+    if test_y is not None:  # labelled test clips (a benchmark, not a challenge's hidden test)
+        summary["test_top1_single"] = [topk_accuracy(x, test_y) for x in test_scores]
+        summary["test_top1"] = topk_accuracy(fused, test_y)
     atomic_write_text(out.with_suffix(".json"), json.dumps(summary, indent=1))
-    for path, acc, w in zip(args.val, singles, weights):
-        print(f"  {path}: val top-1 {acc:.4f}, weight {w:g}")
-    print(f"ensemble val top-1 {val_top1:.4f}; test scores -> {out}")
+    tested = summary.get("test_top1_single", [None] * len(weights))
+    for path, acc, w, t in zip(args.val, singles, weights, tested):
+        extra = f", test top-1 {t:.4f}" if t is not None else ""
+        print(f"  {path}: weight {w:g}, val top-1 {acc:.4f}{extra}")
+    extra = f", test top-1 {summary['test_top1']:.4f}" if test_y is not None else ""
+    print(f"ensemble: val top-1 {val_top1:.4f}{extra}; test scores -> {out}")
     return 0
+
+
+def _labels_or_none(path: str) -> dict[str, int]:
+    """Labels of one of our score files; {} for files without them (result pickles)."""
+    from mgproto.engine.scores import ScoreError, load_labels
+
+    try:
+        return load_labels(path)
+    except ScoreError:
+        return {}
+
+
+def _known_labels(labels: dict[str, int], order: list[str]) -> np.ndarray | None:
+    """(N,) labels in ``order`` if every clip has a real one (>= 0), else None."""
+    y = [labels.get(x, -1) for x in order]
+    return np.array(y) if y and min(y) >= 0 else None
 
 
 def _cmd_submit(args: argparse.Namespace) -> int:

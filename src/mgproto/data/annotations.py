@@ -12,8 +12,15 @@ img_shape          (H, W)                       frame size the keypoints refer t
 original_shape     (H, W)                       frame size of the source video
 total_frames       int                          T
 keypoint           float32 (M, T, V, 2)         x, y in pixels; missing joint = score 0
+                   or float32 (M, T, V, 3)      x, y, z (3-D skeletons, any unit, e.g. metres)
 keypoint_score     float32 (M, T, V)            confidence in [0, 1]
 =================  ===========================  ==============================================
+
+3-D skeletons follow PYSKL's NTU RGB+D 3-D files: ``keypoint`` has 3 coordinates per joint and
+``keypoint_score`` and ``img_shape`` may be absent. A missing score means every joint is valid
+(score 1) where its coordinates are finite and not all zero (PYSKL marks a missing 3-D joint, and
+an absent second person, by zeros); a 2-D file without scores counts every finite joint as valid.
+A file holds 2-D or 3-D keypoints, not both.
 
 Optional keys of ours (ignored by PYSKL / MMAction2): ``video_id``, ``subject_id``,
 ``start_frame``, ``end_frame`` (inclusive, in the source video), ``layout`` and ``filename``
@@ -132,7 +139,7 @@ def validate_record(
     where = _where(source, index, record)
     if not isinstance(record, dict):
         raise AnnotationError(f"{where}: a record must be a dict, got {type(record).__name__}")
-    for key in ("frame_dir", "keypoint", "total_frames", "img_shape"):
+    for key in ("frame_dir", "keypoint", "total_frames"):
         if key not in record:
             raise AnnotationError(f"{where}: missing key {key!r}")
     out = dict(record)
@@ -140,8 +147,14 @@ def validate_record(
         raise AnnotationError(f"{where}: frame_dir must be a non-empty string")
 
     kp = _array(out["keypoint"], "keypoint", where)
-    if kp.ndim != 4 or kp.shape[-1] != 2:
-        raise AnnotationError(f"{where}: keypoint must have shape (M, T, V, 2), got {kp.shape}")
+    if kp.ndim != 4 or kp.shape[-1] not in (2, 3):
+        raise AnnotationError(
+            f"{where}: keypoint must have shape (M, T, V, 2) (x, y pixels) or (M, T, V, 3) "
+            f"(x, y, z), got {kp.shape}"
+        )
+    is_3d = kp.shape[-1] == 3
+    if "img_shape" not in out and not is_3d:
+        raise AnnotationError(f"{where}: missing key 'img_shape' (2-D keypoints need it)")
     if not np.issubdtype(kp.dtype, np.floating):
         raise AnnotationError(f"{where}: keypoint must be floating point, got {kp.dtype}")
     m, t, v, _ = kp.shape
@@ -170,6 +183,8 @@ def validate_record(
     else:
         score = np.ones((m, t, v), np.float32)  # PYSKL convention: no score = fully confident
         score[~np.all(np.isfinite(kp), axis=-1)] = 0
+        if is_3d:  # PYSKL's 3-D files mark missing joints (and absent persons) by zeros
+            score[np.all(kp == 0, axis=-1)] = 0
     bad = ~np.all(np.isfinite(kp), axis=-1) & (score > 0)
     if bad.any():
         mi, ti, vi = (int(x[0]) for x in np.nonzero(bad))
@@ -185,6 +200,9 @@ def validate_record(
         raise AnnotationError(f"{where}: total_frames={total!r} but keypoint has {t} frames")
     out["total_frames"] = int(total)
     for key in ("img_shape", "original_shape"):
+        if out.get(key) is None and is_3d:  # optional for 3-D keypoints (no image plane)
+            out.pop(key, None)
+            continue
         if key not in out:
             continue
         try:
@@ -195,7 +213,8 @@ def validate_record(
         if len(shape) != 2 or min(shape) <= 0:
             raise AnnotationError(f"{where}: {key} must be (H, W) > 0, got {out[key]!r}")
         out[key] = shape
-    out.setdefault("original_shape", out["img_shape"])
+    if "img_shape" in out:
+        out.setdefault("original_shape", out["img_shape"])
 
     label = out.get("label", -1)
     if isinstance(label, bool) or not isinstance(label, int | np.integer):
@@ -244,6 +263,14 @@ def validate_file(
         validate_record(r, index=i, source=source, num_classes=num_classes, num_joints=num_joints)
         for i, r in enumerate(ann.annotations)
     ]
+    for i, r in enumerate(records):
+        dims, first = r["keypoint"].shape[-1], records[0]["keypoint"].shape[-1]
+        if dims != first:
+            raise AnnotationError(
+                f"{_where(source, i, r)}: keypoint has {dims} coordinates per joint but record 0 "
+                f"({records[0]['frame_dir']!r}) has {first}; a file holds 2-D or 3-D "
+                "keypoints, not both"
+            )
     seen: dict[str, int] = {}
     for i, r in enumerate(records):
         if r["frame_dir"] in seen:
@@ -328,7 +355,8 @@ def _read_npz(path: Path) -> Any:
             for i, rec in enumerate(doc.get("annotations") if isinstance(doc, dict) else ()):
                 if isinstance(rec, dict):
                     rec["keypoint"] = z[f"{i}/keypoint"]
-                    rec["keypoint_score"] = z[f"{i}/keypoint_score"]
+                    if f"{i}/keypoint_score" in z:  # absent: 3-D records without scores
+                        rec["keypoint_score"] = z[f"{i}/keypoint_score"]
     except UnsafeFileError as err:
         raise AnnotationError(f"{path}: {err}") from None
     except NPZ_ERRORS as err:
@@ -349,7 +377,8 @@ def save_annotations(ann: AnnotationFile, path: str | Path) -> Path:
                 {k: _plain(v) for k, v in rec.items() if k not in ("keypoint", "keypoint_score")}
             )
             arrays[f"{i}/keypoint"] = np.asarray(rec["keypoint"], np.float32)
-            arrays[f"{i}/keypoint_score"] = np.asarray(rec["keypoint_score"], np.float32)
+            if rec.get("keypoint_score") is not None:
+                arrays[f"{i}/keypoint_score"] = np.asarray(rec["keypoint_score"], np.float32)
         arrays["__doc__"] = np.frombuffer(json.dumps(doc).encode("utf-8"), dtype=np.uint8)
         atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
     else:
@@ -358,6 +387,13 @@ def save_annotations(ann: AnnotationFile, path: str | Path) -> Path:
             obj["meta"] = ann.meta
         atomic_write(path, lambda f: pickle.dump(obj, f, protocol=4))
     return path
+
+
+def keypoint_dims(records: Iterable[dict[str, Any]]) -> int:
+    """Coordinates per joint of validated records: 2 (x, y pixels) or 3 (x, y, z); 2 if none."""
+    for r in records:
+        return int(r["keypoint"].shape[-1])
+    return 2
 
 
 def require_labels(

@@ -6,8 +6,14 @@ centred on their mean and divided by the longer side of their bounding box over 
 (translation and scale *changes* within the clip, e.g. walking towards the camera, are kept).
 Missing joints (score 0) stay at 0 and keep score 0, so the model can tell them apart.
 
+3-D keypoints (x, y, z; :mod:`mgproto.data.coords3d`) give the channels x, y, z instead, as they
+come out of PreNormalize3D (or raw, with ``data.pose.normalize_3d`` off): no per-clip box
+normalisation, since PreNormalize3D already fixed the body's position and orientation and metres
+need no rescaling. Invalid joints are 0 in all three channels. The channel count stays 3, so the
+coordinate models take either.
+
 Axis legend: N clips, M persons, T frames (of a clip: clip_len; T_all: the record's), V joints,
-C channels (x, y, score).
+C channels (x, y, score; or x, y, z).
 """
 
 from __future__ import annotations
@@ -43,11 +49,22 @@ def normalize_coords(keypoint: np.ndarray, score: np.ndarray) -> np.ndarray:
     return out
 
 
+def coords_3d(keypoint: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """3-D keypoints as coordinate channels: (M, T, V, 3) x, y, z, invalid joints all zero.
+
+    Args:
+        keypoint: (M, T, V, 3) x, y, z.
+        score: (M, T, V); joints with score <= 0 or non-finite values are invalid.
+    """
+    valid = (score > 0) & np.isfinite(keypoint).all(-1) & np.isfinite(score)
+    return np.where(valid[..., None], keypoint, 0.0).astype(np.float32)
+
+
 def flip_coords(coords: np.ndarray, flip_index: np.ndarray) -> np.ndarray:
     """Mirror normalised coordinates: x -> -x and left/right joints swapped.
 
     Args:
-        coords: (..., V, 3) from :func:`normalize_coords`.
+        coords: (..., V, 3) from :func:`normalize_coords` or :func:`coords_3d`.
         flip_index: (V,) joint permutation of the layout.
     """
     out = coords[..., flip_index, :].copy()
@@ -58,8 +75,9 @@ def flip_coords(coords: np.ndarray, flip_index: np.ndarray) -> np.ndarray:
 class PoseCoords(Transform):
     """Normalised coordinates of the sampled frames: adds ``coords`` (N', M', T, V, 3) float32.
 
-    ``max_persons`` persons are kept (the first ones, padded with zeros): M' is fixed so that
-    batches stack. With ``flip_test`` the mirrored view is appended as N more clips.
+    Channels are x, y, score for 2-D keypoints and x, y, z for 3-D ones. ``max_persons``
+    persons are kept (the first ones, padded with zeros): M' is fixed so that batches stack.
+    With ``flip_test`` the mirrored view is appended as N more clips.
     """
 
     requires = ("keypoint", "keypoint_score", "num_clips")
@@ -75,13 +93,14 @@ class PoseCoords(Transform):
         self.flip_test = flip_test
 
     def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
-        kp, sc = sample["keypoint"], sample["keypoint_score"]  # (M, N * T, V, 2), (M, N * T, V)
+        kp, sc = sample["keypoint"], sample["keypoint_score"]  # (M, N * T, V, 2 | 3), (M, N * T, V)
         m, nl, v = sc.shape
         n = sample["num_clips"]
+        to_coords = coords_3d if kp.shape[-1] == 3 else normalize_coords
         clips = []
         for i in range(n):  # each clip is normalised on its own frames
             part = slice(i * (nl // n), (i + 1) * (nl // n))
-            clips.append(normalize_coords(kp[:, part], sc[:, part]))
+            clips.append(to_coords(kp[:, part], sc[:, part]))
         coords = np.zeros((n, self.max_persons, nl // n, v, 3), np.float32)
         keep = min(m, self.max_persons)
         coords[:, :keep] = np.stack(clips)[:, :keep]

@@ -76,7 +76,7 @@ class ClipDataset(Dataset):
             "label": int(record["label"]),
             "keypoint": record["keypoint"],
             "keypoint_score": record["keypoint_score"],
-            "img_shape": tuple(record["img_shape"]),
+            "img_shape": tuple(record.get("img_shape", ())),  # () for 3-D records without one
             "total_frames": int(record["total_frames"]),
             "video_path": path,
             "frame_offset": offset,

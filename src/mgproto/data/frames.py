@@ -103,7 +103,8 @@ def add_frame_differences(clip: np.ndarray) -> np.ndarray:
 
 class FormatRGB(Transform):
     """``imgs`` (N * T, H, W, 3) uint8 -> (N', C, T, H, W) float32 normalised (C = 3, or 6
-    with ``frame_diff``: the frames and their temporal differences).
+    with ``frame_diff``: the frames and their temporal differences; 3 again with
+    ``keep_frames=False``: the differences alone).
 
     ``clip_norm`` standardises each clip per channel after the dataset normalisation, which
     removes a subject's overall colour and brightness (clothes, lighting) but keeps the layout.
@@ -121,10 +122,11 @@ class FormatRGB(Transform):
         std: tuple[float, ...],
         flip_test: bool = False,
         frame_diff: bool = False,
+        keep_frames: bool = True,
         clip_norm: bool = False,
     ) -> None:
         self.mean, self.std, self.flip_test = tuple(mean), tuple(std), flip_test
-        self.frame_diff, self.clip_norm = frame_diff, clip_norm
+        self.frame_diff, self.keep_frames, self.clip_norm = frame_diff, keep_frames, clip_norm
 
     def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
         frames = sample["imgs"]
@@ -137,6 +139,8 @@ class FormatRGB(Transform):
             )
         if self.frame_diff:
             clips = np.stack([add_frame_differences(c) for c in clips])
+            if not self.keep_frames:  # the differences alone: (N, 3, T, H, W)
+                clips = np.ascontiguousarray(clips[:, 3:])
         if self.flip_test:
             clips = np.concatenate([clips, np.ascontiguousarray(clips[..., ::-1])])
         sample["imgs"] = clips

@@ -19,10 +19,10 @@ import torch
 from torch.utils.data import DataLoader, Sampler
 
 from mgproto.config import DataConfig
-from mgproto.data.annotations import load_annotations
+from mgproto.data.annotations import AnnotationError, keypoint_dims, load_annotations
 from mgproto.data.dataset import INPUT_KEYS, ClipDataset, collate
 from mgproto.data.layouts import get_layout
-from mgproto.data.pipelines import build_pipeline
+from mgproto.data.pipelines import build_pipeline, check_3d_input
 
 
 def load_split(cfg: DataConfig, split: str) -> tuple[list[dict[str, Any]], Path, dict]:
@@ -36,6 +36,17 @@ def load_split(cfg: DataConfig, split: str) -> tuple[list[dict[str, Any]], Path,
     ann = load_annotations(
         path, num_classes=cfg.num_classes, num_joints=get_layout(cfg.pose.layout).num_joints
     )
+    dims = keypoint_dims(ann.annotations)
+    if dims != cfg.pose.keypoint_dims:
+        raise AnnotationError(
+            f"{path}: the keypoints have {dims} coordinates but data.pose.keypoint_dims is "
+            f"{cfg.pose.keypoint_dims}; set data.pose.keypoint_dims={dims}"
+        )
+    if dims == 3:
+        try:
+            check_3d_input(cfg)
+        except ValueError as err:
+            raise AnnotationError(f"{path}: {err}") from None
     root = Path(cfg.video_root) if cfg.video_root else path.parent
     return ann.select(split), root, ann.meta
 
@@ -128,7 +139,7 @@ def train_loader(
     """Shuffled, augmented training batches (see ShardedBatchSampler)."""
     dataset = ClipDataset(
         records,
-        build_pipeline(cfg, train=True),
+        build_pipeline(cfg, train=True, keypoint_dims=keypoint_dims(records)),
         seed=seed,
         video_root=root,
         long_videos=cfg.video_mode == "long",
@@ -172,7 +183,7 @@ def eval_loader(
     """Deterministic multi-clip test batches; rank r takes records r, r + W, ... ."""
     dataset = ClipDataset(
         records,
-        build_pipeline(cfg, train=False, num_clips=num_clips),
+        build_pipeline(cfg, train=False, num_clips=num_clips, keypoint_dims=keypoint_dims(records)),
         video_root=root,
         long_videos=cfg.video_mode == "long",
         skip_errors=False,

@@ -13,6 +13,11 @@ With ``pose.representation = coords`` the last pose step writes normalised joint
 augmentation. Single-modality pipelines build only what they need (no decoding for pose-only,
 no heatmaps for RGB-only; RGB-only still reads keypoints for the compact box unless
 ``rgb.compact`` is off).
+
+3-D keypoints (``keypoint_dims=3``; pose-only coordinate pipelines) take their own path:
+PreNormalize3D on the whole record (``pose.normalize_3d``), sampling, then the 3-D rotation and
+flip in training (:mod:`mgproto.data.coords3d`) and the coordinates. The compact box, resizes
+and crops are skipped: they act on image pixels, and metres have no frame to crop.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import numpy as np
 
 from mgproto.config import DataConfig, PoseInputConfig
 from mgproto.data.coords import PoseCoords
+from mgproto.data.coords3d import Flip3D, PreNormalize3D, RandomRotate3D, normalization_joints
 from mgproto.data.frames import DecodeFrames, FormatRGB, FrameReader
 from mgproto.data.layouts import Layout, get_layout
 from mgproto.data.transforms import (
@@ -77,12 +83,18 @@ def build_pipeline(
     train: bool,
     num_clips: int | None = None,
     frame_reader: FrameReader = read_frames,
+    keypoint_dims: int = 2,
 ) -> Compose:
     """The pipeline for ``cfg.modalities``.
 
     ``num_clips`` overrides ``num_clips_test``; ``frame_reader`` replaces per-clip decoding
-    (see :class:`~mgproto.data.frames.DecodeFrames`).
+    (see :class:`~mgproto.data.frames.DecodeFrames`); ``keypoint_dims`` is the records'
+    coordinates per joint (2 = x, y pixels; 3 = x, y, z, see :func:`build_pipeline_3d`).
     """
+    if keypoint_dims == 3:
+        return build_pipeline_3d(cfg, train=train, num_clips=num_clips)
+    if keypoint_dims != 2:
+        raise ValueError(f"keypoint_dims must be 2 or 3, got {keypoint_dims}")
     use_rgb, use_pose = "rgb" in cfg.modalities, "pose" in cfg.modalities
     pose, rgb, sampling = cfg.pose, cfg.rgb, cfg.sampling
     clip_lens = {
@@ -98,6 +110,7 @@ def build_pipeline(
             test_seed=sampling.test_seed,
             alignment=cfg.alignment,
             short_clips=sampling.short_clips,
+            rgb_interval=rgb.frame_interval if use_rgb else 0,
         ),
     ]
     need_keypoints = use_pose or rgb.compact
@@ -148,7 +161,58 @@ def build_pipeline(
                 std=rgb.std,
                 flip_test=flip_test,
                 frame_diff=rgb.frame_diff,
+                keep_frames=rgb.keep_frames,
                 clip_norm=rgb.clip_norm,
             )
         )
+    return Compose(steps)
+
+
+def check_3d_input(cfg: DataConfig) -> None:
+    """Refuse the configs that cannot take 3-D keypoints (ValueError saying why)."""
+    if "rgb" in cfg.modalities:
+        raise ValueError(
+            "3-D keypoints (x, y, z) cannot go with the rgb modality: the frames are cropped "
+            "to the keypoints' pixel box; use data.modalities=[pose]"
+        )
+    if cfg.pose.representation != "coords":
+        raise ValueError(
+            "3-D keypoints (x, y, z) need data.pose.representation=coords: pseudo-heatmaps "
+            "are drawn at 2-D pixel positions"
+        )
+    if cfg.pose.normalize_3d:
+        normalization_joints(get_layout(cfg.pose.layout))  # raises naming the missing joints
+
+
+def build_pipeline_3d(cfg: DataConfig, *, train: bool, num_clips: int | None = None) -> Compose:
+    """The pose-only coordinate pipeline for 3-D keypoints (see the module docstring)."""
+    check_3d_input(cfg)
+    pose, sampling = cfg.pose, cfg.sampling
+    layout = get_layout(pose.layout)
+    steps: list[Transform] = []
+    if pose.normalize_3d:
+        steps.append(PreNormalize3D(joints=normalization_joints(layout)))
+    clips = 1 if train else (sampling.num_clips_test if num_clips is None else num_clips)
+    steps += [
+        SampleFrames(
+            clip_lens={"pose": pose.clip_len},
+            num_clips=clips,
+            test_mode=not train,
+            test_seed=sampling.test_seed,
+            alignment=cfg.alignment,
+            short_clips=sampling.short_clips,
+        ),
+        SelectPoseFrames(inds_key="pose_inds"),
+    ]
+    if train and pose.rotate_degrees > 0:
+        steps.append(RandomRotate3D(degrees=pose.rotate_degrees))
+    if train:
+        steps.append(Flip3D(flip_index=layout.flip_index, flip_ratio=pose.flip_ratio))
+    steps.append(
+        PoseCoords(
+            max_persons=pose.max_persons,
+            flip_index=layout.flip_index,
+            flip_test=sampling.flip_test and not train,
+        )
+    )
     return Compose(steps)

@@ -7,6 +7,10 @@ than T loop from a random start as the reference does (``short_clips="loop"``), 
 frame in order (``"stretch"``); clips between T and 2T frames insert n - T single-frame skips at
 random positions.
 
+``dense_sample`` is the other classic: ``clip_len`` frames ``frame_interval`` apart from a random
+offset in training, evenly spaced offsets at test time (MMAction2's SampleFrames, the Video
+Swin recipes' 32x2). It is what ``data.rgb.frame_interval > 0`` selects for the RGB frames.
+
 One call gives the indices of every modality of a sample (e.g. pose 32 frames and RGB 8
 frames). Two alignments are offered:
 
@@ -106,6 +110,49 @@ def uniform_sample(
     return np.mod(np.stack(clips), num_frames).astype(np.int64)
 
 
+def dense_sample(
+    num_frames: int,
+    clip_len: int,
+    frame_interval: int,
+    *,
+    num_clips: int = 1,
+    test_mode: bool = False,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
+    """Indices of ``num_clips`` windows of ``clip_len`` frames, ``frame_interval`` apart.
+
+    A window spans ``clip_len * frame_interval`` frames. Training: window k of N starts at a
+    random offset in its share of the n - span + 1 possible starts (all at 0 when the clip is
+    shorter than the span). Test: starts evenly spaced from 0 to n - span (one window: the
+    middle). Indices past the end wrap around (the reference's ``out_of_bound_opt='loop'``).
+
+    Returns:
+        (N, T) int64 indices in [0, num_frames).
+    """
+    if num_frames < 1:
+        raise ValueError(f"cannot sample from an empty clip (num_frames={num_frames})")
+    if min(clip_len, frame_interval, num_clips) < 1:
+        raise ValueError(
+            "clip_len, frame_interval and num_clips must be >= 1, got "
+            f"{clip_len}, {frame_interval}, {num_clips}"
+        )
+    span = clip_len * frame_interval
+    room = max(num_frames - span, 0)  # the last possible start
+    if test_mode:
+        starts = (
+            np.array([room // 2])
+            if num_clips == 1
+            else np.round(np.arange(num_clips) * room / (num_clips - 1)).astype(np.int64)
+        )
+    else:
+        rng = rng if rng is not None else np.random.default_rng()
+        share = (room + 1) / num_clips
+        starts = np.floor(np.arange(num_clips) * share + rng.random(num_clips) * share)
+        starts = np.minimum(starts.astype(np.int64), room)
+    inds = starts[:, None] + np.arange(clip_len) * frame_interval
+    return np.mod(inds, num_frames).astype(np.int64)
+
+
 def sample_modalities(
     num_frames: int,
     clip_lens: dict[str, int],
@@ -116,6 +163,7 @@ def sample_modalities(
     test_seed: int = 255,
     alignment: Alignment = "independent",
     short_clips: ShortClips = "loop",
+    rgb_interval: int = 0,
 ) -> dict[str, np.ndarray]:
     """Indices for each modality of one sample, from the same clip.
 
@@ -124,10 +172,23 @@ def sample_modalities(
         clip_lens: modality -> frames per clip, e.g. ``{"pose": 32, "rgb": 8}``.
         alignment: ``independent`` (reference) or ``nested`` (RGB frames are pose frames;
             needs ``pose`` and ``rgb`` with a pose length that is a multiple of the RGB one).
+        rgb_interval: > 0: the RGB frames are a dense window, this many frames apart
+            (:func:`dense_sample`, independent of the pose frames); 0: uniform.
 
     Returns:
         modality -> (N, L_modality) int64 indices.
     """
+    if rgb_interval > 0 and "rgb" in clip_lens:
+        if alignment == "nested":
+            raise ValueError("nested alignment needs uniform RGB sampling (frame_interval 0)")
+        rest = {k: v for k, v in clip_lens.items() if k != "rgb"}
+        out = sample_modalities(num_frames, rest, num_clips=num_clips, test_mode=test_mode,
+                                rng=rng, test_seed=test_seed, short_clips=short_clips)  # fmt: skip
+        if test_mode:
+            rng = np.random.default_rng(test_seed)
+        out["rgb"] = dense_sample(num_frames, clip_lens["rgb"], rgb_interval,
+                                  num_clips=num_clips, test_mode=test_mode, rng=rng)  # fmt: skip
+        return out
     if alignment == "independent" or not {"pose", "rgb"} <= set(clip_lens):
         return {
             name: uniform_sample(

@@ -55,7 +55,8 @@ class Recording:
 
     Attributes:
         video_id: id of the source video (e.g. ``0054``).
-        keypoint: (M, T, V, 2) float32 pixel coordinates; missing joints are 0 with score 0.
+        keypoint: (M, T, V, 2) float32 pixel coordinates, or (M, T, V, 3) x, y, z (3-D
+            skeletons); missing joints are 0 with score 0.
         keypoint_score: (M, T, V) float32 in [0, 1].
         img_shape: (H, W) of the frames the coordinates refer to.
         layout: layout name of the V joints.

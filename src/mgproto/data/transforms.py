@@ -7,7 +7,8 @@ transform and the missing key. Geometric transforms move keypoints and, when the
 
 Sample keys: ``keypoint`` (M, T, V, 2), ``keypoint_score`` (M, T, V), ``img_shape`` (H, W),
 ``total_frames``, ``pose_inds`` / ``rgb_inds`` (N, T), ``num_clips``, ``imgs``, ``flipped``,
-``heatmaps`` (N, C, T, H, W).
+``heatmaps`` (N, C, T, H, W). The pixel transforms here refuse 3-D keypoints (M, T, V, 3) with a
+clear error; those have their own transforms in :mod:`mgproto.data.coords3d`.
 
 Axis legend: N clips, M persons, T frames per clip (clip_len; T_all: the record's), V joints,
 C channels.
@@ -63,7 +64,8 @@ class Compose:
 
 
 class SampleFrames(Transform):
-    """Uniform temporal sampling of every modality from one call (see ``sampling``)."""
+    """Temporal sampling of every modality from one call: uniform, or a dense RGB window with
+    ``rgb_interval`` (see ``sampling``)."""
 
     requires = ("total_frames",)
     adds = ("num_clips",)
@@ -77,9 +79,11 @@ class SampleFrames(Transform):
         test_seed: int = 255,
         alignment: Alignment = "independent",
         short_clips: ShortClips = "loop",
+        rgb_interval: int = 0,
     ) -> None:
         self.clip_lens = dict(clip_lens)
         self.short_clips = short_clips
+        self.rgb_interval = rgb_interval
         self.num_clips = num_clips
         self.test_mode = test_mode
         self.test_seed = test_seed
@@ -96,6 +100,7 @@ class SampleFrames(Transform):
             test_seed=self.test_seed,
             alignment=self.alignment,
             short_clips=self.short_clips,
+            rgb_interval=self.rgb_interval,
         )
         sample.update({f"{m}_inds": v for m, v in inds.items()})
         sample["num_clips"] = self.num_clips
@@ -118,6 +123,17 @@ class SelectPoseFrames(Transform):
         sample["keypoint"] = sample["keypoint"][:, inds]
         sample["keypoint_score"] = sample["keypoint_score"][:, inds]
         return sample
+
+
+def require_2d(sample: Sample, what: str) -> None:
+    """ValueError naming the clip if its keypoints are not 2-D pixels (M, T, V, 2)."""
+    if "keypoint" in sample and sample["keypoint"].shape[-1] != 2:
+        raise ValueError(
+            f"{what} needs 2-D pixel keypoints (M, T, V, 2); clip "
+            f"{sample.get('frame_dir', '?')!r} has {sample['keypoint'].shape[-1]} coordinates "
+            "per joint (3-D keypoints take the coordinate pipeline, data.pose.representation="
+            "coords)"
+        )
 
 
 class _Geometric(Transform):
@@ -162,6 +178,7 @@ class PoseCompact(_Geometric):
         self.hw_ratio, self.allow_imgpad = hw_ratio, allow_imgpad
 
     def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
+        require_2d(sample, "PoseCompact")
         box = G.compact_box(
             sample["keypoint"],
             sample["keypoint_score"],
@@ -220,6 +237,7 @@ class Flip(Transform):
         self.flip_ratio = flip_ratio
 
     def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
+        require_2d(sample, "Flip")
         flipped = bool(rng.random() < self.flip_ratio)
         if flipped and "keypoint" in sample:
             sample["keypoint"], sample["keypoint_score"] = G.flip_keypoints(
@@ -248,6 +266,7 @@ class RandomRotate(Transform):
     def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
         if "imgs" in sample:
             raise ValueError("RandomRotate moves keypoints only; the sample has frames")
+        require_2d(sample, "RandomRotate")
         angle = float(rng.uniform(-self.degrees, self.degrees))
         sample["keypoint"] = G.rotate_keypoints(
             sample["keypoint"], sample["keypoint_score"], sample["img_shape"], angle
@@ -286,6 +305,7 @@ class PoseHeatmaps(Transform):
         self.flip_test, self.channel_flip_index = flip_test, channel_flip_index
 
     def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
+        require_2d(sample, "pseudo-heatmaps")
         maps = pose_heatmaps(
             sample["keypoint"],
             sample["keypoint_score"],

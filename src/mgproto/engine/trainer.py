@@ -1,12 +1,12 @@
 """The training loop: the paper's protocol, resumable exactly, single-process or DDP.
 
 ``train(cfg, run_dir=...)`` builds data, model and objective from the typed config, then runs
-SGD with a step-wise schedule (lr x gamma at each milestone epoch, optional warm-up), gradient
-clipping, bf16 (or fp16 with loss scaling) autocast on CUDA, validation every ``val_every``
-epochs and a ``best.pt`` by fused Top-1. ``last.pt`` (written atomically after every epoch, and
-every ``checkpoint_every`` steps) holds model, prototypes, optimizer, scheduler, loss scaler,
-position in the epoch and RNG state, so ``resume=True`` continues exactly where the run
-stopped: same batches, same augmentation, same dropout masks.
+SGD or AdamW (``engine/optim.py``) with a step-wise or cosine schedule and optional warm-up,
+gradient clipping, bf16 (or fp16 with loss scaling) autocast on CUDA, validation every
+``val_every`` epochs and a ``best.pt`` by fused Top-1. ``last.pt`` (written atomically after
+every epoch, and every ``checkpoint_every`` steps) holds model, prototypes, optimizer,
+scheduler, loss scaler, position in the epoch and RNG state, so ``resume=True`` continues
+exactly where the run stopped: same batches, same augmentation, same dropout masks.
 
 A clip that cannot be read is skipped with a warning and counted; past ``max_bad_share`` of the
 clips seen the run stops with an error.
@@ -50,6 +50,7 @@ from mgproto.engine.logging import (
     progress_log,
     setup_console,
 )
+from mgproto.engine.optim import build_optimizer
 from mgproto.engine.rundir import TrainingError, check_run_dir, write_run_dir
 from mgproto.engine.schedule import lr_factor
 from mgproto.engine.state import TrainState
@@ -142,10 +143,7 @@ class Trainer:
 
     def _setup_optimization(self) -> None:
         t = self.t
-        self.optimizer = torch.optim.SGD(
-            self.objective.parameters(), lr=t.lr, momentum=t.momentum, nesterov=t.nesterov,
-            weight_decay=t.weight_decay,
-        )  # fmt: skip
+        self.optimizer = build_optimizer(self.objective, t)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda s: lr_factor(s / self.steps_per_epoch, t)
         )
@@ -299,7 +297,7 @@ class Trainer:
             kind="train",
             epoch=self.state.epoch,
             step=self.state.global_step,
-            lr=self.optimizer.param_groups[0]["lr"],
+            lr=max(g["lr"] for g in self.optimizer.param_groups),  # the heads' lr
             bad_clips=self.state.bad,
             samples_per_s=steps * self.loader.batch_sampler.global_batch / seconds,
         )

@@ -14,6 +14,20 @@ MMAction2 / PYSKL                              mgproto
 ``...skt_cross_attn.*``                          ``...pose_cross_attn.*``
 =============================================  ==============================================
 
+Video Swin (``model.arch = swin``) is torchvision's module; MMAction2's ``SwinTransformer3D``
+and torchvision's own weight files (``swin3d_t-7615ae03.pth``, ...) are renamed to it:
+
+=============================================  ==============================================
+MMAction2 1.x / torchvision file                mgproto
+=============================================  ==============================================
+``backbone.layers.{i}.blocks.{j}.*``            ``backbone.features.{2i}.{j}.*``
+``backbone.layers.{i}.downsample.*``            ``backbone.features.{2i+1}.*``
+``...mlp.fc1.*`` / ``...mlp.fc2.*``             ``...mlp.0.*`` / ``...mlp.3.*``
+``backbone.norm3.*`` (the last stage's norm)    ``backbone.norm.*``
+torchvision ``patch_embed|features|norm.*``     ``backbone.`` + the same name
+torchvision ``head.*`` / MMAction2 ``cls_head.fc_cls.*``  ``head.rgb.fc.*``
+=============================================  ==============================================
+
 Checkpoints are loaded with ``torch.load(weights_only=True)``: a file that needs arbitrary
 unpickling (some mmengine ``meta`` entries) is refused unless the caller passes
 ``trust_file=True`` for a file they trust.
@@ -22,6 +36,7 @@ unpickling (some mmengine ``meta`` entries) is refused unless the caller passes
 from __future__ import annotations
 
 import pickle
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,10 +129,40 @@ def read_state_dict(path: str | Path, *, trust_file: bool = False) -> dict[str, 
     return {k: v for k, v in obj.items() if isinstance(v, torch.Tensor)}
 
 
+_SWIN_BLOCK = re.compile(r"^backbone\.layers\.(\d+)\.blocks\.(\d+)\.")
+_SWIN_MERGE = re.compile(r"^backbone\.layers\.(\d+)\.downsample\.")
+_TORCHVISION_SWIN = ("patch_embed.", "features.", "norm.")
+
+
+def is_swin_state(state: dict[str, torch.Tensor]) -> bool:
+    """Whether ``state`` holds a Video Swin (MMAction2 1.x or torchvision file)."""
+    return any(".relative_position_bias_table" in k for k in state)
+
+
+def rename_swin_keys(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """MMAction2 ``SwinTransformer3D`` / torchvision ``SwinTransformer3d`` keys -> ours."""
+    out = {}
+    for key, value in state.items():
+        new = key.removeprefix("module.")
+        if new.startswith(_TORCHVISION_SWIN):  # a torchvision file: no backbone prefix
+            new = "backbone." + new
+        elif new.startswith("head."):
+            new = "head.rgb.fc." + new[len("head.") :]
+        new = _SWIN_BLOCK.sub(lambda m: f"backbone.features.{2 * int(m[1])}.{m[2]}.", new)
+        new = _SWIN_MERGE.sub(lambda m: f"backbone.features.{2 * int(m[1]) + 1}.", new)
+        new = new.replace(".mlp.fc1.", ".mlp.0.").replace(".mlp.fc2.", ".mlp.3.")
+        new = re.sub(r"^backbone\.norm\d+\.", "backbone.norm.", new)
+        new = new.replace("cls_head.fc_cls.", "head.rgb.fc.")
+        out[new] = value
+    return out
+
+
 def rename_mmaction_keys(
     state: dict[str, torch.Tensor], *, modalities: tuple[str, ...]
 ) -> dict[str, torch.Tensor]:
     """MMAction2 / PYSKL key names -> ours (see the module table)."""
+    if is_swin_state(state):
+        return rename_swin_keys(state)
     out = {}
     for key, value in state.items():
         new = key.removeprefix("module.")

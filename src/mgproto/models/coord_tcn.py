@@ -7,7 +7,7 @@ beat on real data, and is a cheap ensemble member. Its output keeps the 5-D layo
 pathways, (B, D, T, 1, 1), so the same heads (and the prototype branch) apply.
 
 Axis legend: B batch (B * N rows with N test clips), M persons, T frames, V joints,
-C channels (x, y, score), F per-frame features, D width.
+C channels (x, y, score; or x, y, z for 3-D skeletons), F per-frame features, D width.
 """
 
 from __future__ import annotations
@@ -16,18 +16,23 @@ import torch
 from torch import nn
 
 
-def frame_features(coords: torch.Tensor) -> torch.Tensor:
-    """(B, M, T, V, 3) -> (B, F, T) with F = M * V * 5: x, y, dx, dy, score per joint.
+def frame_features(coords: torch.Tensor, *, xyz: bool = False) -> torch.Tensor:
+    """(B, M, T, V, 3) -> (B, F, T): per joint x, y, dx, dy, score (F = M * V * 5), or with
+    ``xyz`` (3-D skeletons) x, y, z, dx, dy, dz (F = M * V * 6).
 
-    The motion (dx, dy) is the forward difference, zero where either frame's joint is missing
-    and at the last frame.
+    The motion is the forward difference, zero where either frame's joint is missing (score 0;
+    in 3-D all three coordinates 0) and at the last frame.
     """
-    xy, score = coords[..., :2], coords[..., 2:]
-    valid = (score > 0).to(xy.dtype)
-    motion = torch.zeros_like(xy)
+    if xyz:
+        pos = coords
+        valid = coords.ne(0).any(-1, keepdim=True).to(coords.dtype)
+    else:
+        pos, score = coords[..., :2], coords[..., 2:]
+        valid = (score > 0).to(pos.dtype)
+    motion = torch.zeros_like(pos)
     both = valid[:, :, 1:] * valid[:, :, :-1]
-    motion[:, :, :-1] = (xy[:, :, 1:] - xy[:, :, :-1]) * both
-    feats = torch.cat([xy, motion, score], dim=-1)  # (B, M, T, V, 5)
+    motion[:, :, :-1] = (pos[:, :, 1:] - pos[:, :, :-1]) * both
+    feats = torch.cat([pos, motion] if xyz else [pos, motion, score], dim=-1)  # (B, M, T, V, F')
     n, m, t, v, c = feats.shape
     return feats.permute(0, 1, 3, 4, 2).reshape(n, m * v * c, t)  # (B, F, T)
 
@@ -58,6 +63,7 @@ class CoordTCN(nn.Module):
         num_layers: residual temporal blocks (dilations 1, 2, 4, ...).
         kernel: temporal kernel size (odd).
         dropout: dropout inside the blocks.
+        xyz: 3-D input (x, y, z) instead of x, y, score.
     """
 
     def __init__(
@@ -65,6 +71,7 @@ class CoordTCN(nn.Module):
         *,
         num_joints: int,
         num_persons: int,
+        xyz: bool = False,
         width: int = 128,
         num_layers: int = 3,
         kernel: int = 5,
@@ -73,8 +80,8 @@ class CoordTCN(nn.Module):
         super().__init__()
         if kernel % 2 == 0:
             raise ValueError(f"the TCN kernel must be odd, got {kernel}")
-        in_features = num_persons * num_joints * 5
-        self.num_joints, self.num_persons = num_joints, num_persons
+        in_features = num_persons * num_joints * (6 if xyz else 5)
+        self.num_joints, self.num_persons, self.xyz = num_joints, num_persons, xyz
         self.embed = nn.Sequential(
             nn.Conv1d(in_features, width, 1), nn.BatchNorm1d(width), nn.ReLU(inplace=True)
         )
@@ -93,5 +100,5 @@ class CoordTCN(nn.Module):
                 f"coords of shape {tuple(coords.shape)}: this model expects "
                 f"{self.num_persons} persons and {self.num_joints} joints"
             )
-        x = self.blocks(self.embed(frame_features(coords)))  # (B, D, T)
+        x = self.blocks(self.embed(frame_features(coords, xyz=self.xyz)))  # (B, D, T)
         return x[..., None, None]

@@ -23,6 +23,7 @@ from mgproto.models.presets import get_preset, pose_pathway_kwargs, rgb_pathway_
 from mgproto.models.resnet3d import ResNet3dPathway, init_pathway
 from mgproto.models.rgbpose import RGBPoseConv3D
 from mgproto.models.stgcn import STGCN
+from mgproto.models.swin import VideoSwin, swin_size
 
 MODALITIES = ("rgb", "pose")
 
@@ -138,6 +139,7 @@ def build_model(
     num_persons: int = 1,
     layout: str = "",
     semantic_dim: int = 0,
+    xyz: bool = False,
 ) -> Recognizer:
     """The recognizer for ``modalities`` from the typed model config.
 
@@ -149,12 +151,17 @@ def build_model(
         num_joints / num_persons: V and M of the coordinate input (``arch = tcn`` only).
         layout: the keypoint layout, whose graph ``arch = stgcn`` convolves over.
         semantic_dim: D of the class-name vectors of the semantic embedding loss (0 = off).
+        xyz: the coordinate models read 3-D skeletons (x, y, z), not x, y, score.
     """
     if cfg.arch == "tcn":
         return _build_tcn(cfg, num_classes=num_classes, num_joints=num_joints, persons=num_persons,
-                          semantic_dim=semantic_dim)  # fmt: skip
+                          semantic_dim=semantic_dim, xyz=xyz)  # fmt: skip
     if cfg.arch == "stgcn":
-        return _build_stgcn(cfg, num_classes=num_classes, layout=layout, semantic_dim=semantic_dim)
+        return _build_stgcn(cfg, num_classes=num_classes, layout=layout, semantic_dim=semantic_dim,
+                            xyz=xyz)  # fmt: skip
+    if cfg.arch == "swin":
+        return _build_swin(cfg, num_classes=num_classes, in_channels=rgb_channels,
+                           semantic_dim=semantic_dim)  # fmt: skip
     preset = get_preset(
         cfg.preset,
         pose_base=cfg.pose_base,
@@ -234,8 +241,9 @@ def _head(
 
 
 def _build_tcn(
-    cfg: ModelConfig, *, num_classes: int, num_joints: int, persons: int, semantic_dim: int = 0
-) -> Recognizer:
+    cfg: ModelConfig, *, num_classes: int, num_joints: int, persons: int, semantic_dim: int = 0,
+    xyz: bool = False,
+) -> Recognizer:  # fmt: skip
     """The pose-only coordinate TCN with the standard head (and optional prototype branch)."""
     if num_joints < 1:
         raise ValueError("the tcn model needs the layout's number of joints")
@@ -243,6 +251,7 @@ def _build_tcn(
     backbone = CoordTCN(
         num_joints=num_joints,
         num_persons=persons,
+        xyz=xyz,
         width=t.width,
         num_layers=t.num_layers,
         kernel=t.kernel,
@@ -256,7 +265,7 @@ def _build_tcn(
 
 
 def _build_stgcn(
-    cfg: ModelConfig, *, num_classes: int, layout: str, semantic_dim: int = 0
+    cfg: ModelConfig, *, num_classes: int, layout: str, semantic_dim: int = 0, xyz: bool = False
 ) -> Recognizer:
     """ST-GCN++ over the layout's graph with the standard head (GCNHead: pooled, no dropout by
     default in PYSKL; ``model.dropout`` applies)."""
@@ -265,7 +274,7 @@ def _build_stgcn(
     skeleton = get_layout(layout)
     g = cfg.gcn
     backbone = STGCN(
-        adjacency=spatial_adjacency(skeleton), parent=parents(skeleton), feature=g.feature,
+        adjacency=spatial_adjacency(skeleton), parent=parents(skeleton), feature=g.feature, xyz=xyz,
         base_channels=g.base_channels, num_stages=g.num_stages,
         inflate_stages=g.inflate_stages, down_stages=g.down_stages,
     )  # fmt: skip
@@ -274,3 +283,19 @@ def _build_stgcn(
     return Recognizer(
         backbone=backbone, heads={"pose": head}, late_fusion={"pose": 1.0}, pose_input="coords"
     )
+
+
+def _build_swin(
+    cfg: ModelConfig, *, num_classes: int, in_channels: int = 3, semantic_dim: int = 0
+) -> Recognizer:
+    """Video Swin on RGB with the standard head (MMAction2's swin recipes: I3DHead, average
+    pooling, dropout 0.5, std-0.01 classifier)."""
+    w = cfg.swin
+    size = swin_size(w.arch, embed_dim=w.embed_dim, depths=w.depths, num_heads=w.num_heads)
+    backbone = VideoSwin(
+        size=size, in_channels=in_channels, patch_size=w.patch_size, window_size=w.window_size,
+        drop_path=w.drop_path,
+    )  # fmt: skip
+    head = _head(cfg, "rgb", in_channels=backbone.out_channels, num_classes=num_classes,
+                 semantic_dim=semantic_dim)  # fmt: skip
+    return Recognizer(backbone=backbone, heads={"rgb": head}, late_fusion={"rgb": 1.0})

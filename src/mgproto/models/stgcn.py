@@ -28,16 +28,22 @@ from torch import nn
 Feature = Literal["joint", "bone", "joint_motion", "bone_motion"]
 
 
-def skeleton_features(coords: torch.Tensor, parent: torch.Tensor, feature: Feature) -> torch.Tensor:
-    """(B, M, T, V, 3) x, y, score -> (B, M, T, V, 3) joint / bone / their motion.
+def skeleton_features(
+    coords: torch.Tensor, parent: torch.Tensor, feature: Feature, *, xyz: bool = False
+) -> torch.Tensor:
+    """(B, M, T, V, 3) x, y, score (or x, y, z) -> (B, M, T, V, 3) joint / bone / their motion.
 
-    Bones keep the mean score of their two joints (PYSKL ``JointToBone``); motion is the forward
-    difference of all three channels, zero at the last frame (PYSKL ``ToMotion``).
+    2-D bones keep the mean score of their two joints; 3-D bones (``xyz``) are the difference of
+    all three coordinates (PYSKL ``JointToBone`` for either). Motion is the forward difference of
+    all three channels, zero at the last frame (PYSKL ``ToMotion``).
     """
     x = coords
     if feature in ("bone", "bone_motion"):
         other = x[..., parent, :]
-        x = torch.cat([x[..., :2] - other[..., :2], (x[..., 2:] + other[..., 2:]) / 2], dim=-1)
+        if xyz:
+            x = x - other
+        else:
+            x = torch.cat([x[..., :2] - other[..., :2], (x[..., 2:] + other[..., 2:]) / 2], -1)
     if feature in ("joint_motion", "bone_motion"):
         motion = torch.zeros_like(x)
         motion[:, :, :-1] = x[:, :, 1:] - x[:, :, :-1]
@@ -147,7 +153,8 @@ class STGCN(nn.Module):
         adjacency: (K, V, V) subsets of the layout's graph.
         parent: (V,) each joint's parent (bones).
         feature: which of the four input streams to compute from the coordinates.
-        in_channels: C of the input (x, y, score).
+        in_channels: C of the input (x, y, score, or x, y, z).
+        xyz: the input is 3-D (x, y, z), not 2-D with a score (bones subtract all three).
         base_channels: width of the first blocks (PYSKL: 64).
         num_stages: blocks (PYSKL: 10).
         inflate_stages / down_stages: 1-based blocks that double the width / halve T.
@@ -155,13 +162,13 @@ class STGCN(nn.Module):
 
     def __init__(
         self, *, adjacency: np.ndarray, parent: np.ndarray, feature: Feature = "joint",
-        in_channels: int = 3, base_channels: int = 64, num_stages: int = 10,
+        in_channels: int = 3, xyz: bool = False, base_channels: int = 64, num_stages: int = 10,
         inflate_stages: tuple[int, ...] = (5, 8), down_stages: tuple[int, ...] = (5, 8),
     ) -> None:  # fmt: skip
         super().__init__()
         a = torch.as_tensor(adjacency, dtype=torch.float32)
         self.register_buffer("parent", torch.as_tensor(parent, dtype=torch.long), persistent=False)
-        self.feature = feature
+        self.feature, self.xyz = feature, xyz
         self.data_bn = nn.BatchNorm1d(in_channels * a.shape[1])  # per joint and channel ('VC')
         blocks = [STGCNBlock(in_channels, base_channels, a, residual=False)]
         width = base_channels
@@ -175,7 +182,7 @@ class STGCN(nn.Module):
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
         """coords (B, M, T, V, C) -> features (B, C_out, T', V, M), a 5-D map the standard
         heads pool (their global mean = PYSKL's mean over T, V, then persons)."""
-        x = skeleton_features(coords, self.parent, self.feature)
+        x = skeleton_features(coords, self.parent, self.feature, xyz=self.xyz)
         n, m, t, v, c = x.shape
         x = x.permute(0, 1, 3, 4, 2).reshape(n * m, v * c, t)  # (B', V * C, T)
         x = self.data_bn(x).view(n * m, v, c, t).permute(0, 2, 3, 1)  # (B', C, T, V)

@@ -82,3 +82,36 @@ def test_all_skipped_is_an_error(tmp_path):
     (tmp_path / "joints_s01_e01.txt").write_text("1 " + " ".join(["0.1"] * 60) + "\n")
     with pytest.raises(ValueError, match=r"nothing was converted: 0 clips written, 2 skipped"):
         utkinect.convert(tmp_path)
+
+
+def test_3d_keeps_the_native_joints(tmp_path):
+    first = [0.1 * k for k in range(60)]
+    second = list(first)
+    second[5] = -1.0  # joint 1 behind the camera (z <= 0): invalid
+    (tmp_path / "joints_s03_e01.txt").write_text(
+        "1 " + " ".join(map(str, first)) + "\n2 " + " ".join(map(str, second)) + "\n"
+    )
+    (tmp_path / "actionLabel.txt").write_text("s03_e01\nwaveHands: 1 2\n")
+    ann, _ = utkinect.convert(tmp_path, coords="3d")
+    rec = ann.annotations[0]
+    assert rec["keypoint"].shape == (1, 2, 20, 3) and rec["layout"] == "kinect20"
+    np.testing.assert_allclose(rec["keypoint"][0, 0], np.reshape(first, (20, 3)), rtol=1e-6)
+    assert rec["keypoint_score"][0, 1, 1] == 0 and np.all(rec["keypoint"][0, 1, 1] == 0)
+    assert rec["keypoint_score"].sum() == 2 * 20 - 1  # only frame 2's joint 1 is invalid
+    with pytest.raises(ValueError, match="coords must be one of 2d, 3d"):
+        utkinect.convert(tmp_path, coords="4d")
+
+
+def test_3d_real_data_and_cli(utkinect_root, tmp_path):
+    ann2, _ = utkinect.convert(utkinect_root)
+    out = tmp_path / "utk3d.npz"
+    assert main(["convert", "utkinect", str(utkinect_root), "--coords", "3d", "-o", str(out)]) == 0
+    ann3 = load_annotations(out, num_classes=10)
+    assert [r["frame_dir"] for r in ann3.annotations] == [r["frame_dir"] for r in ann2.annotations]
+    rec2 = ann2.annotations[0]
+    rec3 = ann3.annotations[0]
+    assert rec3["keypoint"].shape == (*rec2["keypoint"].shape[:3], 3)
+    # projecting the 3-D joints gives the 2-D file's pixels
+    uv, _ = utkinect.project(rec3["keypoint"].astype(np.float64))
+    np.testing.assert_allclose(uv, rec2["keypoint"], atol=1e-3)
+    assert 1.5 < float(np.median(rec3["keypoint"][..., 2])) < 4.5  # metres from the camera

@@ -10,6 +10,10 @@ ids; clip ``sSS_eEE_<name>`` covers the ids in [start, end].
 320x240), cx = 320, cy = 240. Joints with z <= 0 or non-finite values get score 0; every other
 joint has score 1 (the files carry no confidences).
 
+With ``coords="3d"`` (``mgproto convert utkinect --coords 3d``) the native joints are written
+instead: keypoint (M, T, 20, 3) x, y, z in metres, camera coordinates, with the same scores
+(invalid joints 0); ``img_shape`` stays the 640x480 frame of the depth camera.
+
 Split: cross-subject, odd subjects train and even subjects test (the common protocol), unless
 ``--test-subjects`` says otherwise.
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -40,6 +45,8 @@ CLASSES = (
 FOCAL = 571.26  # Kinect v1 depth camera at 640x480 (SDK: 285.63 at 320x240)
 IMG_SHAPE = (480, 640)
 _SEQ = re.compile(r"^s(\d+)_e(\d+)$")
+COORDS = ("2d", "3d")  # pixel projection (default) or the native camera-space joints
+Coords = Literal["2d", "3d"]
 
 
 def project(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -61,8 +68,23 @@ def project(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return uv.astype(np.float32), valid.astype(np.float32)
 
 
-def read_joints(path: Path) -> Recording:
-    """Read one ``joints_sSS_eEE.txt`` into a Recording (M=1, V=20)."""
+def camera_joints(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Native camera-space joints and their scores, with the validity rule of :func:`project`.
+
+    Args:
+        xyz: (..., 3) metres.
+
+    Returns:
+        (..., 3) float32 metres (invalid joints 0) and (...,) scores (1 valid, 0 otherwise).
+    """
+    valid = np.all(np.isfinite(xyz), axis=-1) & (xyz[..., 2] > 1e-6)
+    out = np.where(valid[..., None], xyz, 0.0)
+    return out.astype(np.float32), valid.astype(np.float32)
+
+
+def read_joints(path: Path, *, coords: Coords = "2d") -> Recording:
+    """Read one ``joints_sSS_eEE.txt`` into a Recording (M=1, V=20): pixels, or metres with
+    ``coords="3d"``."""
     ids, rows = [], []
     seen = set()
     for line_no, line in read_lines(path):
@@ -86,14 +108,14 @@ def read_joints(path: Path) -> Recording:
     if not rows:
         raise ConversionError(f"{path}: no frames")
     xyz = np.asarray(rows, np.float64).reshape(len(rows), 20, 3)
-    uv, score = project(xyz)
+    kp, score = camera_joints(xyz) if coords == "3d" else project(xyz)
     name = path.stem.removeprefix("joints_")
     match = _SEQ.match(name)
     if match is None:
         raise ConversionError(f"{path}: name must look like joints_sSS_eEE.txt")
     return Recording(
         video_id=name,
-        keypoint=uv[None],
+        keypoint=kp[None],
         keypoint_score=score[None],
         img_shape=IMG_SHAPE,
         layout="kinect20",
@@ -138,9 +160,16 @@ def label_of(raw: str) -> int:
 
 
 def convert(
-    root: Path, *, labels: str = "actionLabel.txt", test_subjects: tuple[int, ...] | None = None
+    root: Path,
+    *,
+    labels: str = "actionLabel.txt",
+    test_subjects: tuple[int, ...] | None = None,
+    coords: Coords = "2d",
 ) -> tuple[AnnotationFile, ConversionReport]:
-    """Convert the UTKinect folder ``root`` (all sequences listed in the label file)."""
+    """Convert the UTKinect folder ``root`` (all sequences listed in the label file); ``coords``
+    picks 2-D pixels (projected) or the native 3-D joints."""
+    if coords not in COORDS:
+        raise ValueError(f"coords must be one of {', '.join(COORDS)}, got {coords!r}")
     root = Path(root)
     label_path = root / labels
     if not label_path.is_file():
@@ -152,7 +181,8 @@ def convert(
         if not path.is_file():
             report.skip(str(path), "joints file not found", kind="joints file not found")
             continue
-        records += cut_clips(read_joints(path), segments, label_of=label_of, report=report)
+        recording = read_joints(path, coords=coords)
+        records += cut_clips(recording, segments, label_of=label_of, report=report)
     test = set(test_subjects) if test_subjects else {s for s in range(1, 11) if s % 2 == 0}
 
     def split_of(r: dict) -> str:
