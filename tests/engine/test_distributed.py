@@ -98,3 +98,25 @@ def test_prototypes_stay_identical_across_ranks(tiny_dataset, tmp_path):
     _train(tmp_path, "ddp_pr", settings, nproc=2)
     sync = [r for r in read_metrics(tmp_path / "ddp_pr") if r["kind"] == "sync"]
     assert sync and all(r["prototype_max_diff"] == 0 for r in sync)
+
+
+@pytest.mark.slow
+def test_video_swin_with_adamw_under_torchrun_matches_one_process(tiny_dataset, tmp_path):
+    """The Swin member through DDP: AdamW parameter groups, a dense RGB window."""
+    swin = [
+        "data.modalities=[rgb]", "data.rgb.clip_len=4", "data.rgb.frame_interval=2",
+        "data.rgb.train_size=32", "data.rgb.test_size=32", "data.rgb.pre_crop_size=36",
+        "model.arch=swin", "model.swin.arch=tiny", "model.swin.embed_dim=12",
+        "model.swin.depths=[1,1,1,1]", "model.swin.num_heads=[1,1,1,1]",
+        "model.swin.window_size=[2,4,4]", "model.swin.drop_path=0.0",
+        "train.optimizer=adamw", "train.lr=0.001", "train.weight_decay=0.05",
+        "train.no_decay_norm=true", "train.backbone_lr_mult=0.1",
+    ]  # fmt: skip
+    settings = [*SETTINGS, *swin, f"data.annotations={tiny_dataset}"]
+    _train(tmp_path, "ddp", settings, nproc=2)
+    _train(tmp_path, "single", [*settings, "train.grad_accum_steps=2"], nproc=1)
+    a = load_checkpoint(tmp_path / "ddp" / "checkpoints" / "last.pt")
+    b = load_checkpoint(tmp_path / "single" / "checkpoints" / "last.pt")
+    assert a["train_state"]["global_step"] == b["train_state"]["global_step"] == 3
+    for key in a["model"]:
+        torch.testing.assert_close(a["model"][key], b["model"][key], atol=1e-5, rtol=1e-4)
