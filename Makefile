@@ -47,7 +47,8 @@ oracle-test: install oracle
 
 bench: install oracle
 	MGPROTO_ORACLE_PYTHON=$(ORACLE)/bin/python $(BIN)/python benchmarks/heatmaps.py
-	MGPROTO_ORACLE_PYTHON=$(ORACLE)/bin/python $(BIN)/python benchmarks/model.py --device cpu
+	MGPROTO_ORACLE_PYTHON=$(ORACLE)/bin/python $(BIN)/python benchmarks/model.py --device cpu \
+		--which small,paper,stgcn,swin_t,swin_b
 	$(BIN)/python benchmarks/loader.py
 
 clean:

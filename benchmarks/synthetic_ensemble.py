@@ -31,17 +31,19 @@ def mgproto(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "mgproto", *args], check=True, cwd=ROOT)
 
 
-def trained(name: str, seed: int, data: Path, work: Path) -> Path:
-    """The run folder of ``configs/synthetic/<name>.yaml`` at ``seed`` (trained if needed)."""
+def trained(name: str, seed: int, data: Path, work: Path, init_seed: int | None = None) -> Path:
+    """The run folder of ``configs/synthetic/<name>.yaml`` at ``seed`` (trained if needed; the
+    paper's model starts from ``init_seed``'s merged pre-training, by default its own seed's)."""
     run = work / f"{name}_s{seed}"
     if (run / "checkpoints" / "best.pt").is_file():
         return run
     if run.exists():
         shutil.rmtree(run)
     sets = ["--set", f"data.annotations={data / 'annotations.pkl'}", "--set", f"seed={seed}"]
-    init = ["--init", str(work / f"init_s{seed}.pt")] if name == "paper" else []
-    if name == "paper" and not (work / f"init_s{seed}.pt").is_file():
-        pose, rgb = (trained(n, seed, data, work) for n in PRETRAIN)
+    source = seed if init_seed is None else init_seed
+    init = ["--init", str(work / f"init_s{source}.pt")] if name == "paper" else []
+    if name == "paper" and not (work / f"init_s{source}.pt").is_file():
+        pose, rgb = (trained(n, source, data, work) for n in PRETRAIN)
         mgproto("merge-init", "--rgb", str(rgb), "--pose", str(pose), "-o", init[1],
                 "--config", "configs/synthetic/paper.yaml", *sets)  # fmt: skip
     mgproto("train", f"configs/synthetic/{name}.yaml", "--run-dir", str(run), *init, *sets)
@@ -55,8 +57,8 @@ def scores(run: Path, split: str) -> Path:
     return path
 
 
-def one_seed(seed: int, data: Path, work: Path) -> dict:
-    runs = [trained(name, seed, data, work) for name in MEMBERS]
+def one_seed(seed: int, data: Path, work: Path, init_seed: int | None) -> dict:
+    runs = [trained(name, seed, data, work, init_seed) for name in MEMBERS]
     out = work / f"ensemble_s{seed}.npz"
     val, test = [str(scores(r, "val")) for r in runs], [str(scores(r, "test")) for r in runs]
     mgproto("ensemble", "--val", *val, "--test", *test, "-o", str(out), "--force")
@@ -67,7 +69,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--data", type=Path, default=ROOT / "work" / "synthetic" / "small")
-    parser.add_argument("--work", type=Path, default=ROOT / "work" / "ensemble3")
+    parser.add_argument("--work", type=Path, default=ROOT / "work" / "ensemble3",
+                        help="run folder; benchmarks/synthetic_ablation.py's (work/ablation) "
+                        "shares its pre-training and paper runs")  # fmt: skip
+    parser.add_argument("--init-seed", type=int, default=None,
+                        help="every seed's paper model starts from this seed's merged init "
+                        "(as synthetic_ablation.py --init-seed)")  # fmt: skip
     parser.add_argument(
         "--out", type=Path, default=ROOT / "benchmarks" / "results" / "synthetic_ensemble.json"
     )
@@ -75,7 +82,7 @@ def main() -> None:
     if not (args.data / "annotations.pkl").is_file():
         mgproto("synth", "--size", "small", "--out", str(args.data))
     args.work.mkdir(parents=True, exist_ok=True)
-    per_seed = {s: one_seed(s, args.data, args.work) for s in args.seeds}
+    per_seed = {s: one_seed(s, args.data, args.work, args.init_seed) for s in args.seeds}
     rows = {}
     for i, name in enumerate((*MEMBERS, "ensemble")):
         accs = [
@@ -85,7 +92,7 @@ def main() -> None:
         rows[name] = {
             "top1_per_seed": [round(a, 1) for a in accs],
             "top1_mean": float(np.mean(accs)),
-            "top1_std": float(np.std(accs)),
+            "top1_std": float(np.std(accs, ddof=1)) if len(accs) > 1 else 0.0,
         }
     weights = {s: r["weights"] for s, r in per_seed.items()}
     print(f"{'model':<16} {'test top-1 (%)':>16}  per seed")
@@ -95,7 +102,8 @@ def main() -> None:
     print("weights (paper, swin, gcn_joint_jse) per seed:", weights)
     result = {"benchmark": "synthetic small, test split, best checkpoints; weights searched on val",
               "command": "python benchmarks/synthetic_ensemble.py --seeds " +
-              " ".join(map(str, args.seeds)), "rows": rows, "weights": weights}  # fmt: skip
+              " ".join(map(str, args.seeds)) + f" --init-seed {args.init_seed}",
+              "rows": rows, "weights": weights}  # fmt: skip
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(f"wrote {args.out}")
 

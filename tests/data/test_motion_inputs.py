@@ -48,3 +48,17 @@ def test_models_take_the_extra_channels():
     model = model_from_config(cfg)
     out = model(imgs=torch.randn(2, 6, 8, 32, 32), heatmaps=torch.randn(2, 34, 32, 8, 8))
     assert out.scores.shape == (2, 32)
+
+
+def test_differences_alone_drop_the_frames():
+    frames = np.random.default_rng(1).integers(0, 255, (4, 5, 6, 3), dtype=np.uint8)
+    both = FormatRGB(mean=(0, 0, 0), std=(1, 1, 1), frame_diff=True)
+    alone = FormatRGB(mean=(0, 0, 0), std=(1, 1, 1), frame_diff=True, keep_frames=False)
+    a = both({"imgs": frames, "num_clips": 1}, np.random.default_rng(0))["imgs"]
+    b = alone({"imgs": frames, "num_clips": 1}, np.random.default_rng(0))["imgs"]
+    assert b.shape == (1, 3, 4, 5, 6)
+    np.testing.assert_array_equal(b, a[:, 3:])
+    sets = ["model.preset=tiny", "data.modalities=[rgb]", "data.rgb.frame_diff=true",
+            "data.rgb.keep_frames=false"]  # fmt: skip
+    cfg = load_config(None, sets)
+    assert model_from_config(cfg).backbone.conv1.conv.in_channels == 3

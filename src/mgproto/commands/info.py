@@ -56,7 +56,8 @@ def _config_summary(text: str, source: str) -> list[str]:
         f"  config: {cfg.name}; model {model}" + (f" + {', '.join(modules)}" if modules else ""),
         f"  data: {', '.join(d.modalities)}; {d.num_classes} classes; layout {d.pose.layout}; "
         f"{d.annotations or '(no annotation file)'}",
-        f"  training: {t.epochs} epochs, batch {t.batch_size}, lr {t.lr:g}, {t.schedule}",
+        f"  training: {t.epochs} epochs, batch {t.batch_size}, {t.optimizer} lr {t.lr:g}, "
+        f"{t.schedule}",
     ]
 
 
