@@ -242,20 +242,27 @@ def check_stgcn_parity(*, oracle: str, dtype: str = "float64", batch: int = 2, f
     with torch.no_grad():
         feat = model.forward_features(None, x)["pose"].permute(0, 4, 1, 2, 3)  # -> (N, M, C, T, V)
         logits = model(coords=x).logits["pose"]
+    mine = {"features": feat, "logits": logits}
+    return _one_stream_parity("stgcn++", "pyskl", dtype, model, report, outputs, "pose", mine)
+
+
+def _one_stream_parity(kind: str, preset: str, dtype: str, model: torch.nn.Module, report,
+                       outputs: dict, stream: str, mine: dict) -> Parity:  # fmt: skip
+    """Parameter counts and max |ours - MMAction2| of one stream's features and logits."""
     result = Parity(
-        kind="stgcn++", preset="pyskl", dtype=dtype,
+        kind=kind, preset=preset, dtype=dtype,
         params_ours=sum(p.numel() for p in model.backbone.parameters()),
         params_ref=int(outputs["param_count_backbone"]),
         params_ours_total=sum(p.numel() for p in model.parameters()),
         params_ref_total=int(outputs["param_count_total"]), report=report,
     )  # fmt: skip
-    for name, mine in (("features", feat), ("logits", logits)):
-        theirs = outputs[name]["pose"]
-        mine = mine.double().numpy()
-        if mine.shape != theirs.shape:
-            raise AssertionError(f"{name}: ours {mine.shape} vs MMAction2 {theirs.shape}")
-        result.diffs[f"{name}.pose"] = float(np.abs(mine - theirs).max())
-        result.shapes[f"{name}.pose"] = tuple(mine.shape)
+    for name, ours in mine.items():
+        theirs = outputs[name][stream]
+        ours = ours.double().numpy()
+        if ours.shape != theirs.shape:
+            raise AssertionError(f"{name}: ours {ours.shape} vs MMAction2 {theirs.shape}")
+        result.diffs[f"{name}.{stream}"] = float(np.abs(ours - theirs).max())
+        result.shapes[f"{name}.{stream}"] = tuple(ours.shape)
     return result
 
 
@@ -297,18 +304,6 @@ def check_swin_parity(*, oracle: str, arch: str | dict = "tiny", dtype: str = "f
     with torch.no_grad():
         feat = model.forward_features(x, None)["rgb"]
         logits = model(imgs=x).logits["rgb"]
-    result = Parity(
-        kind="swin", preset=arch if isinstance(arch, str) else "test", dtype=dtype,
-        params_ours=sum(p.numel() for p in model.backbone.parameters()),
-        params_ref=int(outputs["param_count_backbone"]),
-        params_ours_total=sum(p.numel() for p in model.parameters()),
-        params_ref_total=int(outputs["param_count_total"]), report=report,
-    )  # fmt: skip
-    for name, mine in (("features", feat), ("logits", logits)):
-        theirs = outputs[name]["rgb"]
-        mine = mine.double().numpy()
-        if mine.shape != theirs.shape:
-            raise AssertionError(f"{name}: ours {mine.shape} vs MMAction2 {theirs.shape}")
-        result.diffs[f"{name}.rgb"] = float(np.abs(mine - theirs).max())
-        result.shapes[f"{name}.rgb"] = tuple(mine.shape)
-    return result
+    preset = arch if isinstance(arch, str) else "test"
+    mine = {"features": feat, "logits": logits}
+    return _one_stream_parity("swin", preset, dtype, model, report, outputs, "rgb", mine)
