@@ -47,10 +47,15 @@ RECIPES = {
     "gcn_bone_motion": ("ST-GCN++ bone motion", "configs/cpu/gcn_bone_motion.yaml"),
     "gcn_joint_3d": ("ST-GCN++ joint, 3-D joints", "configs/cpu/gcn_joint_3d.yaml"),
     "gcn_joint_3d_raw": ("ST-GCN++ joint, raw 3-D joints", "configs/cpu/gcn_joint_3d.yaml"),
+    "gcn_joint_jse": ("ST-GCN++ joint + JSE loss", "configs/cpu/gcn_joint.yaml"),
 }
 RECIPES_3D = ("gcn_joint_3d", "gcn_joint_3d_raw")  # trained on the 3-D file, not the projection
 OVERRIDES = {  # recipe -> --set overrides on top of its config
     "gcn_joint_3d_raw": ["data.pose.normalize_3d=false"],  # camera coordinates, no PreNormalize3D
+    "gcn_joint_jse": [  # CE + 20 x MSE to class-name vectors (benchmarks/data/NOTICE.md)
+        "model.semantic.enabled=true",
+        f"model.semantic.vectors={ROOT / 'benchmarks' / 'data' / 'utkinect10_wordllama256.npy'}",
+    ],
 }
 GCN4 = ("gcn_joint", "gcn_bone", "gcn_joint_motion", "gcn_bone_motion")
 # name -> (title, members): 1:1 means of test probabilities, reported where all members ran
