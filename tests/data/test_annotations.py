@@ -6,12 +6,11 @@ import pytest
 from mgproto.data.annotations import (
     AnnotationError,
     AnnotationFile,
-    keypoint_dims,
     load_annotations,
-    require_labels,
     save_annotations,
     validate_record,
 )
+from mgproto.data.records import keypoint_dims, require_labels
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from pathlib import Path
 from mgproto.commands.argtypes import positive_int
 from mgproto.commands.outputs import add_force, output_of
 from mgproto.config import dump_config, load_config
-from mgproto.data.annotations import keypoint_dims, load_annotations, save_annotations
+from mgproto.data.annotations import load_annotations, save_annotations
+from mgproto.data.records import keypoint_dims
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:

@@ -19,7 +19,8 @@ from mgproto.fileio import NPZ_ERRORS, check_input, check_npz, safe_unpickle
 
 def describe_skeletons(path: Path) -> list[str]:
     """Clips, layout, splits, frame counts and per-class counts of a skeleton file."""
-    from mgproto.data.annotations import class_counts, load_annotations
+    from mgproto.data.annotations import load_annotations
+    from mgproto.data.records import class_counts
 
     ann = load_annotations(path)
     meta = ann.meta

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import json
 import pickle
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 from typing import Any
@@ -387,33 +386,3 @@ def save_annotations(ann: AnnotationFile, path: str | Path) -> Path:
             obj["meta"] = ann.meta
         atomic_write(path, lambda f: pickle.dump(obj, f, protocol=4))
     return path
-
-
-def keypoint_dims(records: Iterable[dict[str, Any]]) -> int:
-    """Coordinates per joint of validated records: 2 (x, y pixels) or 3 (x, y, z); 2 if none."""
-    for r in records:
-        return int(r["keypoint"].shape[-1])
-    return 2
-
-
-def require_labels(
-    records: list[dict[str, Any]], *, split: str, source: str
-) -> list[dict[str, Any]]:
-    """``records`` if each has a class label, else AnnotationError naming the first unlabelled
-    one (label -1); for the training split, whose loss needs every label."""
-    unlabelled = [r for r in records if r["label"] < 0]
-    if unlabelled:
-        raise AnnotationError(
-            f"{source}: split {split!r}: record {unlabelled[0]['frame_dir']!r} has no label (-1), "
-            f"nor do {len(unlabelled) - 1} others of its {len(records)}; training needs labels"
-        )
-    return records
-
-
-def class_counts(records: Iterable[dict[str, Any]], num_classes: int) -> np.ndarray:
-    """(K,) number of records per label (unlabelled records are not counted)."""
-    counts = np.zeros(num_classes, np.int64)
-    for r in records:
-        if r["label"] >= 0:
-            counts[r["label"]] += 1
-    return counts

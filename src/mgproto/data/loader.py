@@ -19,10 +19,11 @@ import torch
 from torch.utils.data import DataLoader, Sampler
 
 from mgproto.config import DataConfig
-from mgproto.data.annotations import AnnotationError, keypoint_dims, load_annotations
+from mgproto.data.annotations import AnnotationError, load_annotations
 from mgproto.data.dataset import INPUT_KEYS, ClipDataset, collate
 from mgproto.data.layouts import get_layout
 from mgproto.data.pipelines import build_pipeline, check_3d_input
+from mgproto.data.records import keypoint_dims
 
 
 def load_split(cfg: DataConfig, split: str) -> tuple[list[dict[str, Any]], Path, dict]:

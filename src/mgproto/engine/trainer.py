@@ -33,8 +33,8 @@ from mgproto.build import (
     training_loader,
 )
 from mgproto.config import ExperimentConfig
-from mgproto.data.annotations import require_labels
 from mgproto.data.loader import batch_to_device, load_split, load_val_split
+from mgproto.data.records import require_labels
 from mgproto.engine.checkpoint import (
     load_checkpoint,
     load_init,

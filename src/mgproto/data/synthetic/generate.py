@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from mgproto.data.annotations import AnnotationFile, class_counts, save_annotations
+from mgproto.data.annotations import AnnotationFile, save_annotations
+from mgproto.data.records import class_counts
 from mgproto.data.synthetic.classes import (
     CLASS_NAMES,
     CLASSES,
