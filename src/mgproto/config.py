@@ -150,6 +150,8 @@ class FusionConfig:
     channel_heads: PosInt = 1  # heads with channel tokens (token width = T_rgb, 8 in the paper)
     hidden: NonNegInt = 0  # projection width; 0 = the pose channels at that point (PCAN)
     dropout: Dropout = 0.1  # dropout on the attention matrix (PCAN: 0.1)
+    zero_init: bool = False  # output convs start at 0: with gate raw the module starts as the
+    # identity, so it does not perturb a merged init (PCAN: default init; docs/recipes.md)
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,8 @@ class ModelConfig:
     pose_temporal_strides: tuple[PosInt, ...] = ()  # per pose stage; () = (1, 1, 1) as
     # RGBPoseConv3D (PoseConv3D alone: (1, 1, 2)); two streams need 1 where laterals leave
     pose_conv1_kernel_t: PosInt = 1  # temporal size of the pose stem kernel (reference: 1)
+    pose_conv1_stride: PosInt = 1  # spatial stride of the pose stem (reference: 1); 2 reads
+    # heatmaps of twice the side at the cost of the stride-1 stem (docs/recipes.md)
     rgb_base: NonNegInt = 0  # RGB pathway stem width; 0 = the preset's (paper 64, small 16)
     rgb_blocks: tuple[PosInt, ...] = ()  # blocks per RGB stage (4 values); () = the preset's
     dropout: Dropout = 0.5  # head dropout (RGBPoseHead: 0.5)
