@@ -214,3 +214,21 @@ def test_video_swin_with_adamw_groups_resumes_exactly(tiny_dataset, make_cfg, tm
         assert torch.equal(a[key], b[key]), key
     opt = load_checkpoint(full / "checkpoints/last.pt")["optimizer"]
     assert len(opt["param_groups"]) == 3  # backbone with / without decay; the head (no norm)
+
+
+def test_init_keeps_zero_init_fusion_at_identity(tiny_dataset, make_cfg, tmp_path):
+    """--init from a file with trained fusion weights: fusion.zero_init still starts at zero."""
+    from mgproto.engine.trainer import Trainer
+
+    src = make_cfg(tiny_dataset, "model.fusion.enabled=true")
+    train(src, run_dir=tmp_path / "src", device="cpu")
+    init = str(tmp_path / "src" / "checkpoints" / "last.pt")
+    key = "backbone.fusions.0.conv4.weight"
+    assert torch.count_nonzero(_state(tmp_path / "src")[key]) > 0
+    for zero_init in (False, True):
+        cfg = make_cfg(tiny_dataset, "model.fusion.enabled=true",
+                       f"model.fusion.zero_init={str(zero_init).lower()}")  # fmt: skip
+        trainer = Trainer(cfg, tmp_path / f"z{zero_init}", init=init, resume=False,
+                          device="cpu", max_steps=None)  # fmt: skip
+        weight = trainer.model.state_dict()[key]
+        assert (torch.count_nonzero(weight) == 0) == zero_init

@@ -55,6 +55,7 @@ from mgproto.engine.rundir import TrainingError, check_run_dir, write_run_dir
 from mgproto.engine.schedule import lr_factor
 from mgproto.engine.state import TrainState
 from mgproto.engine.validation import Validator
+from mgproto.models.fusion import reset_zero_init_fusions
 
 log = logging.getLogger("mgproto")
 
@@ -96,6 +97,7 @@ class Trainer:
         self.model = model_from_config(cfg)
         if init:
             load_init(self.model, init)
+            reset_zero_init_fusions(self.model)  # zero_init fusions start as the identity
         self.log_file = None
         if self.info.is_main:  # every check has passed: now the run folder is written
             write_run_dir(self.run_dir, cfg, resume=resume)

@@ -133,3 +133,14 @@ class CrossModalFusion(nn.Module):
         if self.gate == "sigmoid":
             a_rgb, a_pose = torch.sigmoid(a_rgb), torch.sigmoid(a_pose)
         return x_rgb + a_rgb * x_rgb, x_pose + a_pose * x_pose
+
+
+def reset_zero_init_fusions(model: nn.Module) -> int:
+    """Zero the output convs of every ``zero_init`` fusion module of ``model`` (after ``--init``:
+    a merged init file carries fusion weights from the config it was merged with). Returns how
+    many modules were reset."""
+    fusions = [m for m in model.modules() if isinstance(m, CrossModalFusion) and m.zero_init]
+    for m in fusions:
+        m.reset_output()
+    return len(fusions)
+
