@@ -143,4 +143,3 @@ def reset_zero_init_fusions(model: nn.Module) -> int:
     for m in fusions:
         m.reset_output()
     return len(fusions)
-
