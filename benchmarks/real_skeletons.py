@@ -11,6 +11,10 @@ training time (mean +- std over seeds) and writes JSON. Finished runs are reused
         gcn_bone_motion     # ST-GCN++, and the ensembles of its four streams
     python benchmarks/real_skeletons.py --recipes gcn_joint_3d   # ST-GCN++ on the 3-D joints
 
+``--swap-subjects`` trains on the even subjects and tests on the odd ones: a second
+cross-subject protocol on which to check that a choice made on the first one carries over
+(results go to ``real_skeletons_swap.json``).
+
 Recipes in ``RECIPES_3D`` read the native 3-D joints instead (``utkinect.convert(coords="3d")``,
 metres, PreNormalize3D in the pipeline).
 
@@ -100,11 +104,13 @@ def main() -> None:
     parser.add_argument("--recipes", nargs="+", default=["tcn", "cpu_pose"], choices=RECIPES)
     parser.add_argument("--paper-epochs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
-    parser.add_argument("--work", type=Path, default=ROOT / "work" / "real_skeletons")
-    parser.add_argument(
-        "--out", type=Path, default=ROOT / "benchmarks" / "results" / "real_skeletons.json"
-    )
+    parser.add_argument("--swap-subjects", action="store_true", help="train even, test odd")
+    parser.add_argument("--work", type=Path, default=None, help="run folder")
+    parser.add_argument("--out", type=Path, default=None, help="results JSON")
     args = parser.parse_args()
+    tag = "_swap" if args.swap_subjects else ""
+    args.work = args.work or ROOT / "work" / f"real_skeletons{tag}"
+    args.out = args.out or ROOT / "benchmarks" / "results" / f"real_skeletons{tag}.json"
     if not (args.root / "actionLabel.txt").is_file():
         sys.exit(f"UTKinect skeletons not found in {args.root} (set MGPROTO_SHARED or --root)")
     if args.threads:
@@ -114,6 +120,8 @@ def main() -> None:
     for coords, data in files.items():
         if not data.is_file():
             ann, _ = utkinect.convert(args.root, coords=coords)
+            if args.swap_subjects:
+                ann.split = {**ann.split, "train": ann.split["test"], "test": ann.split["train"]}
             save_annotations(ann, data)
     results = json.loads(args.out.read_text()) if args.out.is_file() else {}
     for name in args.recipes:

@@ -234,6 +234,9 @@ class ModelConfig:
     rgb_base: NonNegInt = 0  # RGB pathway stem width; 0 = the preset's (paper 64, small 16)
     rgb_blocks: tuple[PosInt, ...] = ()  # blocks per RGB stage (4 values); () = the preset's
     dropout: Dropout = 0.5  # head dropout (RGBPoseHead: 0.5)
+    head_temporal_bins: tuple[PosInt, PosInt] = (1, 1)  # (rgb, pose): each head pools T into
+    # this many equal spans and concatenates them, so the classifier sees the order of the clip
+    # (docs/recipes.md); 1 = global average (the reference)
     late_fusion: tuple[NonNegFloat, NonNegFloat] = (
         1.0,
         1.0,

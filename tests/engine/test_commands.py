@@ -160,3 +160,18 @@ def test_report_re_evaluates_metrics_of_another_checkpoint(runs, tmp_path, capsy
     assert "pose" in metrics and "rgb" not in metrics
     assert main(["report", str(run), "--device", "cpu"]) == 0  # now it matches: no re-run
     assert "no metrics of this checkpoint yet" not in capsys.readouterr().out
+
+
+def test_merge_init_refuses_a_head_of_another_shape(runs, tmp_path, capsys):
+    """A pose run with the global-average head cannot fill a two-stream model whose pose head
+    reads 2 temporal bins: the classifier is never zero-padded like a lateral."""
+    cfg = tmp_path / "two.yaml"
+    cfg.write_text((runs["pose"] / "config.yaml").read_text())
+    args = ["merge-init", "--rgb", str(runs["rgb"]), "--pose", str(runs["pose"]),
+            "-o", str(tmp_path / "init.pt"), "--config", str(cfg),
+            "--set", "data.modalities=[rgb,pose]",
+            "--set", "model.head_temporal_bins=[1,2]"]  # fmt: skip
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "head.pose.fc.weight" in err and "head_temporal_bins" in err
+    assert not (tmp_path / "init.pt").exists()

@@ -79,3 +79,21 @@ def test_pose_recipe_on_real_utkinect(utkinect_root, tmp_path):
     path = save_annotations(ann, tmp_path / "utk.pkl")
     data = [f"data.annotations={path}", "data.num_classes=10", "data.pose.layout=kinect20"]
     _train_and_test(CPU / "pose_only.yaml", data, tmp_path / "run", "test")
+
+
+def test_two_stream_recipe_starts_from_the_cpu_unimodal_recipes(tiny_dataset, tmp_path):
+    """The four commands of configs/cpu/two_stream.yaml: the two CPU unimodal recipes, their
+    merge (the heads agree, e.g. the pose head's temporal bins) and the two-stream training."""
+    data = [f"data.annotations={tiny_dataset}", "data.num_classes=3", "data.pose.layout=imigue22"]
+    for name in ("pose_only", "rgb_only"):
+        _train_and_test(CPU / f"{name}.yaml", data, tmp_path / name, "val")
+    init = tmp_path / "init.pt"
+    sets = [x for s in data for x in ("--set", s)]
+    assert main(["merge-init", "--rgb", str(tmp_path / "rgb_only"), "--pose",
+                 str(tmp_path / "pose_only"), "-o", str(init),
+                 "--config", str(CPU / "two_stream.yaml"), *sets]) == 0  # fmt: skip
+    run = tmp_path / "two"
+    assert main(["train", str(CPU / "two_stream.yaml"), "--run-dir", str(run), "--init",
+                 str(init), "--device", "cpu", "--max-steps", "2", *sets, "--set",
+                 "train.num_workers=0", "--set", "train.tensorboard=false"]) == 0  # fmt: skip
+    assert (run / "checkpoints" / "last.pt").is_file()

@@ -238,3 +238,31 @@ def test_zero_init_fusion_starts_as_the_plain_model_and_then_learns():
     assert conv4.weight.grad is not None and conv4.weight.grad.abs().sum() > 0
     with pytest.raises(ValueError, match="zero_init needs gate 'raw'"):
         _model(fusion=FusionConfig(enabled=True, zero_init=True, gate="sigmoid"))
+
+
+def test_temporal_bins_pool_keeps_the_order_of_time():
+    """Global averaging cannot tell a clip from its reverse; the binned pool can, its bins are
+    the means of equal spans of time, and 1 bin is the reference's global average."""
+    from mgproto.models.heads import ModalityHead, pool_time_bins
+
+    x = torch.arange(8.0).reshape(1, 1, 8, 1, 1).expand(2, 3, 8, 2, 2)  # (B, C, T, H, W)
+    rev = x.flip(2)
+    torch.testing.assert_close(pool_time_bins(x, 1), pool_time_bins(rev, 1))
+    binned = pool_time_bins(x, 2)  # (B, 2 * C), bin-major
+    assert binned.shape == (2, 6)
+    torch.testing.assert_close(binned[0], torch.tensor([1.5] * 3 + [5.5] * 3))
+    torch.testing.assert_close(pool_time_bins(rev, 2)[0], torch.tensor([5.5] * 3 + [1.5] * 3))
+    torch.testing.assert_close(pool_time_bins(x, 1), x.mean(dim=(2, 3, 4)))
+
+    head = ModalityHead(in_channels=3, num_classes=4, temporal_bins=2, embed_dim=5, semantic_dim=6)
+    logits, pooled, emb = head.eval()(x)
+    assert logits.shape == (2, 4) and pooled.shape == (2, 6) and emb.shape == (2, 5)
+    assert head.semantic(pooled).shape == (2, 6)
+    assert not torch.allclose(head(rev)[0], logits)
+    with pytest.raises(ValueError, match="temporal_bins"):
+        ModalityHead(in_channels=3, num_classes=4, temporal_bins=0)
+    model = _model(head_temporal_bins=(1, 3))  # (rgb, pose)
+    assert model(*_inputs()).scores.shape == (2, 5)
+    plain = _model()
+    assert model.head["pose"].fc.in_features == 3 * plain.head["pose"].fc.in_features
+    assert model.head["rgb"].fc.in_features == plain.head["rgb"].fc.in_features

@@ -74,7 +74,13 @@ def merge_unimodal(
             report.unused.append(key)
             continue
         want = target[key]
-        if value.shape != want.shape:
+        if value.shape != want.shape and key.startswith("head."):
+            raise ValueError(
+                f"{key}: the {key.split('.')[1]} run's head has shape {tuple(value.shape)}, the "
+                f"two-stream model's {tuple(want.shape)}: give both the same data.num_classes "
+                "and model.head_temporal_bins"
+            )
+        if value.shape != want.shape:  # only the laterals' extra input channels are padded
             fits = (
                 value.dim() == want.dim()
                 and value.dim() >= 2

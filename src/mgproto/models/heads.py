@@ -21,6 +21,21 @@ from torch import nn
 FeaturePool = Literal["avg", "tmean_smax"]
 
 
+def pool_time_bins(x: torch.Tensor, num_bins: int) -> torch.Tensor:
+    """(B, C, T, H, W) -> (B, C * num_bins): the mean over space and over each of ``num_bins``
+    equal spans of time, concatenated bin-major (``num_bins`` 1 is the global average).
+
+    Global average pooling keeps no order in time, so a clip and its reverse (push / pull, sit
+    down / stand up) can only be told apart by the backbone's local temporal kernels; the bins
+    let the classifier compare the start of the clip with its end (docs/recipes.md).
+    """
+    if num_bins == 1:
+        return pool_feature(x, "avg")
+    per_frame = x.mean(dim=(3, 4))  # (B, C, T)
+    binned = F.adaptive_avg_pool1d(per_frame, num_bins)  # (B, C, num_bins)
+    return binned.transpose(1, 2).flatten(1)  # (B, num_bins * C)
+
+
 def pool_feature(x: torch.Tensor, how: FeaturePool) -> torch.Tensor:
     """(B, C, T, H, W) -> (B, C): global average, or PCAN's mean over T then max over space."""
     if how == "avg":
@@ -42,6 +57,8 @@ class ModalityHead(nn.Module):
         rectify_weight: w of the inference-time rectification; 0 disables it.
         semantic_dim: D of the semantic embedding (``emb_fc``: pooled feature before dropout
             -> class-name vector space, HFUT-VUT MiGA'23); 0 disables it.
+        temporal_bins: the pooled feature is the mean over this many equal spans of time,
+            concatenated (C * bins wide); 1 = the global average of the reference heads.
     """
 
     def __init__(
@@ -54,29 +71,36 @@ class ModalityHead(nn.Module):
         embed_pool: FeaturePool = "avg",
         rectify_weight: float = 0.0,
         semantic_dim: int = 0,
+        temporal_bins: int = 1,
     ) -> None:
         super().__init__()
+        if temporal_bins < 1:
+            raise ValueError(f"temporal_bins must be >= 1, got {temporal_bins}")
+        self.temporal_bins = temporal_bins
+        pooled_dim = in_channels * temporal_bins
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
-        self.fc = nn.Linear(in_channels, num_classes)
+        self.fc = nn.Linear(pooled_dim, num_classes)
         nn.init.normal_(self.fc.weight, std=0.01)
         nn.init.zeros_(self.fc.bias)
         self.embed_pool = embed_pool
         self.rectify_weight = rectify_weight
-        self.embed = nn.Linear(in_channels, embed_dim) if embed_dim > 0 else None
+        embed_in = pooled_dim if embed_pool == "avg" else in_channels
+        self.embed = nn.Linear(embed_in, embed_dim) if embed_dim > 0 else None
         if embed_dim > 0:
             # FR-Head initialises its memory with randn; EMA updates replace it quickly
             self.register_buffer("prototypes", torch.randn(num_classes, embed_dim))
         elif rectify_weight:
             raise ValueError("rectification needs the prototype branch (embed_dim > 0)")
-        self.emb_fc = nn.Linear(in_channels, semantic_dim) if semantic_dim > 0 else None
+        self.emb_fc = nn.Linear(pooled_dim, semantic_dim) if semantic_dim > 0 else None
 
     def semantic(self, pooled: torch.Tensor) -> torch.Tensor | None:
-        """(B, C) pooled feature (before dropout) -> (B, D) semantic embedding, or None."""
+        """(B, C * bins) pooled feature (before dropout) -> (B, D) semantic embedding, or None."""
         return None if self.emb_fc is None else self.emb_fc(pooled)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """x (B, C, T, H, W) -> logits (B, K), pooled feature (B, C), embedding (B, D) or None."""
-        pooled = pool_feature(x, "avg")
+        """x (B, C, T, H, W) -> logits (B, K), pooled feature (B, C * bins), embedding (B, D) or
+        None."""
+        pooled = pool_time_bins(x, self.temporal_bins)
         logits = self.fc(self.dropout(pooled))
         if self.embed is None:
             return logits, pooled, None

@@ -36,7 +36,8 @@ class ModelOutput:
         logits: stream -> (B * N, K) raw classifier outputs.
         probs: stream -> (B, K) softmax averaged over the N clips.
         scores: (B, K) late fusion of ``probs`` (weighted mean).
-        features: stream -> (B * N, C) globally pooled backbone features.
+        features: stream -> (B * N, C * bins) pooled backbone features (bins:
+            ``model.head_temporal_bins``, 1 = global average).
         embeddings: stream -> (B * N, D) prototype embeddings (empty without the PR module).
         semantic: stream -> (B * N, D) semantic embeddings (empty without the JSE loss).
         num_clips: N.
@@ -239,6 +240,7 @@ def _head(
         embed_pool=pr.embed_pool,
         rectify_weight=rectify if pr.enabled else 0.0,
         semantic_dim=semantic_dim,
+        temporal_bins=cfg.head_temporal_bins[MODALITIES.index(stream)],
     )
 
 
