@@ -280,6 +280,9 @@ class TrainConfig:
     warmup_epochs: NonNegFloat = 0.0  # linear warm-up (0 = none, as the paper)
     warmup_start: Prob = 0.0  # lr factor the warm-up starts from (MMAction2 swin LinearLR: 0.1)
     clip_grad: NonNegFloat = 40.0  # max L2 norm of the gradients (reference configs: 40)
+    ema_epochs: NonNegFloat = 0.0  # time constant, in epochs, of an exponential moving average
+    # of the weights that is validated, tested and saved as the model (0 = off, as the paper;
+    # engine/averaging.py)
     amp: bool = True  # mixed precision autocast on CUDA; ignored on CPU
     amp_dtype: Literal["bfloat16", "float16"] = "bfloat16"  # float16 (+ loss scaling) for GPUs
     # without bf16 (V100, T4)
