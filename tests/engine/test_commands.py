@@ -162,6 +162,24 @@ def test_report_re_evaluates_metrics_of_another_checkpoint(runs, tmp_path, capsy
     assert "no metrics of this checkpoint yet" not in capsys.readouterr().out
 
 
+def test_merge_init_is_reproducible(runs, tmp_path):
+    """The tensors no input fills (laterals, fusions) start from the config's seed, so the same
+    command writes the same initialisation twice (and the two-stream run trains the same)."""
+    cfg = tmp_path / "two.yaml"
+    cfg.write_text((runs["pose"] / "config.yaml").read_text())
+    states = []
+    for name in ("a.pt", "b.pt"):
+        args = ["merge-init", "--rgb", str(runs["rgb"]), "--pose", str(runs["pose"]),
+                "-o", str(tmp_path / name), "--config", str(cfg),
+                "--set", "data.modalities=[rgb,pose]",
+                "--set", "model.fusion.enabled=true"]  # fmt: skip
+        assert main(args) == 0
+        states.append(torch.load(tmp_path / name, weights_only=True)["model"])
+    assert any("lateral" in k for k in states[0]) and any("fusions" in k for k in states[0])
+    for key, value in states[0].items():
+        assert torch.equal(value, states[1][key]), key
+
+
 def test_merge_init_refuses_a_head_of_another_shape(runs, tmp_path, capsys):
     """A pose run with the global-average head cannot fill a two-stream model whose pose head
     reads 2 temporal bins: the classifier is never zero-padded like a lateral."""

@@ -253,3 +253,18 @@ def test_weight_average_is_saved_as_the_model_and_resumes_exactly(tiny_dataset, 
     assert not torch.equal(a["model"][weight], a["train_model"][weight])  # the average
     model, _ = load_model(full / "checkpoints" / "best.pt")  # tests read the average
     assert model.state_dict().keys() == a["model"].keys()
+
+
+def test_two_stream_runs_of_one_config_are_identical(tiny_dataset, make_cfg, tmp_path):
+    """Fusion, prototypes, frame differences and two loader workers: the same config trains the
+    same weights twice."""
+    cfg = make_cfg(
+        tiny_dataset, "train.num_workers=2", "model.fusion.enabled=true",
+        "model.prototype.enabled=true", "model.prototype.embed_dim=8", "data.rgb.frame_diff=true",
+        "model.head_temporal_bins=[1,2]",
+    )  # fmt: skip
+    for name in ("a", "b"):
+        train(cfg, run_dir=tmp_path / name, device="cpu")
+    a, b = _state(tmp_path / "a"), _state(tmp_path / "b")
+    for key in a:
+        assert torch.equal(a[key], b[key]), key

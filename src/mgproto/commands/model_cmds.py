@@ -133,6 +133,9 @@ def _cmd_merge_init(args: argparse.Namespace) -> int:
         cfg = dataclasses.replace(
             cfg, data=dataclasses.replace(cfg.data, modalities=("rgb", "pose"))
         )
+    import torch
+
+    torch.manual_seed(cfg.seed)  # the laterals and fusions that no input fills: reproducible
     model = model_from_config(cfg)
     report = merge_unimodal(model, rgb, pose)
     print(report.summary())
