@@ -91,6 +91,8 @@ def main() -> None:
                 "configs/synthetic/paper.yaml",
                 "--set",
                 f"data.annotations={data / 'annotations.pkl'}",
+                "--set",
+                f"seed={init_seed}",  # the fills no checkpoint gives (laterals) follow the seed
             )
         for name in TWO_STREAM:
             if name in args.only:
