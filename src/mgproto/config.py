@@ -166,6 +166,9 @@ class PrototypeConfig:
     momentum: Prob = 0.9  # EMA momentum rho of the prototypes (FR-Head: 0.9)
     detach_logits: bool = True  # FR-Head passes logits.detach(); PCAN does not
     embed_pool: Literal["avg", "tmean_smax"] = "avg"  # avg (FR-Head style) or PCAN's pooling
+    centres: Literal["batch", "memory"] = "batch"  # FN / FP centres: of this batch only
+    # (FR-Head), or an EMA over batches at `momentum` like the prototypes (ours: at small
+    # batches most classes have no FN / FP in a batch, so the correction is mostly off)
     start_epoch: NonNegInt = 0  # the PR loss is added from this epoch on (FR-Head --start-cl-epoch:
     # from the start); earlier epochs train with CE only while the features settle
     rectify_rgb: NonNegFloat = 0.0  # inference rectification weight (PCAN: 5.0 for RGB)

@@ -99,6 +99,70 @@ def test_permutation_invariance():
     assert torch.allclose(buf_a, buf_b)
 
 
+def _memory_run(memory, logits=LOGITS, z=Z):
+    """One step of the loss with centre memories (a (fn, fp) pair of (K, D) buffers)."""
+    loss_fn = PrototypeRefinementLoss()
+    loss = loss_fn(
+        torch.tensor(z), torch.tensor(logits), torch.tensor(LABELS), torch.tensor(PROTOS),
+        fn_memory=memory[0], fp_memory=memory[1],
+    )  # fmt: skip
+    return loss, loss_fn.activity
+
+
+def test_centre_memory_first_batch_is_the_batch_centres():
+    memory = (torch.zeros(3, 2), torch.zeros(3, 2))
+    loss, activity = _memory_run(memory)
+    assert loss.item() == pytest.approx(_reference(Z, LOGITS, LABELS, PROTOS)[0], rel=1e-5)
+    # FN of class 0 = sample 1, of class 2 = sample 3; FP of 1 = sample 1, of 0 = sample 3
+    np.testing.assert_allclose(memory[0].numpy(), [[0, 1], [0, 0], [-1, 0]])
+    np.testing.assert_allclose(memory[1].numpy(), [[-1, 0], [0, 1], [0, 0]])
+    # samples whose class has an FN centre: 0, 1 (class 0) and 3 (class 2); FP: 0, 1, 2
+    assert activity["fn"].item() == pytest.approx(0.75)
+    assert activity["fp"].item() == pytest.approx(0.75)
+
+
+def test_centre_memory_corrects_a_batch_without_errors():
+    correct = [[3.0, 0, 0], [3.0, 0, 0], [0, 3.0, 0], [0, 0, 3.0]]
+    batch_loss = _run(logits=correct)[0].item()
+    memory = (torch.zeros(3, 2), torch.zeros(3, 2))
+    _memory_run(memory)
+    remembered = [m.clone() for m in memory]
+    loss, activity = _memory_run(memory, logits=correct)
+    assert activity["fn"].item() > 0 and loss.item() != pytest.approx(batch_loss)
+    for before, after in zip(remembered, memory, strict=True):  # no FN / FP: memory kept
+        torch.testing.assert_close(before, after)
+    # the same loss by hand: the remembered centres in place of the batch's
+    z, protos, p = (np.asarray(a, np.float64) for a in (Z, PROTOS, correct))
+    p = np.exp(p) / np.exp(p).sum(1, keepdims=True)
+    new = protos.copy()
+    for c in range(3):
+        new[c] = 0.9 * protos[c] + 0.1 * z[[i for i in range(4) if LABELS[i] == c]].mean(0)
+
+    def unit(v):
+        return v / (np.linalg.norm(v) + 1e-12)
+
+    total = 0.0
+    for i, y in enumerate(LABELS):
+        base = np.array([unit(new[c]) @ unit(z[i]) for c in range(3)])
+        m = 0.125 * (1 - p[i, y])
+        for sign, centre in ((1, remembered[0][y]), (-1, remembered[1][y])):
+            s = base.copy()
+            if centre.abs().sum() > 0:
+                s[y] += m * (sign * (unit(centre.numpy()) @ unit(z[i])) - 1)
+            s = s / 0.125
+            total += -(s[y] - np.log(np.exp(s).sum()))
+    assert loss.item() == pytest.approx(total / 4, rel=1e-5)
+
+
+def test_centre_memory_is_an_ema():
+    memory = (torch.zeros(3, 2), torch.zeros(3, 2))
+    _memory_run(memory)
+    z = [[1.0, 0.0], [2.0, 2.0], [1.0, 1.0], [-1.0, 0.0]]  # class 0's FN is now (2, 2)
+    _memory_run(memory, z=z)
+    np.testing.assert_allclose(memory[0][0].numpy(), [0.2, 0.9 + 0.2], atol=1e-6)
+    np.testing.assert_allclose(memory[0][1].numpy(), [0, 0])  # class 1 never had an FN
+
+
 WORKER = """
 import sys, torch, torch.distributed as dist
 from mgproto.losses.prototype import PrototypeRefinementLoss
@@ -107,15 +171,15 @@ Z, LOGITS, LABELS, PROTOS = {data}
 dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{{port}}", rank=rank,
                         world_size=world)
 half = slice(2 * rank, 2 * rank + 2)
-buf = torch.tensor(PROTOS)
+buf, fn, fp = torch.tensor(PROTOS), torch.zeros(3, 2), torch.zeros(3, 2)
 PrototypeRefinementLoss()(torch.tensor(Z[half]), torch.tensor(LOGITS[half]),
-                          torch.tensor(LABELS[half]), buf)
-torch.save(buf, out)
+                          torch.tensor(LABELS[half]), buf, fn_memory=fn, fp_memory=fp)
+torch.save(torch.cat([buf, fn, fp]), out)
 dist.destroy_process_group()
 """
 
 
-def test_prototypes_identical_across_two_gloo_processes(tmp_path):
+def test_prototypes_and_centres_identical_across_two_gloo_processes(tmp_path):
     import socket
     import subprocess
     import sys
@@ -135,6 +199,9 @@ def test_prototypes_identical_across_two_gloo_processes(tmp_path):
         assert p.wait(timeout=120) == 0
     rank0, rank1 = (torch.load(tmp_path / f"rank{r}.pt").numpy() for r in range(2))
     np.testing.assert_array_equal(rank0, rank1)
-    # equal to one process seeing the whole batch (true-positive sums are all-reduced)
+    # equal to one process seeing the whole batch (TP, and with memory FN / FP, sums are
+    # all-reduced): the centres of class 0's FN (rank 0) and of class 2's (rank 1) on both
     _, single, _ = _run()
-    np.testing.assert_allclose(rank0, single.numpy(), atol=1e-6)
+    memory = (torch.zeros(3, 2), torch.zeros(3, 2))
+    _memory_run(memory)
+    np.testing.assert_allclose(rank0, torch.cat([single, *memory]).numpy(), atol=1e-6)

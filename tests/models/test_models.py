@@ -142,7 +142,10 @@ def test_objective_gradients_reach_projection_and_backbone():
     imgs, maps = _inputs()
     before = model.head["rgb"].prototypes.clone()
     loss, out, terms = objective({"imgs": imgs, "heatmaps": maps, "label": torch.tensor([1, 3])})
-    assert set(terms) == {"ce_rgb", "ce_pose", "pr_rgb", "pr_pose"}
+    losses = {"ce_rgb", "ce_pose", "pr_rgb", "pr_pose"}
+    assert set(terms) == losses | {f"pr_{c}_{s}" for c in ("fn", "fp") for s in ("rgb", "pose")}
+    torch.testing.assert_close(loss.detach(), sum(terms[k] for k in losses))  # activity not summed
+    assert "head.rgb.fn_centres" not in model.state_dict()  # FR-Head's batch centres by default
     loss.backward()
     for name in (
         "head.rgb.embed.weight",
@@ -158,6 +161,21 @@ def test_objective_gradients_reach_projection_and_backbone():
     pred = out.logits["rgb"].argmax(1)
     if (pred == torch.tensor([1, 3])).any():
         assert not torch.equal(before, model.head["rgb"].prototypes)
+
+
+def test_centre_memory_lives_in_the_heads_and_fills_from_errors():
+    pr = PrototypeConfig(enabled=True, embed_dim=16, centres="memory")
+    model = _model(prototype=pr)
+    objective = Objective(model, prototype=pr).train()
+    imgs, maps = _inputs()
+    labels = torch.tensor([1, 3])
+    _, out, terms = objective({"imgs": imgs, "heatmaps": maps, "label": labels})
+    for s in ("rgb", "pose"):
+        memory = model.state_dict()[f"head.{s}.fn_centres"]
+        wrong = out.logits[s].argmax(1) != labels
+        assert memory.shape == (5, 16)
+        assert set(memory.abs().sum(1).nonzero().flatten().tolist()) == set(labels[wrong].tolist())
+        assert terms[f"pr_fn_{s}"].item() == pytest.approx(wrong.float().mean().item())
 
 
 def test_rectification_changes_eval_logits_only():

@@ -21,7 +21,9 @@ from mgproto.models.recognizer import ModelOutput, Recognizer
 
 
 class Objective(nn.Module):
-    """Model + losses. ``forward(batch)`` returns (loss, ModelOutput, named loss terms).
+    """Model + losses. ``forward(batch)`` returns (loss, ModelOutput, named loss terms); with
+    PR the terms also log ``pr_fn_<s>`` / ``pr_fp_<s>``, the fraction of the batch whose class
+    had a false-negative / false-positive centre (not part of the loss).
 
     Args:
         model: the recognizer.
@@ -65,16 +67,20 @@ class Objective(nn.Module):
         )
         labels = batch["label"].repeat_interleave(out.num_clips)
         terms: dict[str, torch.Tensor] = {}
+        activity: dict[str, torch.Tensor] = {}  # logged, not part of the loss
         for s in self.model.modalities:
             terms[f"ce_{s}"] = self.modality_weights[s] * F.cross_entropy(out.logits[s], labels)
             if self.pr is not None and self.training and self.pr_active:
-                protos = self.model.head[s].prototypes
+                head = self.model.head[s]
                 terms[f"pr_{s}"] = self.pr_weight * self.pr(
-                    out.embeddings[s], out.logits[s], labels, protos
-                )
+                    out.embeddings[s], out.logits[s], labels, head.prototypes,
+                    fn_memory=getattr(head, "fn_centres", None),
+                    fp_memory=getattr(head, "fp_centres", None),
+                )  # fmt: skip
+                activity.update({f"pr_{k}_{s}": v for k, v in self.pr.activity.items()})
             if self.class_vectors is not None and s in out.semantic:
                 # MSE over all B x D elements (the reference's mse_loss, weight 20)
                 target = self.class_vectors[labels]
                 terms[f"jse_{s}"] = self.semantic_weight * F.mse_loss(out.semantic[s], target)
         loss = torch.stack(list(terms.values())).sum()
-        return loss, out, {k: v.detach() for k, v in terms.items()}
+        return loss, out, {**{k: v.detach() for k, v in terms.items()}, **activity}

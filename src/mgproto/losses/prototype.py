@@ -22,6 +22,13 @@ classifier is unsure (small p).
 Under DDP the true-positive sums and counts are all-reduced before the EMA, so the prototypes
 stay identical on every rank (each rank's gradient flows through its own samples only).
 
+Centre memory (ours, ``prototype.centres=memory``): a correction needs a false negative (or a
+false positive) of the sample's class *in the same batch*; at batch 8 with 15 classes that is
+rare, so the loss is mostly the plain prototype term. With memory buffers the FN / FP centres
+are EMA'd across batches like the prototypes (a class's first centre is taken as it is; sums
+all-reduced under DDP), so a class keeps its centre between batches. ``activity`` holds the
+fraction of the last batch's samples whose class had an FN / FP centre.
+
 Axis legend: B batch, K classes, D embedding.
 """
 
@@ -70,6 +77,7 @@ class PrototypeRefinementLoss(nn.Module):
         super().__init__()
         self.alpha, self.tau, self.momentum = alpha, tau, momentum
         self.detach_logits = detach_logits
+        self.activity: dict[str, torch.Tensor] = {}
 
     def forward(
         self,
@@ -79,9 +87,12 @@ class PrototypeRefinementLoss(nn.Module):
         prototypes: torch.Tensor,
         *,
         update: bool = True,
+        fn_memory: torch.Tensor | None = None,
+        fp_memory: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """embeddings (B, D), logits (B, K), labels (N,) in [0, K), prototypes (K, D) buffer
-        (updated in place when ``update``) -> scalar loss."""
+        (updated in place when ``update``) -> scalar loss. ``fn_memory`` / ``fp_memory``: (K, D)
+        centre memories (updated in place when ``update``), or None for batch centres."""
         if self.detach_logits:
             logits = logits.detach()
         num_classes = logits.shape[1]
@@ -92,10 +103,18 @@ class PrototypeRefinementLoss(nn.Module):
         tp = lab * pred
         fn = lab - tp
         fp = pred - tp
-        has_fn = (fn.sum(0) > 1e-8).to(z.dtype)  # (K,) batch-local, as the FN/FP centres
-        has_fp = (fp.sum(0) > 1e-8).to(z.dtype)
-        c_fn = F.normalize(fn, p=1, dim=0, eps=_EPS).T @ z  # (K, D)
-        c_fp = F.normalize(fp, p=1, dim=0, eps=_EPS).T @ z
+        if fn_memory is None or fp_memory is None:
+            has_fn = (fn.sum(0) > 1e-8).to(z.dtype)  # (K,) batch-local, as the FN/FP centres
+            has_fp = (fp.sum(0) > 1e-8).to(z.dtype)
+            c_fn = F.normalize(fn, p=1, dim=0, eps=_EPS).T @ z  # (K, D)
+            c_fp = F.normalize(fp, p=1, dim=0, eps=_EPS).T @ z
+        else:
+            c_fn, has_fn = self._remembered(fn, z, fn_memory, update)
+            c_fp, has_fp = self._remembered(fp, z, fp_memory, update)
+        self.activity = {
+            "fn": (lab @ has_fn).mean().detach(),  # samples whose class has an FN centre
+            "fp": (lab @ has_fp).mean().detach(),
+        }
         tp_sum = _all_reduce_sum(tp.T @ z)  # (K, D)
         tp_count = _all_reduce_sum(tp.sum(0))  # (K,)
         c_tp = tp_sum / (tp_count[:, None] + _EPS)
@@ -111,3 +130,20 @@ class PrototypeRefinementLoss(nn.Module):
         s_fn = (cos + m * has_fn * (z_u @ _unit(c_fn).T - 1)) / self.tau
         s_fp = (cos + m * has_fp * (-(z_u @ _unit(c_fp).T) - 1)) / self.tau
         return F.cross_entropy(s_fn, labels) + F.cross_entropy(s_fp, labels)
+
+    def _remembered(
+        self, mask: torch.Tensor, z: torch.Tensor, memory: torch.Tensor, update: bool
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """mask (B, K) of FN or FP samples, z (B, D), memory (K, D) -> the EMA centres (K, D),
+        with gradient through this batch's term, and which classes have one (K,)."""
+        total = _all_reduce_sum(mask.T @ z)  # (K, D)
+        count = _all_reduce_sum(mask.sum(0))  # (K,)
+        batch = total / (count[:, None] + _EPS)
+        old = memory.detach().to(z.dtype)
+        known = (old.abs().sum(1) > 0)[:, None]
+        fresh = torch.where(known, self.momentum * old + (1 - self.momentum) * batch, batch)
+        centres = torch.where((count > 0)[:, None], fresh, old)
+        if update:
+            with torch.no_grad():
+                memory.copy_(centres.detach().to(memory.dtype))
+        return centres, (centres.detach().abs().sum(1) > 0).to(z.dtype)

@@ -59,6 +59,8 @@ class ModalityHead(nn.Module):
             -> class-name vector space, HFUT-VUT MiGA'23); 0 disables it.
         temporal_bins: the pooled feature is the mean over this many equal spans of time,
             concatenated (C * bins wide); 1 = the global average of the reference heads.
+        centre_memory: also keep (K, D) buffers ``fn_centres`` / ``fp_centres``, the EMA of
+            each class's false-negative / false-positive centres (``prototype.centres=memory``).
     """
 
     def __init__(
@@ -72,6 +74,7 @@ class ModalityHead(nn.Module):
         rectify_weight: float = 0.0,
         semantic_dim: int = 0,
         temporal_bins: int = 1,
+        centre_memory: bool = False,
     ) -> None:
         super().__init__()
         if temporal_bins < 1:
@@ -89,6 +92,9 @@ class ModalityHead(nn.Module):
         if embed_dim > 0:
             # FR-Head initialises its memory with randn; EMA updates replace it quickly
             self.register_buffer("prototypes", torch.randn(num_classes, embed_dim))
+            if centre_memory:  # zero rows = no false negative / positive of that class yet
+                self.register_buffer("fn_centres", torch.zeros(num_classes, embed_dim))
+                self.register_buffer("fp_centres", torch.zeros(num_classes, embed_dim))
         elif rectify_weight:
             raise ValueError("rectification needs the prototype branch (embed_dim > 0)")
         self.emb_fc = nn.Linear(pooled_dim, semantic_dim) if semantic_dim > 0 else None

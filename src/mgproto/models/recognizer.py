@@ -241,6 +241,7 @@ def _head(
         rectify_weight=rectify if pr.enabled else 0.0,
         semantic_dim=semantic_dim,
         temporal_bins=cfg.head_temporal_bins[MODALITIES.index(stream)],
+        centre_memory=pr.enabled and pr.centres == "memory",
     )
 
 
