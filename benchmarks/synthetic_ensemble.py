@@ -100,11 +100,15 @@ def main() -> None:
         spread = f"{row['top1_mean']:.1f} +- {row['top1_std']:.1f}"
         print(f"{name:<16} {spread:>16}  {', '.join(map(str, row['top1_per_seed']))}")
     print("weights (paper, swin, gcn_joint_jse) per seed:", weights)
+    work = args.work.relative_to(ROOT) if args.work.is_relative_to(ROOT) else args.work
     result = {"benchmark": "synthetic small, test split, best checkpoints; weights searched on val",
               "command": "python benchmarks/synthetic_ensemble.py --seeds " +
-              " ".join(map(str, args.seeds)) + f" --init-seed {args.init_seed}",
+              " ".join(map(str, args.seeds)) + f" --init-seed {args.init_seed}"
+              f" --work {work}",
               "rows": rows, "weights": weights}  # fmt: skip
-    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    tmp = args.out.with_suffix(".json.tmp")  # written whole, then renamed
+    tmp.write_text(json.dumps(result, indent=1) + "\n")
+    tmp.replace(args.out)
     print(f"wrote {args.out}")
 
 
