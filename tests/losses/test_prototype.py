@@ -116,9 +116,10 @@ def test_centre_memory_first_batch_is_the_batch_centres():
     # FN of class 0 = sample 1, of class 2 = sample 3; FP of 1 = sample 1, of 0 = sample 3
     np.testing.assert_allclose(memory[0].numpy(), [[0, 1], [0, 0], [-1, 0]])
     np.testing.assert_allclose(memory[1].numpy(), [[-1, 0], [0, 1], [0, 0]])
-    # samples whose class has an FN centre: 0, 1 (class 0) and 3 (class 2); FP: 0, 1, 2
-    assert activity["fn"].item() == pytest.approx(0.75)
-    assert activity["fp"].item() == pytest.approx(0.75)
+    # non-zero pulls: sample 0 only (1 and 3 are their class's lone FN, 2's class has none);
+    # pushes: 1 and 2 (sample 0 is opposite to class 0's FP, so -cos - 1 = 0)
+    assert activity["fn"].item() == pytest.approx(0.25)
+    assert activity["fp"].item() == pytest.approx(0.5)
 
 
 def test_centre_memory_corrects_a_batch_without_errors():

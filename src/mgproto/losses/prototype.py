@@ -27,7 +27,7 @@ false positive) of the sample's class *in the same batch*; at batch 8 with 15 cl
 rare, so the loss is mostly the plain prototype term. With memory buffers the FN / FP centres
 are EMA'd across batches like the prototypes (a class's first centre is taken as it is; sums
 all-reduced under DDP), so a class keeps its centre between batches. ``activity`` holds the
-fraction of the last batch's samples whose class had an FN / FP centre.
+fraction of the last batch's samples whose FN / FP correction was not zero.
 
 Axis legend: B batch, K classes, D embedding.
 """
@@ -111,10 +111,6 @@ class PrototypeRefinementLoss(nn.Module):
         else:
             c_fn, has_fn = self._remembered(fn, z, fn_memory, update)
             c_fp, has_fp = self._remembered(fp, z, fp_memory, update)
-        self.activity = {
-            "fn": (lab @ has_fn).mean().detach(),  # samples whose class has an FN centre
-            "fp": (lab @ has_fp).mean().detach(),
-        }
         tp_sum = _all_reduce_sum(tp.T @ z)  # (K, D)
         tp_count = _all_reduce_sum(tp.sum(0))  # (K,)
         c_tp = tp_sum / (tp_count[:, None] + _EPS)
@@ -127,8 +123,14 @@ class PrototypeRefinementLoss(nn.Module):
         z_u, p_u = _unit(z), _unit(protos)
         cos = z_u @ p_u.T  # (B, K)
         m = self.alpha * (1 - p) * lab
-        s_fn = (cos + m * has_fn * (z_u @ _unit(c_fn).T - 1)) / self.tau
-        s_fp = (cos + m * has_fp * (-(z_u @ _unit(c_fp).T) - 1)) / self.tau
+        pull = lab * has_fn * (z_u @ _unit(c_fn).T - 1)  # (B, K), non-zero at y_i only
+        push = lab * has_fp * (-(z_u @ _unit(c_fp).T) - 1)
+        self.activity = {  # samples whose correction is non-zero (a lone FN is its own centre)
+            "fn": (pull.detach().abs().sum(1) > 1e-6).float().mean(),
+            "fp": (push.detach().abs().sum(1) > 1e-6).float().mean(),
+        }
+        s_fn = (cos + m * pull) / self.tau
+        s_fp = (cos + m * push) / self.tau
         return F.cross_entropy(s_fn, labels) + F.cross_entropy(s_fp, labels)
 
     def _remembered(
