@@ -88,16 +88,20 @@ def test_two_gloo_processes_match_one_with_the_same_global_batch(tiny_dataset, t
 
 
 @pytest.mark.slow
-def test_prototypes_stay_identical_across_ranks(tiny_dataset, tmp_path):
+@pytest.mark.parametrize("centres", ["batch", "memory"])
+def test_prototypes_stay_identical_across_ranks(tiny_dataset, tmp_path, centres):
     settings = [
         *SETTINGS,
         f"data.annotations={tiny_dataset}",
         "model.prototype.enabled=true",
         "model.prototype.embed_dim=8",
+        f"model.prototype.centres={centres}",
     ]
     _train(tmp_path, "ddp_pr", settings, nproc=2)
     sync = [r for r in read_metrics(tmp_path / "ddp_pr") if r["kind"] == "sync"]
-    assert sync and all(r["prototype_max_diff"] == 0 for r in sync)
+    assert sync and all(r["prototype_max_diff"] == 0 for r in sync)  # centres included
+    state = load_checkpoint(tmp_path / "ddp_pr" / "checkpoints" / "last.pt")["model"]
+    assert ("head.pose.fn_centres" in state) == (centres == "memory")
 
 
 @pytest.mark.slow

@@ -326,10 +326,13 @@ class Trainer:
         progress_log.info(progress_line(record, self.t.epochs * self.steps_per_epoch))
 
     def _prototype_drift(self) -> float | None:
-        """Max difference of the prototypes across ranks (0 when synchronised); None if n/a."""
+        """Max difference of the prototypes (and centre memories) across ranks (0 when
+        synchronised); None if n/a."""
         if not self.info.enabled or not self.cfg.model.prototype.enabled:
             return None
-        mine = [self.model.head[s].prototypes.detach().cpu() for s in self.model.modalities]
+        names = ("prototypes", "fn_centres", "fp_centres")
+        heads = [self.model.head[s] for s in self.model.modalities]
+        mine = [getattr(h, n).detach().cpu() for h in heads for n in names if hasattr(h, n)]
         everyone = all_gather_objects(mine)
         return max(float((a - b).abs().max()) for other in everyone for a, b in zip(mine, other))
 
