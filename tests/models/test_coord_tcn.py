@@ -46,7 +46,8 @@ def test_prototype_branch_works_on_the_tcn():
     objective = Objective(model_from_config(cfg), prototype=cfg.model.prototype)
     batch = {"coords": torch.randn(6, 1, 1, 16, 17, 3), "label": torch.tensor([0, 1, 2, 3, 0, 1])}
     loss, out, terms = objective(batch)
-    assert set(terms) == {"ce_pose", "pr_pose"} and out.embeddings["pose"].shape == (6, 256)
+    assert set(terms) == {"ce_pose", "pr_pose", "pr_fn_pose", "pr_fp_pose"}
+    assert out.embeddings["pose"].shape == (6, 256)
     loss.backward()
 
 
