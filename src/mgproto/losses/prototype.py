@@ -111,15 +111,7 @@ class PrototypeRefinementLoss(nn.Module):
         else:
             c_fn, has_fn = self._remembered(fn, z, fn_memory, update)
             c_fp, has_fp = self._remembered(fp, z, fp_memory, update)
-        tp_sum = _all_reduce_sum(tp.T @ z)  # (K, D)
-        tp_count = _all_reduce_sum(tp.sum(0))  # (K,)
-        c_tp = tp_sum / (tp_count[:, None] + _EPS)
-        seen = (tp_count > 0)[:, None]
-        old = prototypes.detach().to(z.dtype)
-        protos = torch.where(seen, self.momentum * old + (1 - self.momentum) * c_tp, old)
-        if update:
-            with torch.no_grad():
-                prototypes.copy_(protos.detach().to(prototypes.dtype))
+        protos, _ = self._remembered(tp, z, prototypes, update)  # the EMA of step 3
         z_u, p_u = _unit(z), _unit(protos)
         cos = z_u @ p_u.T  # (B, K)
         m = self.alpha * (1 - p) * lab
@@ -136,8 +128,12 @@ class PrototypeRefinementLoss(nn.Module):
     def _remembered(
         self, mask: torch.Tensor, z: torch.Tensor, memory: torch.Tensor, update: bool
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """mask (B, K) of FN or FP samples, z (B, D), memory (K, D) -> the EMA centres (K, D),
-        with gradient through this batch's term, and which classes have one (K,)."""
+        """mask (B, K) of TP, FN or FP samples, z (B, D), memory (K, D) -> the EMA centres
+        (K, D), with gradient through this batch's term, and which classes have one (K,).
+
+        Sums and counts are all-reduced under DDP. A class absent from the batch keeps its row;
+        an all-zero row (an empty centre memory; never the randn prototypes) takes the batch
+        centre as it is."""
         total = _all_reduce_sum(mask.T @ z)  # (K, D)
         count = _all_reduce_sum(mask.sum(0))  # (K,)
         batch = total / (count[:, None] + _EPS)
