@@ -31,6 +31,8 @@ class Objective(nn.Module):
         modality_weights: CE weight per modality (reference: 1 each).
         class_vectors: (K, D) class-name vectors of the semantic embedding loss (JSE), or None.
         semantic_weight: its weight (HFUT-VUT MiGA'23: 20).
+        label_smoothing: e of the classification CE, whose target is (1 - e) one-hot + e / K
+            (0 = the reference's plain CE). PR and JSE keep their own targets.
     """
 
     def __init__(
@@ -41,6 +43,7 @@ class Objective(nn.Module):
         modality_weights: dict[str, float] | None = None,
         class_vectors: torch.Tensor | None = None,
         semantic_weight: float = 20.0,
+        label_smoothing: float = 0.0,
     ) -> None:
         super().__init__()
         self.model = model
@@ -49,6 +52,7 @@ class Objective(nn.Module):
         self.pr = None
         self.pr_active = True  # the trainer switches it on at ``prototype.start_epoch``
         self.semantic_weight = semantic_weight
+        self.label_smoothing = label_smoothing
         self.register_buffer("class_vectors", class_vectors, persistent=False)
         if prototype is not None and prototype.enabled:
             self.pr_weight = prototype.weight
@@ -69,7 +73,8 @@ class Objective(nn.Module):
         terms: dict[str, torch.Tensor] = {}
         activity: dict[str, torch.Tensor] = {}  # logged, not part of the loss
         for s in self.model.modalities:
-            terms[f"ce_{s}"] = self.modality_weights[s] * F.cross_entropy(out.logits[s], labels)
+            ce = F.cross_entropy(out.logits[s], labels, label_smoothing=self.label_smoothing)
+            terms[f"ce_{s}"] = self.modality_weights[s] * ce
             if self.pr is not None and self.training and self.pr_active:
                 head = self.model.head[s]
                 terms[f"pr_{s}"] = self.pr_weight * self.pr(
