@@ -275,8 +275,7 @@ class TrainConfig:
     backbone_lr_mult: PosFloat = 1.0  # lr multiplier of the backbone (MMAction2 swin with
     # pre-trained weights: 0.1; the heads keep the base lr)
     weight_decay: NonNegFloat = 1e-4  # reference RGBPoseConv3D config
-    label_smoothing: Prob = 0.0  # CE against (1 - e) one-hot + e / K (0 = plain CE, as the
-    # paper and the reference configs; docs/recipes.md, seventh round)
+    label_smoothing: Prob = 0.0  # CE target (1 - e) one-hot + e / K (0 = plain CE, as the paper)
     nesterov: bool = False
     schedule: Literal["multistep", "cosine"] = "multistep"  # paper: multistep; PoseConv3D
     # single-stream pre-training configs: cosine annealing to 0
