@@ -89,7 +89,8 @@ def objective_from_config(
         vectors = torch.from_numpy(table)
     return Objective(model, prototype=cfg.model.prototype, class_vectors=vectors,
                      semantic_weight=sem.weight,
-                     label_smoothing=cfg.train.label_smoothing)  # fmt: skip
+                     label_smoothing=cfg.train.label_smoothing,
+                     mixup_alpha=cfg.train.mixup_alpha)  # fmt: skip
 
 
 def training_loader(

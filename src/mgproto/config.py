@@ -276,6 +276,7 @@ class TrainConfig:
     # pre-trained weights: 0.1; the heads keep the base lr)
     weight_decay: NonNegFloat = 1e-4  # reference RGBPoseConv3D config
     label_smoothing: Prob = 0.0  # CE target (1 - e) one-hot + e / K (0 = plain CE, as the paper)
+    mixup_alpha: NonNegFloat = 0.0  # mixup's Beta(a, a) on training batches (0 = off, as the paper)
     nesterov: bool = False
     schedule: Literal["multistep", "cosine"] = "multistep"  # paper: multistep; PoseConv3D
     # single-stream pre-training configs: cosine annealing to 0
@@ -296,9 +297,7 @@ class TrainConfig:
     val_clips: PosInt = 1  # test clips per sample during validation (reference val: 1)
     eval_train: bool = False  # also score the training split (test pipeline) at each
     # validation: learning curves that tell underfitting from overfitting
-    checkpoint_every: NonNegInt = (
-        0  # also save a resumable checkpoint every N steps (0 = per epoch)
-    )
+    checkpoint_every: NonNegInt = 0  # save a resumable checkpoint every N steps (0 = per epoch)
     max_nonfinite_steps: PosInt = 5  # steps in a row with a NaN / inf loss or gradient (never
     # applied) before training stops with an error (engine/guard.py)
     max_bad_share: Prob = 0.05  # stop with an error if more than this share of clips fail
