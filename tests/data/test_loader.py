@@ -47,5 +47,6 @@ def test_3d_file_with_a_heatmap_config_is_refused_naming_the_file(file_3d):
 def test_a_file_whose_dimension_differs_from_the_config_is_refused(file_3d):
     cfg = _cfg(file_3d, "data.pose.keypoint_dims=2")
     with pytest.raises(AnnotationError, match=r"deep\.npz: the keypoints have 3 coordinates but "
-                       r"data.pose.keypoint_dims is 2; set data.pose.keypoint_dims=3"):  # fmt: skip
+                       r"data.pose.keypoint_dims is 2; set data.pose.keypoint_dims=3 \(or, if "
+                       r"the third value is a detection confidence"):  # fmt: skip
         load_split(cfg.data, "train")

@@ -39,9 +39,15 @@ def load_split(cfg: DataConfig, split: str) -> tuple[list[dict[str, Any]], Path,
     )
     dims = keypoint_dims(ann.annotations)
     if dims != cfg.pose.keypoint_dims:
+        score_hint = (
+            " (or, if the third value is a detection confidence such as OpenPose's x, y, c, "
+            "store it as keypoint_score (M, T, V) and keep (M, T, V, 2) keypoints)"
+            if dims == 3
+            else ""
+        )
         raise AnnotationError(
             f"{path}: the keypoints have {dims} coordinates but data.pose.keypoint_dims is "
-            f"{cfg.pose.keypoint_dims}; set data.pose.keypoint_dims={dims}"
+            f"{cfg.pose.keypoint_dims}; set data.pose.keypoint_dims={dims}{score_hint}"
         )
     if dims == 3:
         try:
