@@ -121,3 +121,24 @@ def test_preview_pose_over_the_video(tmp_path, make_rec, capsys):
     two_path = save_annotations(AnnotationFile(two, {}, {"layout": "coco17"}), tmp_path / "t.pkl")
     assert main(["preview-pose", str(two_path), "-o", str(png), "--video", str(video)]) == 2
     assert "come from 2 videos (video0, video1)" in capsys.readouterr().err
+
+
+def test_add_noise_verb(tmp_path, make_rec, capsys):
+    recs = [make_rec(f"v_{k}", label=k % 2, num_frames=12, seed=k) for k in range(4)]
+    split = {"train": ["v_0", "v_1"], "test": ["v_2", "v_3"]}
+    path = save_annotations(AnnotationFile(recs, split, {"layout": "coco17"}), tmp_path / "x.pkl")
+    out = tmp_path / "noisy.pkl"
+    args = ["add-noise", str(path), "-o", str(out), "--level", "strong", "--split", "test"]
+    assert main([*args, "--drop-frame", "0.5"]) == 0
+    assert "split 'test' (2 clips)" in capsys.readouterr().out
+    with open(out, "rb") as f:
+        noisy = pickle.load(f)
+    assert noisy["meta"]["noise"]["drop_frame"] == 0.5  # the flag overrides the level
+    assert noisy["meta"]["noise"]["jitter"] == 0.03 and noisy["meta"]["noise"]["records"] == 2
+    by_id = {r["frame_dir"]: r for r in noisy["annotations"]}
+    np.testing.assert_array_equal(by_id["v_0"]["keypoint"], recs[0]["keypoint"])  # train clean
+    assert not np.array_equal(by_id["v_2"]["keypoint"], recs[2]["keypoint"])
+    assert main(args) == 2  # the output exists: refused without --force
+    assert "exists" in capsys.readouterr().err
+    assert main([*args, "--force", "--drop-joint", "1.5"]) == 2
+    assert "drop_joint must be in [0, 1)" in capsys.readouterr().err

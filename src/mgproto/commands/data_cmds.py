@@ -1,4 +1,4 @@
-"""Data verbs: convert, inspect, preview-pose, config."""
+"""Data verbs: synth, convert, inspect, preview-pose, add-noise, config."""
 
 from __future__ import annotations
 
@@ -79,6 +79,29 @@ def _cmd_preview_pose(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_add_noise(args: argparse.Namespace) -> int:
+    from mgproto.data.corruption import LEVELS, EstimatorNoise, corrupt_annotations
+
+    out = output_of(args)
+    base = LEVELS[args.level] if args.level else EstimatorNoise()
+    given = {k: getattr(args, k) for k in ("jitter", "drop_joint", "drop_frame")}
+    noise = EstimatorNoise(**{k: getattr(base, k) if v is None else v for k, v in given.items()})
+    ann = load_annotations(args.file)
+    if keypoint_dims(ann.annotations) == 3:
+        raise ValueError(f"{args.file}: 3-D keypoints; add-noise models a 2-D pose estimator")
+    chosen = None
+    if args.split:
+        chosen = [r["frame_dir"] for r in ann.select(args.split)]
+    noisy = corrupt_annotations(ann, noise, seed=args.seed, frame_dirs=chosen)
+    save_annotations(noisy, out)
+    what = f"split {args.split!r} ({len(chosen)} clips)" if chosen is not None else "all clips"
+    print(
+        f"wrote {out}: {what} with jitter {noise.jitter:g} of the body, "
+        f"{noise.drop_joint:g} of joints and {noise.drop_frame:g} of frames lost (seed {args.seed})"
+    )
+    return 0
+
+
 def _cmd_config(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, args.set)
     print(dump_config(cfg), end="")
@@ -130,6 +153,28 @@ def _add_preview_pose(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_preview_pose)
 
 
+def _add_noise(sub: argparse._SubParsersAction) -> None:
+    from mgproto.data.corruption import LEVELS
+
+    p = sub.add_parser(
+        "add-noise",
+        help="copy a 2-D skeleton file with pose-estimator-like noise (a robustness check)",
+        description="Per-frame joint jitter, lost joints and lost frames, with confidences "
+        "that fall with the error (mgproto.data.corruption). A level sets all three; "
+        "--jitter / --drop-joint / --drop-frame override one.",
+    )
+    p.add_argument("file", help=".pkl or .npz skeleton file (2-D pixels)")
+    p.add_argument("-o", "--output", required=True, help="file to write (.pkl or .npz)")
+    p.add_argument("--level", choices=LEVELS, default=None, help="named strength")
+    p.add_argument("--jitter", type=float, default=None, help="error std, share of body size")
+    p.add_argument("--drop-joint", type=float, default=None, help="share of joints lost")
+    p.add_argument("--drop-frame", type=float, default=None, help="share of frames lost")
+    p.add_argument("--split", default=None, help="only this split's clips (default: all)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the noise draw")
+    add_force(p)
+    p.set_defaults(func=_cmd_add_noise)
+
+
 def _add_config(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("config", help="print the resolved configuration")
     p.add_argument("config", nargs="?", default=None, help="YAML override file")
@@ -152,5 +197,5 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    for add in (_add_synth, _add_convert, _add_inspect, _add_preview_pose, _add_config):
+    for add in (_add_synth, _add_convert, _add_inspect, _add_preview_pose, _add_noise, _add_config):
         add(sub)
