@@ -15,6 +15,12 @@ training time (mean +- std over seeds) and writes JSON. Finished runs are reused
 cross-subject protocol on which to check that a choice made on the first one carries over
 (results go to ``real_skeletons_swap.json``).
 
+``--noise mild|strong`` trains and tests on the 2-D skeletons with pose-estimator-like noise
+(``mgproto.data.corruption``: per-frame jitter, lost joints and lost frames, confidences that fall
+with the error), drawn once with ``--noise-seed``, the same for every recipe and seed: how much
+each recipe loses when its input comes from a 2-D pose estimator instead of a depth camera
+(results go to ``real_skeletons_noise_<level>.json``).
+
 Recipes in ``RECIPES_3D`` read the native 3-D joints instead (``utkinect.convert(coords="3d")``,
 metres, PreNormalize3D in the pipeline).
 
@@ -39,6 +45,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from mgproto.data.annotations import save_annotations  # noqa: E402
 from mgproto.data.converters import utkinect  # noqa: E402
+from mgproto.data.corruption import LEVELS, corrupt_annotations  # noqa: E402
 from recipe_study import run_one  # noqa: E402
 
 RECIPES = {
@@ -105,10 +112,14 @@ def main() -> None:
     parser.add_argument("--paper-epochs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
     parser.add_argument("--swap-subjects", action="store_true", help="train even, test odd")
+    parser.add_argument("--noise", choices=LEVELS, default=None, help="pose-estimator noise")
+    parser.add_argument("--noise-seed", type=int, default=0, help="seed of the noise draw")
     parser.add_argument("--work", type=Path, default=None, help="run folder")
     parser.add_argument("--out", type=Path, default=None, help="results JSON")
     args = parser.parse_args()
-    tag = "_swap" if args.swap_subjects else ""
+    tag = ("_swap" if args.swap_subjects else "") + (f"_noise_{args.noise}" if args.noise else "")
+    if args.noise and any(name in RECIPES_3D for name in args.recipes):
+        sys.exit("--noise models a 2-D pose estimator: it does not apply to the 3-D recipes")
     args.work = args.work or ROOT / "work" / f"real_skeletons{tag}"
     args.out = args.out or ROOT / "benchmarks" / "results" / f"real_skeletons{tag}.json"
     if not (args.root / "actionLabel.txt").is_file():
@@ -122,6 +133,8 @@ def main() -> None:
             ann, _ = utkinect.convert(args.root, coords=coords)
             if args.swap_subjects:
                 ann.split = {**ann.split, "train": ann.split["test"], "test": ann.split["train"]}
+            if args.noise and coords == "2d":
+                ann = corrupt_annotations(ann, LEVELS[args.noise], seed=args.noise_seed)
             save_annotations(ann, data)
     results = json.loads(args.out.read_text()) if args.out.is_file() else {}
     for name in args.recipes:
@@ -149,6 +162,7 @@ def main() -> None:
             "recipe": title,
             "config": config,
             "overrides": extra,
+            "noise": {"level": args.noise, "seed": args.noise_seed} if args.noise else None,
             "threads": torch.get_num_threads(),
             "seeds": args.seeds,
             "top1_mean": float(top1.mean()),
