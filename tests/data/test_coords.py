@@ -61,6 +61,20 @@ def test_pose_coords_pads_persons_and_appends_flip():
         PoseCoords(max_persons=0, flip_index=np.arange(17))
 
 
+def test_pose_coords_without_scores_keeps_only_detection_flags():
+    rng = np.random.default_rng(0)
+    score = rng.uniform(0.2, 1.0, (1, 8, 17))
+    score[0, 2, 5] = 0  # one lost joint
+    sample = {"keypoint": rng.uniform(0, 9, (1, 8, 17, 2)), "keypoint_score": score,
+              "num_clips": 1}  # fmt: skip
+    flip = get_layout("coco17").flip_index
+    kept = PoseCoords(max_persons=1, flip_index=flip)(dict(sample), rng)["coords"]
+    flags = PoseCoords(max_persons=1, flip_index=flip, use_score=False)(dict(sample), rng)["coords"]
+    np.testing.assert_allclose(kept[..., 2], np.where(score > 0, score, 0)[None], rtol=1e-6)
+    assert flags[0, 0, 2, 5, 2] == 0 and (np.delete(flags[..., 2].ravel(), 2 * 17 + 5) == 1).all()
+    np.testing.assert_array_equal(flags[..., :2], kept[..., :2])
+
+
 @pytest.mark.parametrize("train", [True, False])
 def test_coords_pipeline_on_a_pixel_record(make_rec, train):
     cfg = load_config(

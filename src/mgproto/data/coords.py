@@ -75,7 +75,9 @@ def flip_coords(coords: np.ndarray, flip_index: np.ndarray) -> np.ndarray:
 class PoseCoords(Transform):
     """Normalised coordinates of the sampled frames: adds ``coords`` (N', M', T, V, 3) float32.
 
-    Channels are x, y, score for 2-D keypoints and x, y, z for 3-D ones. ``max_persons``
+    Channels are x, y, score for 2-D keypoints and x, y, z for 3-D ones; without ``use_score``
+    the 2-D score channel only says whether the joint is detected (1) or lost (0).
+    ``max_persons``
     persons are kept (the first ones, padded with zeros): M' is fixed so that batches stack.
     With ``flip_test`` the mirrored view is appended as N more clips.
     """
@@ -84,11 +86,16 @@ class PoseCoords(Transform):
     adds = ("coords",)
 
     def __init__(
-        self, *, max_persons: int, flip_index: np.ndarray, flip_test: bool = False
+        self,
+        *,
+        max_persons: int,
+        flip_index: np.ndarray,
+        flip_test: bool = False,
+        use_score: bool = True,
     ) -> None:
         if max_persons < 1:
             raise ValueError(f"max_persons must be at least 1, got {max_persons}")
-        self.max_persons = max_persons
+        self.max_persons, self.use_score = max_persons, use_score
         self.flip_index = np.asarray(flip_index)
         self.flip_test = flip_test
 
@@ -104,6 +111,8 @@ class PoseCoords(Transform):
         coords = np.zeros((n, self.max_persons, nl // n, v, 3), np.float32)
         keep = min(m, self.max_persons)
         coords[:, :keep] = np.stack(clips)[:, :keep]
+        if not self.use_score and kp.shape[-1] == 2:
+            coords[..., 2] = coords[..., 2] > 0
         if self.flip_test:
             coords = np.concatenate([coords, flip_coords(coords, self.flip_index)])
         sample["coords"] = np.ascontiguousarray(coords)

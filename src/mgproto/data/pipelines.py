@@ -29,6 +29,7 @@ from mgproto.data.coords import PoseCoords
 from mgproto.data.coords3d import Flip3D, PreNormalize3D, RandomRotate3D, normalization_joints
 from mgproto.data.frames import DecodeFrames, FormatRGB, FrameReader
 from mgproto.data.layouts import Layout, get_layout
+from mgproto.data.tracks import FillGaps, SmoothTracks
 from mgproto.data.transforms import (
     Compose,
     Flip,
@@ -77,6 +78,17 @@ def _heatmaps(cfg: PoseInputConfig, *, scaling: float, flip_test: bool) -> PoseH
     )
 
 
+def _track_steps(cfg: PoseInputConfig) -> list[Transform]:
+    """The record-level track clean-up that ``pose.fill_gaps`` / ``pose.smooth_sigma`` ask for:
+    gaps are filled first, so that the smoothing sees whole tracks."""
+    steps: list[Transform] = []
+    if cfg.fill_gaps:
+        steps.append(FillGaps(max_gap=cfg.fill_gaps, score_scale=cfg.fill_score_scale))
+    if cfg.smooth_sigma > 0:
+        steps.append(SmoothTracks(sigma=cfg.smooth_sigma))
+    return steps
+
+
 def build_pipeline(
     cfg: DataConfig,
     *,
@@ -102,7 +114,9 @@ def build_pipeline(
         **({"rgb": rgb.clip_len} if use_rgb else {}),
     }
     clips = 1 if train else (sampling.num_clips_test if num_clips is None else num_clips)
-    steps: list[Transform] = [
+    need_keypoints = use_pose or rgb.compact
+    steps: list[Transform] = _track_steps(pose) if need_keypoints else []
+    steps += [
         SampleFrames(
             clip_lens=clip_lens,
             num_clips=clips,
@@ -113,7 +127,6 @@ def build_pipeline(
             rgb_interval=rgb.frame_interval if use_rgb else 0,
         ),
     ]
-    need_keypoints = use_pose or rgb.compact
     if need_keypoints:
         steps.append(SelectPoseFrames(inds_key="pose_inds" if use_pose else "rgb_inds"))
     if use_rgb:
@@ -148,6 +161,7 @@ def build_pipeline(
                 max_persons=pose.max_persons,
                 flip_index=get_layout(pose.layout).flip_index,
                 flip_test=flip_test,
+                use_score=pose.use_score,
             )
         )
     elif use_pose:
@@ -189,7 +203,7 @@ def build_pipeline_3d(cfg: DataConfig, *, train: bool, num_clips: int | None = N
     check_3d_input(cfg)
     pose, sampling = cfg.pose, cfg.sampling
     layout = get_layout(pose.layout)
-    steps: list[Transform] = []
+    steps: list[Transform] = _track_steps(pose)
     if pose.normalize_3d:
         steps.append(PreNormalize3D(joints=normalization_joints(layout)))
     clips = 1 if train else (sampling.num_clips_test if num_clips is None else num_clips)
