@@ -49,8 +49,7 @@ class PoseInputConfig:
     with_joints: bool = True  # one heatmap channel per joint
     with_limbs: bool = False  # one heatmap channel per limb (PoseConv3D "limb" model)
     sigma: PosFloat = 0.6  # Gaussian width in heatmap pixels (PoseConv3D: 0.6; RGBPose: 0.7)
-    use_score: bool = True  # heatmap amplitude / coordinate score channel = keypoint confidence
-    # (off: 1 for a detected joint, 0 for a lost one)
+    use_score: bool = True  # heatmap amplitude / coords score channel = confidence (off: 1 / 0)
     motion: bool = False  # add the maps' temporal differences as C more channels (ref: off)
     train_size: PosInt = 56  # heatmap side after the training crop (PoseConv3D: 56)
     test_size: PosInt = 64  # heatmap side at test time, no crop (PoseConv3D: 64)
@@ -60,16 +59,11 @@ class PoseInputConfig:
     compact_padding: NonNegFloat = 0.25  # PoseCompact: box grown by this share on each side
     compact_threshold: NonNegInt = 10  # PoseCompact: no crop if the box is smaller (pixels)
     flip_ratio: Prob = 0.5  # probability of a horizontal flip in training
-    rotate_degrees: Annotated[float, Range(ge=0, le=180)] = (
-        0.0  # training rotation of the keypoints, uniform in +-this
-    )
-    # (pose-only pipelines; reference: none)
-    fill_gaps: NonNegInt = 0  # runs of at most this many lost frames of a joint (score 0 or
-    # non-finite) are filled by interpolation before sampling (data/tracks.py); 0 = off (reference)
-    fill_score_scale: Share = 1.0  # a filled joint's score: its neighbours' interpolated score
-    # times this (docs/recipes.md: a fixed low score costs the coordinate models more than the gap)
-    smooth_sigma: NonNegFloat = 0.0  # Gaussian temporal smoothing of each joint's detected
-    # positions, in record frames, before sampling (data/tracks.py); 0 = off (reference)
+    rotate_degrees: Annotated[float, Range(ge=0, le=180)] = 0.0  # training rotation, +-this
+    # (pose-only pipelines; reference: none). Track clean-up before sampling (data/tracks.py):
+    fill_gaps: NonNegInt = 0  # fill runs of <= this many lost frames per joint; 0 = off (ref.)
+    fill_score_scale: Share = 1.0  # filled score = neighbours' interpolated score x this
+    smooth_sigma: NonNegFloat = 0.0  # Gaussian smoothing of detected joints, frames; 0 = off
     normalize_3d: bool = True  # 3-D keypoints (x, y, z): PYSKL's PreNormalize3D first (centre on
     # the spine, hip->spine along z, shoulders along x; data/coords3d.py); off = raw coordinates
     keypoint_dims: Literal[2, 3] = 2  # coordinates per keypoint in the file: 2 = pixels with a

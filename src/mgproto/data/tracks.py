@@ -78,8 +78,8 @@ def fill_gaps(
     kp_n = np.take_along_axis(finite, n[..., None], axis=1)
     out_kp = kp.copy()
     out_kp[fill] = ((1 - w) * kp_p + w * kp_n).astype(kp.dtype)[fill]
-    sc_p = np.take_along_axis(np.nan_to_num(sc), p, axis=1)
-    sc_n = np.take_along_axis(np.nan_to_num(sc), n, axis=1)
+    sc_finite = np.nan_to_num(sc)
+    sc_p, sc_n = np.take_along_axis(sc_finite, p, axis=1), np.take_along_axis(sc_finite, n, axis=1)
     out_sc = sc.copy()
     out_sc[fill] = (score_scale * ((1 - w[..., 0]) * sc_p + w[..., 0] * sc_n)).astype(sc.dtype)[
         fill
