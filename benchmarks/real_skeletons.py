@@ -21,6 +21,12 @@ with the error), drawn once with ``--noise-seed``, the same for every recipe and
 each recipe loses when its input comes from a 2-D pose estimator instead of a depth camera
 (results go to ``real_skeletons_noise_<level>.json``).
 
+``--yaw DEG`` and ``--frame-step N`` make another dataset from the same people: the joints
+turned by ``DEG`` degrees about the vertical axis before the projection (a camera to the side),
+every ``N``-th frame kept (30 fps -> 30 / N); ``utkinect.convert(yaw=..., frame_step=...)``.
+A recipe chosen on UTKinect should keep its rank there (results go to
+``real_skeletons_yaw<DEG>.json`` / ``real_skeletons_step<N>.json``).
+
 Recipes in ``RECIPES_3D`` read the native 3-D joints instead (``utkinect.convert(coords="3d")``,
 metres, PreNormalize3D in the pipeline).
 
@@ -114,10 +120,15 @@ def main() -> None:
     parser.add_argument("--swap-subjects", action="store_true", help="train even, test odd")
     parser.add_argument("--noise", choices=LEVELS, default=None, help="pose-estimator noise")
     parser.add_argument("--noise-seed", type=int, default=0, help="seed of the noise draw")
+    parser.add_argument("--yaw", type=float, default=0.0, help="turn the view (degrees)")
+    parser.add_argument("--frame-step", type=int, default=1, help="keep every n-th frame")
     parser.add_argument("--work", type=Path, default=None, help="run folder")
     parser.add_argument("--out", type=Path, default=None, help="results JSON")
     args = parser.parse_args()
     tag = ("_swap" if args.swap_subjects else "") + (f"_noise_{args.noise}" if args.noise else "")
+    tag += (f"_yaw{args.yaw:g}" if args.yaw else "") + (
+        f"_step{args.frame_step}" if args.frame_step != 1 else ""
+    )
     if args.noise and any(name in RECIPES_3D for name in args.recipes):
         sys.exit("--noise models a 2-D pose estimator: it does not apply to the 3-D recipes")
     args.work = args.work or ROOT / "work" / f"real_skeletons{tag}"
@@ -130,7 +141,9 @@ def main() -> None:
     files = {"2d": args.work / "utkinect.pkl", "3d": args.work / "utkinect_3d.pkl"}
     for coords, data in files.items():
         if not data.is_file():
-            ann, _ = utkinect.convert(args.root, coords=coords)
+            ann, _ = utkinect.convert(
+                args.root, coords=coords, yaw=args.yaw, frame_step=args.frame_step
+            )
             if args.swap_subjects:
                 ann.split = {**ann.split, "train": ann.split["test"], "test": ann.split["train"]}
             if args.noise and coords == "2d":
@@ -163,6 +176,7 @@ def main() -> None:
             "config": config,
             "overrides": extra,
             "noise": {"level": args.noise, "seed": args.noise_seed} if args.noise else None,
+            "view": {"yaw": args.yaw, "frame_step": args.frame_step},
             "threads": torch.get_num_threads(),
             "seeds": args.seeds,
             "top1_mean": float(top1.mean()),

@@ -113,9 +113,20 @@ def _utkinect_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("root", help="folder with joints_sSS_eEE.txt and the label file")
     p.add_argument("--labels", default="actionLabel.txt", help="label file inside root")
     p.add_argument(
-        "--coords", choices=utkinect.COORDS, default="2d",
+        "--coords",
+        choices=utkinect.COORDS,
+        default="2d",
         help="2d: joints projected to 640x480 pixels (default); 3d: the native x, y, z in "
         "metres (for the coordinate models; data.pose.representation=coords)",
+    )
+    p.add_argument(
+        "--yaw",
+        type=float,
+        default=0.0,
+        help="turn the view by this many degrees about the vertical axis (a camera to the side)",
+    )
+    p.add_argument(
+        "--frame-step", type=int, default=1, help="keep every n-th frame (30 fps -> 30 / n)",
     )  # fmt: skip
     _test_subjects(p, "the even ones")
     _output(p)
@@ -147,6 +158,6 @@ FORMATS: dict[str, Format] = {
         "UTKinect-Action3D skeletons (joints_sSS_eEE.txt + actionLabel.txt)", utkinect,
         _utkinect_args,
         lambda a: utkinect.convert(Path(a.root), labels=a.labels, test_subjects=a.test_subjects,
-                                   coords=a.coords),
+                                   coords=a.coords, yaw=a.yaw, frame_step=a.frame_step),
     ),
 }  # fmt: skip

@@ -115,3 +115,57 @@ def test_3d_real_data_and_cli(utkinect_root, tmp_path):
     uv, _ = utkinect.project(rec3["keypoint"].astype(np.float64))
     np.testing.assert_allclose(uv, rec2["keypoint"], atol=1e-3)
     assert 1.5 < float(np.median(rec3["keypoint"][..., 2])) < 4.5  # metres from the camera
+
+
+def test_rotate_view_turns_about_the_mean_and_keeps_invalid_joints_invalid():
+    xyz = np.array([[[1.0, 0.5, 3.0], [-1.0, 0.2, 3.0], [0.0, 0.0, 0.0]]])  # (T=1, V=3, 3)
+    out = utkinect.rotate_view(xyz, 90.0)
+    # mean of the two valid joints: x 0, z 3; a quarter turn sends x offsets into z offsets
+    np.testing.assert_allclose(out[0, 0], [0.0, 0.5, 2.0], atol=1e-12)
+    np.testing.assert_allclose(out[0, 1], [0.0, 0.2, 4.0], atol=1e-12)
+    assert np.all(np.isnan(out[0, 2]))  # (0, 0, 0) was invalid and must not come back valid
+    np.testing.assert_allclose(utkinect.rotate_view(out[:, :2], -90.0), xyz[:, :2], atol=1e-12)
+    # distances between joints and heights do not change
+    turned = utkinect.rotate_view(xyz[:, :2], 37.0)
+    assert np.isclose(
+        np.linalg.norm(turned[0, 0] - turned[0, 1]), np.linalg.norm(xyz[0, 0] - xyz[0, 1])
+    )
+    np.testing.assert_allclose(turned[..., 1], xyz[:, :2, 1])
+
+
+def test_view_and_frame_rate_variants(utkinect_root):
+    base, _ = utkinect.convert(utkinect_root, coords="3d")
+    ann, _ = utkinect.convert(utkinect_root, coords="3d", yaw=45.0, frame_step=2)
+    assert ann.meta["variant"] == {"yaw": 45.0, "frame_step": 2} and "variant" not in base.meta
+    assert [r["frame_dir"] for r in ann.annotations] == [r["frame_dir"] for r in base.annotations]
+    for old, new in zip(base.annotations, ann.annotations):
+        assert new["fps"] == 15.0
+        assert new["total_frames"] in {old["total_frames"] // 2, (old["total_frames"] + 1) // 2}
+    walk_old = next(r for r in base.annotations if r["frame_dir"] == "s01_e01_walk")
+    walk_new = next(r for r in ann.annotations if r["frame_dir"] == "s01_e01_walk")
+    bone = lambda kp: np.linalg.norm(kp[0, :, 3] - kp[0, :, 2], axis=-1)  # noqa: E731 head-neck
+    assert np.median(bone(walk_new["keypoint"])) == pytest.approx(
+        np.median(bone(walk_old["keypoint"])), rel=0.05
+    )
+    assert not np.allclose(walk_new["keypoint"][0, 0], walk_old["keypoint"][0, 0])
+    with pytest.raises(ValueError, match="frame_step must be >= 1"):
+        utkinect.convert(utkinect_root, frame_step=0)
+
+
+def test_cli_variant_flags(utkinect_root, tmp_path, capsys):
+    out = tmp_path / "utk.pkl"
+    argv = [
+        "convert",
+        "utkinect",
+        str(utkinect_root),
+        "-o",
+        str(out),
+        "--yaw",
+        "30",
+        "--frame-step",
+        "3",
+    ]
+    assert main(argv) == 0
+    ann = load_annotations(out, num_classes=10)
+    assert ann.meta["variant"] == {"yaw": 30.0, "frame_step": 3}
+    assert all(r["fps"] == 10.0 for r in ann.annotations)

@@ -16,6 +16,13 @@ instead: keypoint (M, T, 20, 3) x, y, z in metres, camera coordinates, with the 
 
 Split: cross-subject, odd subjects train and even subjects test (the common protocol), unless
 ``--test-subjects`` says otherwise.
+
+Two options make a *different* dataset from the same people, to check that a recipe chosen on
+UTKinect carries over to another camera and another frame rate (docs/recipes.md, "Another
+camera, another frame rate"): ``yaw`` turns each recording's joints about the vertical axis
+through their mean position before the projection, as if the camera stood ``yaw`` degrees to
+the side (:func:`rotate_view`); ``frame_step`` keeps every ``frame_step``-th frame of each
+recording (30 fps -> 30 / ``frame_step``).
 """
 
 from __future__ import annotations
@@ -68,6 +75,29 @@ def project(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return uv.astype(np.float32), valid.astype(np.float32)
 
 
+def rotate_view(xyz: np.ndarray, yaw: float) -> np.ndarray:
+    """Turn camera-space joints about the vertical axis through their mean valid position.
+
+    Args:
+        xyz: (T, V, 3) metres, camera coordinates (x right, y up, z away from the camera).
+        yaw: degrees of the turn (either sign; x turns towards z for a positive one).
+
+    Returns:
+        (T, V, 3) float64 rotated joints; joints invalid before the turn (non-finite or z <= 0)
+        come back NaN, so they stay invalid however the turn moves them.
+    """
+    valid = np.all(np.isfinite(xyz), axis=-1) & (xyz[..., 2] > 1e-6)
+    if not valid.any():
+        return np.full(xyz.shape, np.nan)
+    centre = xyz[valid].mean(axis=0)
+    theta = np.deg2rad(yaw)
+    c, s = np.cos(theta), np.sin(theta)
+    dx, dz = xyz[..., 0] - centre[0], xyz[..., 2] - centre[2]
+    out = np.stack([centre[0] + c * dx + s * dz, xyz[..., 1], centre[2] - s * dx + c * dz], -1)
+    out[~valid] = np.nan
+    return out
+
+
 def camera_joints(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Native camera-space joints and their scores, with the validity rule of :func:`project`.
 
@@ -82,9 +112,13 @@ def camera_joints(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out.astype(np.float32), valid.astype(np.float32)
 
 
-def read_joints(path: Path, *, coords: Coords = "2d") -> Recording:
+def read_joints(
+    path: Path, *, coords: Coords = "2d", yaw: float = 0.0, frame_step: int = 1
+) -> Recording:
     """Read one ``joints_sSS_eEE.txt`` into a Recording (M=1, V=20): pixels, or metres with
-    ``coords="3d"``."""
+    ``coords="3d"``; ``yaw`` (degrees) turns the view, ``frame_step`` keeps every n-th frame."""
+    if frame_step < 1:
+        raise ValueError(f"frame_step must be >= 1, got {frame_step}")
     ids, rows = [], []
     seen = set()
     for line_no, line in read_lines(path):
@@ -107,7 +141,10 @@ def read_joints(path: Path, *, coords: Coords = "2d") -> Recording:
             raise ConversionError(f"{where}: a joint coordinate is not a number") from None
     if not rows:
         raise ConversionError(f"{path}: no frames")
-    xyz = np.asarray(rows, np.float64).reshape(len(rows), 20, 3)
+    xyz = np.asarray(rows, np.float64).reshape(len(rows), 20, 3)[::frame_step]
+    ids = ids[::frame_step]
+    if yaw:
+        xyz = rotate_view(xyz, yaw)
     kp, score = camera_joints(xyz) if coords == "3d" else project(xyz)
     name = path.stem.removeprefix("joints_")
     match = _SEQ.match(name)
@@ -121,7 +158,7 @@ def read_joints(path: Path, *, coords: Coords = "2d") -> Recording:
         layout="kinect20",
         frame_ids=np.asarray(ids),
         subject_id=str(int(match.group(1))),
-        fps=30.0,
+        fps=30.0 / frame_step,
         source=str(path),
     )
 
@@ -165,9 +202,12 @@ def convert(
     labels: str = "actionLabel.txt",
     test_subjects: tuple[int, ...] | None = None,
     coords: Coords = "2d",
+    yaw: float = 0.0,
+    frame_step: int = 1,
 ) -> tuple[AnnotationFile, ConversionReport]:
     """Convert the UTKinect folder ``root`` (all sequences listed in the label file); ``coords``
-    picks 2-D pixels (projected) or the native 3-D joints."""
+    picks 2-D pixels (projected) or the native 3-D joints; ``yaw`` and ``frame_step`` make the
+    view and frame-rate variants of the module docstring."""
     if coords not in COORDS:
         raise ValueError(f"coords must be one of {', '.join(COORDS)}, got {coords!r}")
     root = Path(root)
@@ -181,7 +221,7 @@ def convert(
         if not path.is_file():
             report.skip(str(path), "joints file not found", kind="joints file not found")
             continue
-        recording = read_joints(path, coords=coords)
+        recording = read_joints(path, coords=coords, yaw=yaw, frame_step=frame_step)
         records += cut_clips(recording, segments, label_of=label_of, report=report)
     test = set(test_subjects) if test_subjects else {s for s in range(1, 11) if s % 2 == 0}
 
@@ -189,5 +229,7 @@ def convert(
         return "test" if int(r["subject_id"]) in test else "train"
 
     meta = {"dataset": "utkinect", "layout": "kinect20", "classes": list(CLASSES)}
+    if yaw or frame_step != 1:
+        meta["variant"] = {"yaw": float(yaw), "frame_step": int(frame_step)}
     file = build_file(records, split_of=split_of, meta=meta, report=report, source=str(root))
     return file, report
