@@ -64,6 +64,7 @@ class PoseInputConfig:
     fill_gaps: NonNegInt = 0  # fill runs of <= this many lost frames per joint; 0 = off (ref.)
     fill_score_scale: Share = 1.0  # filled score = neighbours' interpolated score x this
     smooth_sigma: NonNegFloat = 0.0  # Gaussian smoothing of detected joints, frames; 0 = off
+    min_frames: NonNegInt = 0  # shorter records: joints interpolated to this many frames; 0 = off
     normalize_3d: bool = True  # 3-D keypoints (x, y, z): PYSKL's PreNormalize3D first (centre on
     # the spine, hip->spine along z, shoulders along x; data/coords3d.py); off = raw coordinates
     keypoint_dims: Literal[2, 3] = 2  # coordinates per keypoint in the file: 2 = pixels with a
@@ -137,6 +138,8 @@ class DataConfig:
                 f"data.modalities must be a non-empty subset of ['rgb', 'pose'], "
                 f"got {list(self.modalities)}"
             )
+        if self.pose.min_frames and "rgb" in self.modalities:
+            raise ConfigError("data.pose.min_frames resamples the skeleton in time: pose only")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,14 @@ from hypothesis import strategies as st
 
 from mgproto.config import ConfigError, load_config
 from mgproto.data.pipelines import build_pipeline
-from mgproto.data.tracks import FillGaps, SmoothTracks, fill_gaps, smooth_tracks
+from mgproto.data.tracks import (
+    FillGaps,
+    ResampleShort,
+    SmoothTracks,
+    fill_gaps,
+    resample_tracks,
+    smooth_tracks,
+)
 
 
 def _track(lost, t=10):
@@ -129,3 +136,58 @@ def test_pipeline_orders_fill_before_smoothing():
     sets = ["data.modalities=[pose]", "data.pose.fill_gaps=3", "data.pose.smooth_sigma=1"]
     steps = build_pipeline(load_config(None, sets).data, train=True).transforms
     assert [type(s) for s in steps[:2]] == [FillGaps, SmoothTracks]
+
+
+def test_resampling_interpolates_between_detections_and_holds_next_to_lost_joints():
+    kp, sc = _track([2], t=4)  # x = y = frame index; frame 2 lost at (0, 0)
+    out_kp, out_sc = resample_tracks(kp, sc, num_frames=7)  # output j at input time j / 2
+    assert out_kp.shape == (1, 7, 1, 2) and out_sc.shape == (1, 7, 1)
+    assert out_kp.dtype == kp.dtype and out_sc.dtype == sc.dtype
+    # 0 -> 1 blends (0, 0.5, 1); around the lost frame 2 the nearer input frame is taken
+    # (a tie goes to the later one): 1.5 -> frame 2 (lost), 2 -> lost, 2.5 -> frame 3
+    assert out_kp[0, :, 0, 0].tolist() == [0, 0.5, 1, 0, 0, 3, 3]
+    assert out_sc[0, :, 0].tolist() == [1, 1, 1, 0, 0, 1, 1]
+    same_kp, same_sc = resample_tracks(kp, sc, num_frames=4)  # same length: the identity
+    np.testing.assert_array_equal(same_kp, kp)
+    np.testing.assert_array_equal(same_sc, sc)
+    one_kp, _ = resample_tracks(kp[:, :1], sc[:, :1], num_frames=3)  # one frame: held
+    assert one_kp[0, :, 0, 0].tolist() == [0, 0, 0]
+    with pytest.raises(ValueError, match="num_frames"):
+        resample_tracks(kp, sc, num_frames=0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**16), st.integers(1, 12), st.integers(1, 40))
+def test_resampled_tracks_stay_inside_their_detections(seed, t, n):
+    rng = np.random.default_rng(seed)
+    kp = rng.uniform(0, 100, (1, t, 3, 2)).astype(np.float32)
+    sc = (rng.random((1, t, 3)) > 0.3).astype(np.float32)
+    kp[sc == 0] = 0
+    out_kp, out_sc = resample_tracks(kp, sc, num_frames=n)
+    assert out_kp.shape == (1, n, 3, 2) and np.isfinite(out_kp).all()
+    for v in range(3):
+        seen = kp[0, sc[0, :, v] > 0, v]
+        det = out_sc[0, :, v] > 0
+        if len(seen):  # a detected output lies in the box of the joint's detections
+            assert np.all(out_kp[0, det, v] >= seen.min(0) - 1e-3)
+            assert np.all(out_kp[0, det, v] <= seen.max(0) + 1e-3)
+        assert np.all(out_kp[0, ~det, v] == 0)  # lost outputs are lost inputs, never blends
+    np.testing.assert_array_equal(
+        out_kp[:, [0, -1]] if n > 1 else out_kp[:, :1], kp[:, [0, -1]] if n > 1 else kp[:, :1]
+    )
+
+
+def test_resample_step_only_lengthens_short_records_and_refuses_rgb(make_rec):
+    sets = ["data.modalities=[pose]", "data.pose.min_frames=24"]
+    steps = build_pipeline(load_config(None, sets).data, train=True).transforms
+    step = next(s for s in steps if isinstance(s, ResampleShort))
+    short = make_rec(num_frames=8)
+    out = step({**short}, np.random.default_rng(0))
+    assert out["keypoint"].shape[1] == 24 and out["total_frames"] == 24
+    assert out["keypoint_score"].shape == (1, 24, short["keypoint"].shape[2])
+    long = make_rec(num_frames=30)
+    assert step({**long}, np.random.default_rng(0))["keypoint"] is long["keypoint"]
+    assert not any(isinstance(s, ResampleShort) for s in build_pipeline(
+        load_config(None, ["data.modalities=[pose]"]).data, train=True).transforms)  # fmt: skip
+    with pytest.raises(ConfigError, match="min_frames .* pose only"):
+        load_config(None, ["data.modalities=[rgb,pose]", "data.pose.min_frames=24"])

@@ -29,7 +29,7 @@ from mgproto.data.coords import PoseCoords
 from mgproto.data.coords3d import Flip3D, PreNormalize3D, RandomRotate3D, normalization_joints
 from mgproto.data.frames import DecodeFrames, FormatRGB, FrameReader
 from mgproto.data.layouts import Layout, get_layout
-from mgproto.data.tracks import FillGaps, SmoothTracks
+from mgproto.data.tracks import FillGaps, ResampleShort, SmoothTracks
 from mgproto.data.transforms import (
     Compose,
     Flip,
@@ -79,13 +79,15 @@ def _heatmaps(cfg: PoseInputConfig, *, scaling: float, flip_test: bool) -> PoseH
 
 
 def _track_steps(cfg: PoseInputConfig) -> list[Transform]:
-    """The record-level track clean-up that ``pose.fill_gaps`` / ``pose.smooth_sigma`` ask for:
-    gaps are filled first, so that the smoothing sees whole tracks."""
+    """The record-level track steps that ``pose.fill_gaps`` / ``smooth_sigma`` / ``min_frames``
+    ask for: gaps are filled first, so that the smoothing sees whole tracks."""
     steps: list[Transform] = []
     if cfg.fill_gaps:
         steps.append(FillGaps(max_gap=cfg.fill_gaps, score_scale=cfg.fill_score_scale))
     if cfg.smooth_sigma > 0:
         steps.append(SmoothTracks(sigma=cfg.smooth_sigma))
+    if cfg.min_frames:  # after the clean-up, so that filled gaps are interpolated too
+        steps.append(ResampleShort(min_frames=cfg.min_frames))
     return steps
 
 

@@ -18,6 +18,12 @@ Gaussian of ``sigma`` frames, over its detected frames only (lost joints stay lo
 pull their neighbours towards (0, 0)). Both steps are measured in docs/recipes.md
 ("Robustness to pose-estimator noise").
 
+A record shorter than the clip is stretched by the sampler, which repeats frames: the motion
+then stops and jumps, more so the lower the frame rate. :func:`resample_tracks` instead
+interpolates each joint linearly to ``num_frames`` frames (between two detections; next to a
+lost joint the nearest frame is held), so a short record looks the same at any frame rate
+(docs/recipes.md, "Another camera, another frame rate").
+
 A joint is lost where its score is <= 0 or any of its values is not finite. Person slots are
 assumed to follow one person over time (the PYSKL convention for tracked skeletons). Records
 without lost joints come back from :func:`fill_gaps` unchanged.
@@ -151,4 +157,60 @@ class SmoothTracks(Transform):
         sample["keypoint"] = smooth_tracks(
             sample["keypoint"], sample["keypoint_score"], sigma=self.sigma
         )
+        return sample
+
+
+def resample_tracks(
+    keypoint: np.ndarray, score: np.ndarray, *, num_frames: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Linear interpolation of every joint's track to ``num_frames`` frames.
+
+    Output frame j sits at time j (T - 1) / (num_frames - 1) of the input; it blends the two
+    input frames around it where the joint is detected in both, and takes the nearer one
+    otherwise (a lost joint is never blended with a position).
+
+    Args:
+        keypoint: (M, T, V, C) coordinates.
+        score: (M, T, V) confidences.
+        num_frames: frames of the output (>= 1).
+
+    Returns:
+        (M, num_frames, V, C) keypoints and (M, num_frames, V) scores, the inputs' dtypes.
+    """
+    if num_frames < 1:
+        raise ValueError(f"num_frames must be at least 1, got {num_frames}")
+    kp, sc = np.asarray(keypoint), np.asarray(score)
+    t = kp.shape[1]
+    pos = np.linspace(0.0, t - 1, num_frames) if num_frames > 1 else np.zeros(1)
+    i0 = np.floor(pos).astype(np.int64)
+    i1 = np.minimum(i0 + 1, t - 1)
+    w = (pos - i0)[None, :, None]  # (1, N, 1)
+    valid = _detected(kp, sc)
+    both = valid[:, i0] & valid[:, i1]  # (M, N, V)
+    w = np.where(both, w, np.where(w < 0.5, 0.0, 1.0))
+    out_kp = (1 - w[..., None]) * np.nan_to_num(kp[:, i0]) + w[..., None] * np.nan_to_num(kp[:, i1])
+    out_sc = (1 - w) * np.nan_to_num(sc[:, i0]) + w * np.nan_to_num(sc[:, i1])
+    nearest = np.where(w < 0.5, i0[None, :, None], i1[None, :, None])  # (M, N, V)
+    lost = ~np.take_along_axis(valid, nearest, axis=1) & ~both
+    out_kp[lost] = np.take_along_axis(kp, nearest[..., None], axis=1)[lost]  # keep NaN / zeros
+    return out_kp.astype(kp.dtype), out_sc.astype(sc.dtype)
+
+
+class ResampleShort(Transform):
+    """:func:`resample_tracks` up to ``min_frames`` for records with fewer frames (pose only:
+    the frames of a video would no longer line up)."""
+
+    requires = ("keypoint", "keypoint_score", "total_frames")
+
+    def __init__(self, *, min_frames: int) -> None:
+        if min_frames < 1:
+            raise ValueError(f"min_frames must be at least 1, got {min_frames}")
+        self.min_frames = min_frames
+
+    def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
+        if sample["keypoint"].shape[1] < self.min_frames:
+            sample["keypoint"], sample["keypoint_score"] = resample_tracks(
+                sample["keypoint"], sample["keypoint_score"], num_frames=self.min_frames
+            )
+            sample["total_frames"] = self.min_frames
         return sample
