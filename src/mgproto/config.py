@@ -138,8 +138,6 @@ class DataConfig:
                 f"data.modalities must be a non-empty subset of ['rgb', 'pose'], "
                 f"got {list(self.modalities)}"
             )
-        if self.pose.min_frames and "rgb" in self.modalities:
-            raise ConfigError("data.pose.min_frames resamples the skeleton in time: pose only")
 
 
 @dataclass(frozen=True)
@@ -332,11 +330,10 @@ class ExperimentConfig:
             raise ConfigError(
                 "model.arch swin is the RGB-only Video Swin: it needs data.modalities [rgb]"
             )
-        if self.data.pose.rotate_degrees > 0 and "rgb" in self.data.modalities:
-            raise ConfigError(
-                "data.pose.rotate_degrees rotates keypoints only: it is for pose-only "
-                "pipelines (the frames would no longer match)"
-            )
+        for key in ("rotate_degrees", "min_frames"):  # keypoints moved in space / resampled in time
+            if getattr(self.data.pose, key) and "rgb" in self.data.modalities:
+                raise ConfigError(f"data.pose.{key} changes keypoints only: it is for pose-only "
+                                  "pipelines (the frames would no longer match)")  # fmt: skip
         if self.model.arch == "conv3d" and coords:
             raise ConfigError(
                 "data.pose.representation coords feeds the coordinate models "
