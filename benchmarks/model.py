@@ -145,7 +145,7 @@ def bench_ours(spec: dict) -> dict:
     torch.manual_seed(spec["seed"])
     model = build_ours(spec).to(device).train()
     gen = torch.Generator().manual_seed(spec["seed"])
-    n, streams = spec["batch"], model.modalities
+    n, streams = spec["batch"], model.streams
     inputs = {s: torch.randn(n, *spec["shapes"][s], generator=gen).to(device) for s in streams}
     labels = torch.randint(0, spec["num_classes"], (n,), generator=gen).to(device)
     if spec["channels_last"]:

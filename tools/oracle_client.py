@@ -170,7 +170,7 @@ def compare(
     dtype = dtype or ref.dtype
     torch_dtype = getattr(torch, dtype)
     model = build_ours(ref.kind, ref.preset)
-    report = load_mmaction_weights(model, ref.state, modalities=model.modalities)
+    report = load_mmaction_weights(model, ref.state, modalities=model.streams)
     model.to(torch.device(device), torch_dtype)
     x = {s: torch.from_numpy(a).to(device, torch_dtype) for s, a in ref.inputs.items()}
     if channels_last:
@@ -235,7 +235,7 @@ def check_stgcn_parity(*, oracle: str, dtype: str = "float64", batch: int = 2, f
                              "model.arch=stgcn", "data.pose.layout=coco17",
                              f"data.num_classes={NUM_CLASSES}"])  # fmt: skip
     model = model_from_config(cfg)
-    report = load_mmaction_weights(model, state, modalities=model.modalities)
+    report = load_mmaction_weights(model, state, modalities=model.streams)
     torch_dtype = getattr(torch, dtype)
     model.to(torch_dtype).eval()
     x = torch.from_numpy(coords).to(torch_dtype)
@@ -297,7 +297,7 @@ def check_swin_parity(*, oracle: str, arch: str | dict = "tiny", dtype: str = "f
     else:
         sets.append(f"model.swin.arch={arch}")
     model = model_from_config(load_config(None, sets))
-    report = load_mmaction_weights(model, state, modalities=model.modalities)
+    report = load_mmaction_weights(model, state, modalities=model.streams)
     torch_dtype = getattr(torch, dtype)
     model.to(torch_dtype).eval()
     x = torch.from_numpy(clip).to(torch_dtype)

@@ -67,6 +67,7 @@ def model_inputs(cfg: ExperimentConfig) -> dict[str, Any]:
         semantic_dim=vector_width(cfg.model.semantic.vectors) if cfg.model.semantic.enabled else 0,
         num_persons=cfg.data.pose.max_persons,
         xyz=cfg.data.pose.keypoint_dims == 3,
+        coord_stream=cfg.data.pose.representation == "both",
     )
 
 

@@ -42,8 +42,9 @@ class PoseInputConfig:
     """How keypoints become pseudo-heatmaps (PoseConv3D's GeneratePoseTarget)."""
 
     layout: str = "coco17"  # keypoint layout name (see mgproto.data.layouts.LAYOUTS)
-    representation: Literal["heatmaps", "coords"] = "heatmaps"  # pseudo-heatmaps (PoseConv3D)
-    # or normalised joint coordinates (the coordinate models, model.arch = tcn)
+    representation: Literal["heatmaps", "coords", "both"] = "heatmaps"  # pseudo-heatmaps
+    # (PoseConv3D), normalised joint coordinates (model.arch tcn / stgcn), or both: the conv3d
+    # pose pathway reads the heatmaps and a TCN stream beside it the coordinates (fused late)
     max_persons: PosInt = 1  # persons kept by the coordinate representation (heatmaps draw all)
     clip_len: PosInt = 32  # pose frames per clip (RGBPoseConv3D: 32)
     with_joints: bool = True  # one heatmap channel per joint
@@ -185,6 +186,7 @@ class TCNConfig:
     num_layers: PosInt = 3  # residual temporal blocks, dilations 1, 2, 4, ...
     kernel: PosInt = 5  # temporal kernel size (odd)
     dropout: Dropout = 0.1  # dropout inside the blocks (the head has model.dropout)
+    late_fusion: NonNegFloat = 1.0  # its weight beside the pose pathway's (representation both)
 
 
 @dataclass(frozen=True)
@@ -242,10 +244,7 @@ class ModelConfig:
     head_temporal_bins: tuple[PosInt, PosInt] = (1, 1)  # (rgb, pose): each head pools T into
     # this many equal spans and concatenates them, so the classifier sees the order of the clip
     # (docs/recipes.md); 1 = global average (the reference)
-    late_fusion: tuple[NonNegFloat, NonNegFloat] = (
-        1.0,
-        1.0,
-    )  # (rgb, pose) weights of the probabilities
+    late_fusion: tuple[NonNegFloat, NonNegFloat] = (1.0, 1.0)  # (rgb, pose) probability weights
     rgb_drop_path: Prob = 0.0  # probability of zeroing the lateral into RGB (reference: 0)
     pose_drop_path: Prob = 0.0  # probability of zeroing the lateral into pose
     rgb_detach: bool = False  # stop gradients from RGB into the pose pathway via the lateral
@@ -319,26 +318,26 @@ class ExperimentConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
-        coords = self.data.pose.representation == "coords"
-        arch = self.model.arch
-        if arch in ("tcn", "stgcn") and (self.data.modalities != ("pose",) or not coords):
-            raise ConfigError(
-                f"model.arch {arch} is a pose-only coordinate model: it needs "
-                "data.modalities [pose] and data.pose.representation coords"
-            )
-        if arch == "swin" and self.data.modalities != ("rgb",):
-            raise ConfigError(
-                "model.arch swin is the RGB-only Video Swin: it needs data.modalities [rgb]"
-            )
+        rep, arch, mods = self.data.pose.representation, self.model.arch, self.data.modalities
+        if arch in ("tcn", "stgcn") and (mods != ("pose",) or rep != "coords"):
+            raise ConfigError(f"model.arch {arch} is a pose-only coordinate model: it needs "
+                              "data.modalities [pose] and data.pose.representation "
+                              "coords")  # fmt: skip
+        if arch == "swin" and mods != ("rgb",):
+            raise ConfigError("model.arch swin is the RGB-only Video Swin: it needs "
+                              "data.modalities [rgb]")  # fmt: skip
         for key in ("rotate_degrees", "min_frames"):  # keypoints moved in space / resampled in time
-            if getattr(self.data.pose, key) and "rgb" in self.data.modalities:
+            if getattr(self.data.pose, key) and "rgb" in mods:
                 raise ConfigError(f"data.pose.{key} changes keypoints only: it is for pose-only "
                                   "pipelines (the frames would no longer match)")  # fmt: skip
-        if self.model.arch == "conv3d" and coords:
-            raise ConfigError(
-                "data.pose.representation coords feeds the coordinate models "
-                "(model.arch tcn or stgcn); the conv3d family reads heatmaps"
-            )
+        if arch == "conv3d" and rep == "coords":
+            raise ConfigError("data.pose.representation coords feeds the coordinate models "
+                              "(model.arch tcn or stgcn); the conv3d family reads "
+                              "heatmaps")  # fmt: skip
+        if rep == "both" and (arch != "conv3d" or mods != ("pose",)):
+            raise ConfigError("data.pose.representation both is the pose-only conv3d model with "
+                              "a coordinate stream: it needs model.arch conv3d and data.modalities "
+                              "[pose]")  # fmt: skip
 
 
 # Keys that configs once had and that did nothing: dropped with a warning, so the configs saved

@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 
 from mgproto.cli import main
+from mgproto.config import load_config_text
 from mgproto.data.annotations import AnnotationFile, save_annotations
 from mgproto.data.converters import utkinect
+from mgproto.engine.checkpoint import load_checkpoint
 
 CPU = Path(__file__).resolve().parents[2] / "configs" / "cpu"
 POSE_RECIPES = (
@@ -92,6 +94,13 @@ def test_two_stream_recipe_starts_from_the_cpu_unimodal_recipes(tiny_dataset, tm
     assert main(["merge-init", "--rgb", str(tmp_path / "rgb_only"), "--pose",
                  str(tmp_path / "pose_only"), "-o", str(init),
                  "--config", str(CPU / "two_stream.yaml"), *sets]) == 0  # fmt: skip
+    # without --config, the pose run's own config made two-stream: its pathway, not its
+    # coordinate stream (configs/cpu/pose_only.yaml has data.pose.representation both)
+    assert main(["merge-init", "--rgb", str(tmp_path / "rgb_only"), "--pose",
+                 str(tmp_path / "pose_only"), "-o", str(tmp_path / "own.pt")]) == 0  # fmt: skip
+    own = load_checkpoint(tmp_path / "own.pt")
+    assert load_config_text(own["config"]).data.pose.representation == "heatmaps"
+    assert own["model"] and not any(k.startswith("coord") for k in own["model"])
     run = tmp_path / "two"
     assert main(["train", str(CPU / "two_stream.yaml"), "--run-dir", str(run), "--init",
                  str(init), "--device", "cpu", "--max-steps", "2", *sets, "--set",

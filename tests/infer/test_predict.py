@@ -216,3 +216,24 @@ def test_predict_extracts_the_pose_itself_and_finds_no_person(interview, tmp_pat
     pose = load_annotations(out / "pose.pkl")
     assert pose.meta["layout"] == "imigue22" and pose.annotations[0]["total_frames"] == 20
     assert json.loads((out / "timeline.json").read_text())["segments"] == []
+
+
+def test_pose_model_with_a_coordinate_stream_predicts_a_timeline(interview, tmp_path):
+    """The CPU pose recipe's model (data.pose.representation both) on a video: the test
+    pipeline gives heatmaps and coords, and the timeline fuses the two streams."""
+    cfg = load_config(None, [
+        "data.modalities=[pose]", "data.pose.representation=both", "data.num_classes=15",
+        "data.pose.layout=imigue22", "data.pose.clip_len=16", "data.pose.test_size=8",
+        "model.preset=tiny",
+    ])  # fmt: skip
+    ckpt = save_checkpoint(tmp_path / "both.pt", cfg=cfg, model=model_from_config(cfg),
+                           class_names=list("abcdefghijklmno"))  # fmt: skip
+    out = tmp_path / "pred"
+    code = main(["predict", str(interview.video), "--checkpoint", str(ckpt), "--pose",
+                 str(interview.pose), "-o", str(out), "--min-confidence", "0",
+                 "--no-video"])  # fmt: skip
+    assert code == 0
+    scores = np.load(out / "window_scores.npz")
+    assert np.isfinite(scores["pose"]).all() and np.isfinite(scores["coords"]).all()
+    np.testing.assert_allclose(scores["fused"], (scores["pose"] + scores["coords"]) / 2, atol=1e-6)
+    assert not np.allclose(scores["pose"], scores["coords"])

@@ -31,7 +31,7 @@ def test_two_stream_round_trip_through_mmaction_names():
     src, dst = _model(("rgb", "pose"), 0), _model(("rgb", "pose"), 1)
     mm = _to_mmaction(src.state_dict(), ("rgb", "pose"))
     assert "cls_head.fc_rgb.weight" in mm and "backbone.rgb_path.layer2_lateral.conv.weight" in mm
-    report = load_mmaction_weights(dst, mm, modalities=dst.modalities)
+    report = load_mmaction_weights(dst, mm, modalities=dst.streams)
     assert report.missing == [] and report.unexpected == [] and report.shape_mismatch == []
     x, h = torch.randn(1, 3, 8, 64, 64), torch.randn(1, 17, 32, 16, 16)
     torch.testing.assert_close(dst(x, h).scores, src(x, h).scores)

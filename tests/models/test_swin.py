@@ -65,7 +65,7 @@ def test_torchvision_weight_files_load_and_give_torchvision_s_outputs(tmp_path):
     torch.save(net.state_dict(), tmp_path / "swin3d.pth")  # the layout of torchvision's files
     model = model_from_config(load_config(None, TINY)).eval()
     report = load_mmaction_weights(
-        model, torch.load(tmp_path / "swin3d.pth"), modalities=model.modalities
+        model, torch.load(tmp_path / "swin3d.pth"), modalities=model.streams
     )
     assert report.missing == [] and report.unexpected == [] and report.shape_mismatch == []
     x = torch.randn(2, 3, 8, 64, 64)

@@ -126,8 +126,9 @@ def _cmd_merge_init(args: argparse.Namespace) -> int:
         from mgproto.config import load_config_text
 
         base = load_config_text(pose_ck["config"], source=args.pose)
+        heatmaps = dataclasses.replace(base.data.pose, representation="heatmaps")  # the pathway's
         cfg = dataclasses.replace(
-            base, data=dataclasses.replace(base.data, modalities=("rgb", "pose"))
+            base, data=dataclasses.replace(base.data, modalities=("rgb", "pose"), pose=heatmaps)
         )
     if cfg.data.modalities != ("rgb", "pose"):
         cfg = dataclasses.replace(
@@ -230,7 +231,7 @@ def _cmd_import_checkpoint(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, args.set)
     model = model_from_config(cfg)
     state = read_state_dict(args.source, trust_file=args.trust_file)
-    report = load_mmaction_weights(model, state, modalities=model.modalities)
+    report = load_mmaction_weights(model, state, modalities=model.streams)
     print(report.summary())
     if report.shape_mismatch and not args.allow_mismatch:
         raise ValueError(

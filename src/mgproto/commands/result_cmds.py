@@ -143,6 +143,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     """Markdown table of the test metrics of several runs (evaluating them if needed)."""
     from mgproto.commands.model_cmds import resolve_checkpoint
     from mgproto.engine.testing import metrics_match, run_test
+    from mgproto.models import STREAMS
 
     lines = ["| run | stream | top-1 | top-5 | mean class acc |", "|---|---|---:|---:|---:|"]
     for run in args.runs:
@@ -152,8 +153,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         if not metrics_match(test_dir / "metrics.json", ckpt):
             run_test(ckpt, split=args.split, out_dir=test_dir, device=args.device)
         metrics = json.loads((test_dir / "metrics.json").read_text())
-        for stream in [s for s in ("rgb", "pose", "fused") if s in metrics]:
-            if stream == "fused" and sum(s in metrics for s in ("rgb", "pose")) < 2:
+        for stream in [s for s in (*STREAMS, "fused") if s in metrics]:
+            if stream == "fused" and sum(s in metrics for s in STREAMS) < 2:
                 continue
             m = metrics[stream]
             lines.append(

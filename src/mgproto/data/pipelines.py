@@ -10,7 +10,8 @@ heatmaps are drawn at ``pose.train_size / rgb.train_size`` of the frame (56 / 22
 RGBPoseConv3D); pose-only pipelines work at the heatmap size directly (scaling 1).
 With ``pose.representation = coords`` the last pose step writes normalised joint coordinates
 (``coords``, see :mod:`mgproto.data.coords`) instead of heatmaps, after the same geometric
-augmentation. Single-modality pipelines build only what they need (no decoding for pose-only,
+augmentation; with ``both`` it writes the two, from the same frames, crop and flip.
+Single-modality pipelines build only what they need (no decoding for pose-only,
 no heatmaps for RGB-only; RGB-only still reads keypoints for the compact box unless
 ``rgb.compact`` is off).
 
@@ -157,7 +158,7 @@ def build_pipeline(
     else:
         steps.append(Resize(size=(test_size, test_size)))
     flip_test = sampling.flip_test and not train
-    if use_pose and pose.representation == "coords":
+    if use_pose and pose.representation in ("coords", "both"):
         steps.append(
             PoseCoords(
                 max_persons=pose.max_persons,
@@ -166,7 +167,7 @@ def build_pipeline(
                 use_score=pose.use_score,
             )
         )
-    elif use_pose:
+    if use_pose and pose.representation != "coords":
         out_size = pose.train_size if train else pose.test_size
         scaling = out_size / (train_size if train else test_size) if use_rgb else 1.0
         steps.append(_heatmaps(pose, scaling=scaling, flip_test=flip_test))

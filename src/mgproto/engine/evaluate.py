@@ -89,7 +89,7 @@ def predict(
         )
     }
     merged.sort(key=lambda r: order[r[0]])
-    streams = model.modalities
+    streams = model.streams
     return Scores(
         frame_dirs=[r[0] for r in merged],
         labels=np.array([r[1] for r in merged], np.int64),

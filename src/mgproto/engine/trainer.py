@@ -331,7 +331,7 @@ class Trainer:
         if not self.info.enabled or not self.cfg.model.prototype.enabled:
             return None
         names = ("prototypes", "fn_centres", "fp_centres")
-        heads = [self.model.head[s] for s in self.model.modalities]
+        heads = [self.model.head[s] for s in self.model.streams]
         mine = [getattr(h, n).detach().cpu() for h in heads for n in names if hasattr(h, n)]
         everyone = all_gather_objects(mine)
         return max(float((a - b).abs().max()) for other in everyone for a, b in zip(mine, other))

@@ -175,7 +175,7 @@ def classify_windows(
     pipeline = build_pipeline(data, train=False, num_clips=options.num_clips, **extra)
     dataset = ClipDataset(records, pipeline, long_videos=True)
     num_classes = data.num_classes
-    out = {s: np.full((len(windows), num_classes), np.nan) for s in (*model.modalities, "fused")}
+    out = {s: np.full((len(windows), num_classes), np.nan) for s in (*model.streams, "fused")}
     order = np.flatnonzero(active)
     model.eval()
     for first in range(0, len(order), options.batch_size):

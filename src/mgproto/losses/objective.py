@@ -60,7 +60,7 @@ class Objective(nn.Module):
             )
         self.mixup_alpha = mixup_alpha
         self.model = model
-        self.modality_weights = modality_weights or {s: 1.0 for s in model.modalities}
+        self.modality_weights = modality_weights or {s: 1.0 for s in model.streams}
         self.pr_weight = 0.0
         self.pr = None
         self.pr_active = True  # the trainer switches it on at ``prototype.start_epoch``
@@ -87,7 +87,7 @@ class Objective(nn.Module):
         labels = batch["label"].repeat_interleave(out.num_clips)
         terms: dict[str, torch.Tensor] = {}
         activity: dict[str, torch.Tensor] = {}  # logged, not part of the loss
-        for s in self.model.modalities:
+        for s in self.model.streams:
             ce = F.cross_entropy(out.logits[s], labels, label_smoothing=self.label_smoothing)
             if perm is not None:
                 other = batch["label"][perm].repeat_interleave(out.num_clips)

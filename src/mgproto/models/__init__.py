@@ -1,5 +1,5 @@
 """Models: 3D ResNet pathways, RGBPoseConv3D, cross-modal fusion, heads, the recognizer."""
 
-from mgproto.models.recognizer import ModelOutput, Recognizer, build_model
+from mgproto.models.recognizer import STREAMS, ModelOutput, Recognizer, build_model
 
-__all__ = ["ModelOutput", "Recognizer", "build_model"]
+__all__ = ["STREAMS", "ModelOutput", "Recognizer", "build_model"]

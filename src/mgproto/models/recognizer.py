@@ -1,5 +1,9 @@
 """The recognizer: backbone (one or two pathways) + per-stream heads -> a named ModelOutput.
 
+Streams: ``rgb``, ``pose`` (the heatmap pathway, or a coordinate model), and ``coords``, a
+coordinate TCN beside the pose pathway (``data.pose.representation = both``): two views of the
+same skeletons, each with its own head, fused late like the two modalities.
+
 Inputs are 5-D (B, C, T, H, W) in training, or 6-D (B, N, C, T, H, W) with N test clips/views:
 clips are folded into the batch and each stream's probabilities are averaged over them
 (``average_clips='prob'``), then fused across the modalities with the late-fusion weights.
@@ -26,6 +30,7 @@ from mgproto.models.stgcn import STGCN
 from mgproto.models.swin import VideoSwin, swin_size
 
 MODALITIES = ("rgb", "pose")
+STREAMS = (*MODALITIES, "coords")  # coords: the coordinate stream beside the pose pathway
 
 
 @dataclass
@@ -59,6 +64,8 @@ class Recognizer(nn.Module):
         backbone: ``RGBPoseConv3D`` (two modalities) or ``ResNet3dPathway`` (one).
         heads: stream name -> ModalityHead.
         late_fusion: stream name -> weight.
+        pose_input: the batch key the ``pose`` stream reads (``heatmaps`` or ``coords``).
+        coord_backbone: the ``coords`` stream's backbone (a coordinate model), or None.
     """
 
     def __init__(
@@ -68,24 +75,35 @@ class Recognizer(nn.Module):
         heads: dict[str, ModalityHead],
         late_fusion: dict[str, float],
         pose_input: str = "heatmaps",
+        coord_backbone: nn.Module | None = None,
     ) -> None:
         super().__init__()
         self.backbone = backbone
+        self.coord_backbone = coord_backbone
         self.head = nn.ModuleDict(heads)
-        self.modalities = tuple(s for s in MODALITIES if s in heads)
-        self.late_fusion_weights = {s: float(late_fusion[s]) for s in self.modalities}
+        self.streams = tuple(s for s in STREAMS if s in heads)
+        if ("coords" in self.streams) != (coord_backbone is not None):
+            raise ValueError("a coords head needs a coord_backbone, and the reverse")
+        self.late_fusion_weights = {s: float(late_fusion[s]) for s in self.streams}
         self.pose_input = pose_input  # the batch key the pose stream reads
 
     def forward_features(
-        self, imgs: torch.Tensor | None, heatmaps: torch.Tensor | None
+        self,
+        imgs: torch.Tensor | None,
+        heatmaps: torch.Tensor | None,
+        coords: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
-        """5-D inputs -> stream -> backbone feature (B, C, T', H', W') (coordinate models:
-        (B, D, T, 1, 1))."""
-        if self.modalities == ("rgb", "pose"):
-            x_rgb, x_pose = self.backbone(imgs, heatmaps)
-            return {"rgb": x_rgb, "pose": x_pose}
-        x = imgs if self.modalities == ("rgb",) else heatmaps
-        return {self.modalities[0]: self.backbone(x)}
+        """5-D inputs (coords: (B, M, T, V, 3)) -> stream -> backbone feature (B, C, T', H', W')
+        (coordinate models: (B, D, T, 1, 1))."""
+        feats = {}
+        if self.coord_backbone is not None:
+            feats["coords"] = self.coord_backbone(coords)
+        if "rgb" in self.streams and "pose" in self.streams:
+            feats["rgb"], feats["pose"] = self.backbone(imgs, heatmaps)
+        else:
+            first = self.streams[0]
+            feats[first] = self.backbone(imgs if first == "rgb" else heatmaps)
+        return feats
 
     def forward(
         self,
@@ -93,23 +111,28 @@ class Recognizer(nn.Module):
         heatmaps: torch.Tensor | None = None,
         coords: torch.Tensor | None = None,
     ) -> ModelOutput:
-        """imgs (B[, N], 3, T_rgb, H, W) and/or heatmaps (B[, N], C, T_pose, h, w), or coords
-        (B[, N], M, T_pose, V, 3) for a coordinate model."""
-        given = {"rgb": imgs, "pose": coords if self.pose_input == "coords" else heatmaps}
-        missing = [s for s in self.modalities if given[s] is None]
+        """imgs (B[, N], 3, T_rgb, H, W) and/or heatmaps (B[, N], C, T_pose, h, w), and/or coords
+        (B[, N], M, T_pose, V, 3) for a coordinate model or the coords stream."""
+        given = {
+            "rgb": imgs,
+            "pose": coords if self.pose_input == "coords" else heatmaps,
+            "coords": coords,
+        }
+        missing = [s for s in self.streams if given[s] is None]
         if missing:
-            raise ValueError(f"this model needs {missing[0]!r} input ({self.modalities})")
-        first = given[self.modalities[0]]
+            raise ValueError(f"this model needs {missing[0]!r} input ({self.streams})")
+        first = given[self.streams[0]]
         clips = first.shape[1] if first.dim() == 6 else 1
         flat = {
-            s: given[s].flatten(0, 1) if given[s].dim() == 6 else given[s] for s in self.modalities
+            s: given[s].flatten(0, 1) if given[s].dim() == 6 else given[s] for s in self.streams
         }
-        return self.forward_head(self.forward_features(flat.get("rgb"), flat.get("pose")), clips)
+        feats = self.forward_features(flat.get("rgb"), flat.get("pose"), flat.get("coords"))
+        return self.forward_head(feats, clips)
 
     def forward_head(self, feats: dict[str, torch.Tensor], num_clips: int = 1) -> ModelOutput:
         """Backbone features (B * N rows) -> logits, clip-averaged probabilities, late fusion."""
         logits, pooled, embeddings, probs, semantic = {}, {}, {}, {}, {}
-        for s in self.modalities:
+        for s in self.streams:
             logits[s], pooled[s], emb = self.head[s](feats[s])
             if emb is not None:
                 embeddings[s] = emb
@@ -141,6 +164,7 @@ def build_model(
     layout: str = "",
     semantic_dim: int = 0,
     xyz: bool = False,
+    coord_stream: bool = False,
 ) -> Recognizer:
     """The recognizer for ``modalities`` from the typed model config.
 
@@ -153,6 +177,8 @@ def build_model(
         layout: the keypoint layout, whose graph ``arch = stgcn`` convolves over.
         semantic_dim: D of the class-name vectors of the semantic embedding loss (0 = off).
         xyz: the coordinate models read 3-D skeletons (x, y, z), not x, y, score.
+        coord_stream: add a ``coords`` stream, a coordinate TCN (``model.tcn``) with its own
+            head, beside the pose pathway (pose-only conv3d models; representation ``both``).
     """
     if cfg.arch == "tcn":
         return _build_tcn(cfg, num_classes=num_classes, num_joints=num_joints, persons=num_persons,
@@ -215,23 +241,34 @@ def build_model(
         backbone = ResNet3dPathway(**(rgb_kw if present == ("rgb",) else pose_kw))
         init_pathway(backbone)
         channels = {present[0]: backbone.out_channels}
+    weights = dict(zip(MODALITIES, cfg.late_fusion))
+    coord_backbone = None
+    if coord_stream:
+        if present != ("pose",):
+            raise ValueError(f"the coords stream goes beside a pose-only model, not {present}")
+        coord_backbone = _coord_tcn(cfg, num_joints=num_joints, persons=num_persons)
+        present = (*present, "coords")
+        channels["coords"] = coord_backbone.out_channels
+        weights["coords"] = cfg.tcn.late_fusion
     heads = {
         s: _head(cfg, s, in_channels=channels[s], num_classes=num_classes,
                  semantic_dim=semantic_dim)
         for s in present
     }  # fmt: skip
     return Recognizer(
-        backbone=backbone, heads=heads, late_fusion=dict(zip(MODALITIES, cfg.late_fusion))
+        backbone=backbone, heads=heads, late_fusion=weights, coord_backbone=coord_backbone
     )
 
 
 def _head(
     cfg: ModelConfig, stream: str, *, in_channels: int, num_classes: int, semantic_dim: int = 0
 ) -> ModalityHead:
-    """The classification head of one modality, with the prototype branch when PR is on and the
-    semantic embedding when the JSE loss is."""
+    """The classification head of one stream, with the prototype branch when PR is on and the
+    semantic embedding when the JSE loss is. The ``coords`` stream pools globally: its dilated
+    convolutions already see the order of time (docs/recipes.md)."""
     pr = cfg.prototype
     rectify = pr.rectify_rgb if stream == "rgb" else pr.rectify_pose
+    bins = 1 if stream == "coords" else cfg.head_temporal_bins[MODALITIES.index(stream)]
     return ModalityHead(
         in_channels=in_channels,
         num_classes=num_classes,
@@ -240,7 +277,7 @@ def _head(
         embed_pool=pr.embed_pool,
         rectify_weight=rectify if pr.enabled else 0.0,
         semantic_dim=semantic_dim,
-        temporal_bins=cfg.head_temporal_bins[MODALITIES.index(stream)],
+        temporal_bins=bins,
         centre_memory=pr.enabled and pr.centres == "memory",
     )
 
@@ -250,23 +287,21 @@ def _build_tcn(
     xyz: bool = False,
 ) -> Recognizer:  # fmt: skip
     """The pose-only coordinate TCN with the standard head (and optional prototype branch)."""
-    if num_joints < 1:
-        raise ValueError("the tcn model needs the layout's number of joints")
-    t = cfg.tcn
-    backbone = CoordTCN(
-        num_joints=num_joints,
-        num_persons=persons,
-        xyz=xyz,
-        width=t.width,
-        num_layers=t.num_layers,
-        kernel=t.kernel,
-        dropout=t.dropout,
-    )
+    backbone = _coord_tcn(cfg, num_joints=num_joints, persons=persons, xyz=xyz)
     head = _head(cfg, "pose", in_channels=backbone.out_channels, num_classes=num_classes,
                  semantic_dim=semantic_dim)  # fmt: skip
     return Recognizer(
         backbone=backbone, heads={"pose": head}, late_fusion={"pose": 1.0}, pose_input="coords"
     )
+
+
+def _coord_tcn(cfg: ModelConfig, *, num_joints: int, persons: int, xyz: bool = False) -> CoordTCN:
+    """The coordinate TCN backbone of ``model.tcn``."""
+    if num_joints < 1:
+        raise ValueError("the tcn model needs the layout's number of joints")
+    t = cfg.tcn
+    return CoordTCN(num_joints=num_joints, num_persons=persons, xyz=xyz, width=t.width,
+                    num_layers=t.num_layers, kernel=t.kernel, dropout=t.dropout)  # fmt: skip
 
 
 def _build_stgcn(

@@ -18,6 +18,7 @@ import numpy as np
 from mgproto.engine.checkpoint import load_checkpoint
 from mgproto.engine.logging import read_metrics
 from mgproto.fileio import atomic_write_text
+from mgproto.models import STREAMS
 from mgproto.report.plots import plot_curves, plot_embeddings
 
 
@@ -28,7 +29,7 @@ def _img_tag(path: Path) -> str:
 
 def _metrics_table(metrics: dict) -> list[list[str]]:
     rows = [["prediction", "top-1", "top-5", "mean class acc", "samples"]]
-    for name in [k for k in ("rgb", "pose", "fused") if k in metrics]:
+    for name in [k for k in (*STREAMS, "fused") if k in metrics]:
         m = metrics[name]
         rows.append(
             [
@@ -69,7 +70,7 @@ def build_report(
     class_names = ids.get("class_names")
     with np.load(test_dir / "scores.npz") as z:
         labels = z["labels"]
-        for stream in ("rgb", "pose"):
+        for stream in STREAMS:
             key, proto_key = f"embedding_{stream}", f"head.{stream}.prototypes"
             if key in z and proto_key in ckpt["model"]:
                 path = plot_embeddings(
