@@ -151,26 +151,30 @@ def test_predict_rejects_a_pose_in_another_layout(interview, interview_pose, tmp
     assert code == 2 and "layout 'coco17'" in capsys.readouterr().err
 
 
-def test_two_stream_model_reads_rgb_from_one_pass(interview, interview_pose, tmp_path):
-    cfg = load_config(None, [
-        "data.modalities=[rgb, pose]", "data.num_classes=15", "data.pose.layout=imigue22",
-        "data.rgb.clip_len=4", "data.pose.clip_len=16", "data.rgb.test_size=32",
-        "data.pose.test_size=8", "model.preset=tiny",
-    ])  # fmt: skip
-    names = list("abcdefghijklmno")
-    ckpt = save_checkpoint(tmp_path / "two.pt", cfg=cfg, model=model_from_config(cfg),
-                           class_names=names)  # fmt: skip
+def _predict_with_untrained(settings: list[str], interview, tmp_path) -> tuple[dict, dict]:
+    """``mgproto predict`` on the interview with a fresh model of ``settings`` (15 classes
+    a-o): the window scores and the timeline document."""
+    cfg = load_config(None, ["data.num_classes=15", "data.pose.layout=imigue22",
+                             "data.pose.clip_len=16", "data.pose.test_size=8",
+                             "model.preset=tiny", *settings])  # fmt: skip
+    ckpt = save_checkpoint(tmp_path / "model.pt", cfg=cfg, model=model_from_config(cfg),
+                           class_names=list("abcdefghijklmno"))  # fmt: skip
     out = tmp_path / "pred"
     code = main(["predict", str(interview.video), "--checkpoint", str(ckpt), "--pose",
                  str(interview.pose), "-o", str(out), "--min-confidence", "0",
                  "--no-video"])  # fmt: skip
     assert code == 0
-    scores = np.load(out / "window_scores.npz")
+    scores = dict(np.load(out / "window_scores.npz"))
+    return scores, json.loads((out / "timeline.json").read_text())
+
+
+def test_two_stream_model_reads_rgb_from_one_pass(interview, interview_pose, tmp_path):
+    settings = ["data.modalities=[rgb, pose]", "data.rgb.clip_len=4", "data.rgb.test_size=32"]
+    scores, doc = _predict_with_untrained(settings, interview, tmp_path)
     assert np.isfinite(scores["rgb"]).all() and np.isfinite(scores["pose"]).all()
     np.testing.assert_allclose(scores["fused"], (scores["rgb"] + scores["pose"]) / 2, atol=1e-6)
-    doc = json.loads((out / "timeline.json").read_text())
     assert doc["modalities"] == ["rgb", "pose"] and doc["segments"]
-    assert doc["classes"] == names
+    assert doc["classes"] == list("abcdefghijklmno")
 
 
 def test_streaming_frames_equal_random_access_reads(tmp_path):
@@ -221,19 +225,8 @@ def test_predict_extracts_the_pose_itself_and_finds_no_person(interview, tmp_pat
 def test_pose_model_with_a_coordinate_stream_predicts_a_timeline(interview, tmp_path):
     """The CPU pose recipe's model (data.pose.representation both) on a video: the test
     pipeline gives heatmaps and coords, and the timeline fuses the two streams."""
-    cfg = load_config(None, [
-        "data.modalities=[pose]", "data.pose.representation=both", "data.num_classes=15",
-        "data.pose.layout=imigue22", "data.pose.clip_len=16", "data.pose.test_size=8",
-        "model.preset=tiny",
-    ])  # fmt: skip
-    ckpt = save_checkpoint(tmp_path / "both.pt", cfg=cfg, model=model_from_config(cfg),
-                           class_names=list("abcdefghijklmno"))  # fmt: skip
-    out = tmp_path / "pred"
-    code = main(["predict", str(interview.video), "--checkpoint", str(ckpt), "--pose",
-                 str(interview.pose), "-o", str(out), "--min-confidence", "0",
-                 "--no-video"])  # fmt: skip
-    assert code == 0
-    scores = np.load(out / "window_scores.npz")
+    settings = ["data.modalities=[pose]", "data.pose.representation=both"]
+    scores, doc = _predict_with_untrained(settings, interview, tmp_path)
     assert np.isfinite(scores["pose"]).all() and np.isfinite(scores["coords"]).all()
     np.testing.assert_allclose(scores["fused"], (scores["pose"] + scores["coords"]) / 2, atol=1e-6)
-    assert not np.allclose(scores["pose"], scores["coords"])
+    assert not np.allclose(scores["pose"], scores["coords"]) and doc["modalities"] == ["pose"]
