@@ -7,6 +7,8 @@ checkpoint is tested with the recipe's own test settings. Prints top-1, mean cla
 training time (mean +- std over seeds) and writes JSON. Finished runs are reused.
 
     python benchmarks/real_skeletons.py [--seeds 0 1 2] [--recipes tcn cpu_pose] [--threads 2]
+        # cpu_pose: configs/cpu/pose_only.yaml (heatmaps + coordinate stream);
+        # cpu_pose_heatmaps: the same without the coordinate stream
     python benchmarks/real_skeletons.py --recipes gcn_joint gcn_bone gcn_joint_motion \
         gcn_bone_motion     # ST-GCN++, and the ensembles of its four streams
     python benchmarks/real_skeletons.py --recipes gcn_joint_3d   # ST-GCN++ on the 3-D joints
@@ -40,6 +42,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import sys
 from pathlib import Path
 
@@ -56,7 +59,8 @@ from recipe_study import run_one  # noqa: E402
 
 RECIPES = {
     "tcn": ("coordinate TCN baseline", "configs/cpu/pose_tcn.yaml"),
-    "cpu_pose": ("CPU pose recipe (PoseConv3D heatmaps)", "configs/cpu/pose_only.yaml"),
+    "cpu_pose": ("CPU pose recipe (heatmaps + coordinate stream)", "configs/cpu/pose_only.yaml"),
+    "cpu_pose_heatmaps": ("CPU pose recipe, heatmaps alone", "configs/cpu/pose_only.yaml"),
     "paper_pose": ("paper-size pose pathway", "configs/imigue/pose_only.yaml"),
     "gcn_joint": ("ST-GCN++ joint", "configs/cpu/gcn_joint.yaml"),
     "gcn_bone": ("ST-GCN++ bone", "configs/cpu/gcn_bone.yaml"),
@@ -68,6 +72,11 @@ RECIPES = {
 }
 RECIPES_3D = ("gcn_joint_3d", "gcn_joint_3d_raw")  # trained on the 3-D file, not the projection
 OVERRIDES = {  # recipe -> --set overrides on top of its config
+    "cpu_pose_heatmaps": [  # the recipe before the coordinate stream, exactly
+        "data.pose.representation=heatmaps",
+        "data.pose.fill_gaps=0",
+        "data.pose.use_score=true",
+    ],
     "gcn_joint_3d_raw": ["data.pose.normalize_3d=false"],  # camera coordinates, no PreNormalize3D
     "gcn_joint_jse": [  # CE + 20 x MSE to class-name vectors (benchmarks/data/NOTICE.md)
         "model.semantic.enabled=true",
@@ -77,10 +86,18 @@ OVERRIDES = {  # recipe -> --set overrides on top of its config
 GCN4 = ("gcn_joint", "gcn_bone", "gcn_joint_motion", "gcn_bone_motion")
 # name -> (title, members): 1:1 means of test probabilities, reported where all members ran
 ENSEMBLES = {
-    "ensemble": ("ensemble: TCN + CPU pose recipe, 1:1", ("tcn", "cpu_pose")),
+    "ensemble": ("ensemble: TCN + CPU pose heatmaps, 1:1", ("tcn", "cpu_pose_heatmaps")),
     "gcn4": ("ensemble: the 4 ST-GCN++ streams, 1:1", GCN4),
     "gcn4_tcn": ("ensemble: 4 ST-GCN++ streams + TCN, 1:1", (*GCN4, "tcn")),
 }
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux), else the platform's processor string."""
+    info = Path("/proc/cpuinfo")
+    lines = info.read_text().splitlines() if info.is_file() else []
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return f"{names[0]} x {len(names)}" if names else platform.processor() or "unknown"
 
 
 def shared_root() -> Path:
@@ -107,6 +124,7 @@ def ensemble_row(work: Path, seeds: list[int], title: str, members: tuple[str, .
         "mca_std": float(np.std(mca)),
         "train_seconds_mean": 0.0,
         "per_seed_top1": [round(x, 1) for x in top1],
+        "machine": cpu_model(),  # where the 1:1 mean was taken; the members' rows say theirs
     }
 
 
@@ -114,7 +132,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=shared_root(), help="UTKinect folder")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--recipes", nargs="+", default=["tcn", "cpu_pose"], choices=RECIPES)
+    parser.add_argument(
+        "--recipes", nargs="+", default=["tcn", "cpu_pose", "cpu_pose_heatmaps"], choices=RECIPES
+    )
     parser.add_argument("--paper-epochs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
     parser.add_argument("--swap-subjects", action="store_true", help="train even, test odd")
@@ -178,6 +198,7 @@ def main() -> None:
             "noise": {"level": args.noise, "seed": args.noise_seed} if args.noise else None,
             "view": {"yaw": args.yaw, "frame_step": args.frame_step},
             "threads": torch.get_num_threads(),
+            "machine": cpu_model(),  # float sums, and so runs, differ between CPUs
             "seeds": args.seeds,
             "top1_mean": float(top1.mean()),
             "top1_std": float(top1.std()),
