@@ -91,6 +91,25 @@ def test_cli_import(tmp_path, capsys):
     assert "do not fit" in capsys.readouterr().err
 
 
+def test_cli_import_of_a_pose_checkpoint_into_a_model_with_a_coordinate_stream(tmp_path, capsys):
+    """A PoseConv3D checkpoint fills the pathway and the pose head; the coords stream has no
+    counterpart in MMAction2, so the import says so and needs --allow-partial."""
+    src = _model(("pose",), 0)
+    path = tmp_path / "posec3d.pth"
+    torch.save({"state_dict": _to_mmaction(src.state_dict(), ("pose",))}, path)
+    sets = ["model.preset=tiny", "data.num_classes=4", "data.modalities=[pose]",
+            "data.pose.representation=both"]  # fmt: skip
+    out = tmp_path / "ours.pt"
+    argv = ["import-checkpoint", str(path), "-o", str(out)]
+    argv += [a for s in sets for a in ("--set", s)]
+    assert main(argv) == 2 and "e.g. coord_backbone" in capsys.readouterr().err
+    assert main([*argv, "--allow-partial"]) == 0
+    model, _ = load_model(out)
+    assert model.streams == ("pose", "coords")
+    for key in ("head.pose.fc.weight", "backbone.conv1.conv.weight"):
+        torch.testing.assert_close(model.state_dict()[key], src.state_dict()[key])
+
+
 def test_mmengine_checkpoints_load_without_trusting_their_metadata(tmp_path, monkeypatch):
     import os
     import sys

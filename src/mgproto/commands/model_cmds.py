@@ -231,7 +231,7 @@ def _cmd_import_checkpoint(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, args.set)
     model = model_from_config(cfg)
     state = read_state_dict(args.source, trust_file=args.trust_file)
-    report = load_mmaction_weights(model, state, modalities=model.streams)
+    report = load_mmaction_weights(model, state, modalities=cfg.data.modalities)
     print(report.summary())
     if report.shape_mismatch and not args.allow_mismatch:
         raise ValueError(
