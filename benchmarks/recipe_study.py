@@ -4,7 +4,8 @@ Each variant is a name and a list of ``--set`` overrides applied on top of ``--c
 validates on ``--curve-split`` every ``--curve-every`` epochs (train and held-out top-1, the test
 pipeline with one clip) and is then tested on ``--split`` with the recipe's own test settings,
 from its **last** checkpoint (never the best one: the curve split may be the test split).
-Results go to JSON; finished runs are reused, so an interrupted study continues.
+Results go to JSON; finished runs are reused, so an interrupted study continues (a run
+whose saved config trains another model than the one asked for is trained again).
 
     python benchmarks/recipe_study.py --config configs/cpu/pose_only.yaml \\
         --data ANNOTATIONS --num-classes 10 --layout kinect20 \\
@@ -17,12 +18,13 @@ import argparse
 import json
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from mgproto.config import load_config
+from mgproto.config import ExperimentConfig, load_config
 from mgproto.engine.testing import run_test
 from mgproto.engine.trainer import train
 
@@ -63,6 +65,18 @@ def read_curve(run_dir: Path) -> list[dict]:
     return rows
 
 
+def same_training(a: ExperimentConfig, b: ExperimentConfig) -> bool:
+    """True when two configs train the same model: equal but for the keys that only watch the
+    run (validation split and period, train-split scoring, logging)."""
+
+    def trained(cfg: ExperimentConfig) -> ExperimentConfig:
+        watch = {"val_every": 1, "eval_train": False, "tensorboard": True, "log_every": 10}
+        data = replace(cfg.data, val_split="val")
+        return replace(cfg, data=data, train=replace(cfg.train, **watch))
+
+    return trained(a) == trained(b)
+
+
 def run_one(
     config: Path,
     sets: list[str],
@@ -73,11 +87,14 @@ def run_one(
     device: str,
     init: str | None = None,
 ) -> dict:
-    """Train one run (or reuse a finished one) and test its last checkpoint."""
+    """Train one run (or reuse a finished one trained with the same config) and test its last
+    checkpoint."""
     result_path = run_dir / "study.json"
-    if result_path.is_file():
-        return json.loads(result_path.read_text())
     cfg = load_config(config, [*sets, f"seed={seed}"])
+    if result_path.is_file():
+        if same_training(load_config(run_dir / "config.yaml"), cfg):
+            return json.loads(result_path.read_text())
+        print(f"{run_dir}: trained with another config, training again")
     if run_dir.exists():
         import shutil
 
