@@ -4,7 +4,8 @@ UTKinect (../shared/data/utkinect) is converted to 2-D pixel skeletons (kinect20
 pinhole projection; odd subjects train, even subjects test). Each recipe is trained *unchanged*
 apart from the three data keys every user sets (annotations, num_classes, layout), then its last
 checkpoint is tested with the recipe's own test settings. Prints top-1, mean class accuracy and
-training time (mean +- std over seeds) and writes JSON. Finished runs are reused when their config is the same.
+training time (mean +- std over seeds) and writes JSON. Finished runs are reused when their
+config is the same.
 
     python benchmarks/real_skeletons.py [--seeds 0 1 2] [--recipes tcn cpu_pose] [--threads 2]
         # cpu_pose: configs/cpu/pose_only.yaml (heatmaps + coordinate stream);
