@@ -30,6 +30,10 @@ every ``N``-th frame kept (30 fps -> 30 / N); ``utkinect.convert(yaw=..., frame_
 A recipe chosen on UTKinect should keep its rank there (results go to
 ``real_skeletons_yaw<DEG>.json`` / ``real_skeletons_step<N>.json``).
 
+``--labels actionLabel_modified.txt`` cuts the clips by the corrected label file found beside
+the original, whose three ranges that run into other actions it fixes (docs/datasets.md;
+results go to ``real_skeletons_actionLabel_modified.json``).
+
 Recipes in ``RECIPES_3D`` read the native 3-D joints instead (``utkinect.convert(coords="3d")``,
 metres, PreNormalize3D in the pipeline).
 
@@ -71,6 +75,7 @@ RECIPES = {
     "gcn_joint_3d_raw": ("ST-GCN++ joint, raw 3-D joints", "configs/cpu/gcn_joint_3d.yaml"),
     "gcn_joint_jse": ("ST-GCN++ joint + JSE loss", "configs/cpu/gcn_joint.yaml"),
 }
+LABEL_FILES = (utkinect.LABELS, utkinect.LABELS_CORRECTED)
 RECIPES_3D = ("gcn_joint_3d", "gcn_joint_3d_raw")  # trained on the 3-D file, not the projection
 OVERRIDES = {  # recipe -> --set overrides on top of its config
     "cpu_pose_heatmaps": [  # the recipe before the coordinate stream, exactly
@@ -143,6 +148,11 @@ def main() -> None:
     parser.add_argument("--noise-seed", type=int, default=0, help="seed of the noise draw")
     parser.add_argument("--yaw", type=float, default=0.0, help="turn the view (degrees)")
     parser.add_argument("--frame-step", type=int, default=1, help="keep every n-th frame")
+    parser.add_argument(
+        "--labels",
+        default=utkinect.LABELS,
+        help=f"label file in --root: {' or '.join(LABEL_FILES)}",
+    )
     parser.add_argument("--work", type=Path, default=None, help="run folder")
     parser.add_argument("--out", type=Path, default=None, help="results JSON")
     args = parser.parse_args()
@@ -150,11 +160,13 @@ def main() -> None:
     tag += (f"_yaw{args.yaw:g}" if args.yaw else "") + (
         f"_step{args.frame_step}" if args.frame_step != 1 else ""
     )
+    if args.labels != utkinect.LABELS:  # e.g. real_skeletons_actionLabel_modified.json
+        tag += f"_{Path(args.labels).stem}"
     if args.noise and any(name in RECIPES_3D for name in args.recipes):
         sys.exit("--noise models a 2-D pose estimator: it does not apply to the 3-D recipes")
     args.work = args.work or ROOT / "work" / f"real_skeletons{tag}"
     args.out = args.out or ROOT / "benchmarks" / "results" / f"real_skeletons{tag}.json"
-    if not (args.root / "actionLabel.txt").is_file():
+    if not (args.root / args.labels).is_file():
         sys.exit(f"UTKinect skeletons not found in {args.root} (set MGPROTO_SHARED or --root)")
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -163,7 +175,11 @@ def main() -> None:
     for coords, data in files.items():
         if not data.is_file():
             ann, _ = utkinect.convert(
-                args.root, coords=coords, yaw=args.yaw, frame_step=args.frame_step
+                args.root,
+                labels=args.labels,
+                coords=coords,
+                yaw=args.yaw,
+                frame_step=args.frame_step,
             )
             if args.swap_subjects:
                 ann.split = {**ann.split, "train": ann.split["test"], "test": ann.split["train"]}

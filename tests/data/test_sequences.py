@@ -11,6 +11,7 @@ from mgproto.data.sequences import (
     build_file,
     check_frame_span,
     cut_clips,
+    overlapping,
 )
 
 
@@ -119,3 +120,25 @@ def test_frame_span_is_checked_before_allocation():
         check_frame_span(0, 5000, 2, source="v")
     with pytest.raises(ConversionError, match=r"^v: frame number 999999999999 is beyond"):
         check_frame_span(0, 999_999_999_999, 10**12, source="v")
+
+
+def test_overlapping_ranges_are_warned_and_still_written():
+    """A range that runs into another (UTKinect's actionLabel.txt has such typos) is written
+    with a warning naming both; sharing one boundary frame is normal and not warned."""
+    segs = [
+        ClipRange("0007_push", "a", 0, 7),  # runs over 0007_pull entirely
+        ClipRange("0007_pull", "b", 4, 6),
+        ClipRange("0007_next", "a", 7, 9),  # shares frame 7 with 0007_push: a boundary
+        ClipRange("0007_none", "b", None, None),
+    ]
+    assert [(a.name, b.name, n) for a, b, n in overlapping(segs)] == [("0007_push", "0007_pull", 3)]
+    report, seq = ConversionReport(), _seq()
+    seq.layout = None  # a 3-joint toy sequence has no layout
+    recs = cut_clips(seq, segs, label_of=_label, report=report)
+    assert [r["frame_dir"] for r in recs] == ["0007_push", "0007_pull", "0007_next"]
+    assert len(report.warnings) == 1
+    what, concern = report.warnings[0]
+    assert what == "0007_push (seq.csv)" and "0007_pull (4..6)" in concern
+    assert "share 3 frames" in concern
+    assert "warnings (1; the clips were written)" in report.summary()
+    assert overlapping(segs, boundary=3) == []

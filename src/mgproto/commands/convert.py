@@ -111,7 +111,12 @@ def _smg_args(p: argparse.ArgumentParser) -> None:
 
 def _utkinect_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("root", help="folder with joints_sSS_eEE.txt and the label file")
-    p.add_argument("--labels", default="actionLabel.txt", help="label file inside root")
+    p.add_argument(
+        "--labels",
+        default=utkinect.LABELS,
+        help=f"label file inside root (default {utkinect.LABELS}; {utkinect.LABELS_CORRECTED} "
+        "corrects ranges that run into other actions: docs/datasets.md)",
+    )
     p.add_argument(
         "--coords",
         choices=utkinect.COORDS,

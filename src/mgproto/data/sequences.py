@@ -2,7 +2,9 @@
 
 Every dataset converter (iMiGUE, MiGA, SMG, UTKinect) reads its files into :class:`Recording`
 objects and :class:`ClipRange` lists, then calls :func:`cut_clips`. The core applies the class
-mapping, cuts the ranges, and records every clip it skips and why in a :class:`ConversionReport`.
+mapping, cuts the ranges, and records every clip it skips and why in a :class:`ConversionReport`,
+with a warning for each pair of ranges of one sequence that share more than a boundary frame
+(a typo in a label file, or actions that really co-occur: the clips are written either way).
 
 Axis legend: M persons, T frames, V joints.
 """
@@ -113,6 +115,11 @@ class ConversionReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (clip or file, reason)
     per_class: Counter = field(default_factory=Counter)
     kinds: Counter = field(default_factory=Counter)  # short reason -> number of skips
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (clip, concern): written
+
+    def warn(self, what: str, concern: str) -> None:
+        """Record a doubt about a clip that was written all the same."""
+        self.warnings.append((what, concern))
 
     def skip(self, what: str, reason: str, *, kind: str | None = None) -> None:
         """Record a skipped clip or file; ``kind`` groups reasons that differ only in numbers."""
@@ -134,12 +141,41 @@ class ConversionReport:
         lines = [f"wrote {self.written} clips, skipped {len(self.skipped)}"]
         for what, reason in self.skipped:
             lines.append(f"  skipped {what}: {reason}")
+        if self.warnings:
+            lines.append(f"warnings ({len(self.warnings)}; the clips were written):")
+            lines += [f"  {what}: {concern}" for what, concern in self.warnings]
         if self.per_class:
             lines.append("clips per class:")
             for k in sorted(self.per_class):
                 name = class_names[k] if class_names and k < len(class_names) else str(k)
                 lines.append(f"  {k:3d} {name}: {self.per_class[k]}")
         return "\n".join(lines)
+
+
+def overlapping(
+    segments: list[ClipRange], *, boundary: int = 1
+) -> list[tuple[ClipRange, ClipRange, int]]:
+    """Pairs of one sequence's ranges that share more than ``boundary`` frame ids.
+
+    Consecutive actions often share their boundary frame (one ends where the next starts); more
+    than that means one range runs into another. Ranges without a start or end are ignored.
+
+    Returns:
+        (earlier range, later range, frame ids shared), in the order of the earlier's start.
+    """
+    ranged = sorted(
+        (s for s in segments if s.start is not None and s.end is not None and s.end >= s.start),
+        key=lambda s: (s.start, s.end),
+    )
+    pairs = []
+    for i, a in enumerate(ranged):
+        for b in ranged[i + 1 :]:
+            if b.start > a.end:
+                break
+            shared = min(a.end, b.end) - b.start + 1
+            if shared > boundary:
+                pairs.append((a, b, shared))
+    return pairs
 
 
 def cut_clips(
@@ -162,6 +198,13 @@ def cut_clips(
     Returns:
         Records that passed :func:`validate_record`.
     """
+    segments = list(segments)
+    for a, b, shared in overlapping(segments):
+        report.warn(
+            f"{a.name} ({seq.source or seq.video_id})",
+            f"frames {a.start}..{a.end} share {shared} frames with {b.name} "
+            f"({b.start}..{b.end}): a wrong range in the label file, or co-occurring actions",
+        )
     records = []
     for seg in segments:
         where = f"{seg.name} ({seq.source or seq.video_id})"

@@ -26,6 +26,20 @@ def test_converts_all_segments_with_right_counts(utkinect_root):
     assert {r["subject_id"] for r in ann.select("test")} == {"2", "4", "6", "8", "10"}
 
 
+def test_label_file_errors_are_warned_and_the_corrected_file_fixes_them(utkinect_root):
+    _, report = utkinect.convert(utkinect_root)
+    assert [w.split(" (")[0] for w, _ in report.warnings] == [
+        "s03_e01_push",  # 2556..3622 covers throw 3226..3282
+        "s09_e01_push",  # covers pull 3316..3390
+        "s10_e02_push",  # shares 13 frames with pull
+    ]
+    assert "share 57 frames with s03_e01_throw (3226..3282)" in report.warnings[0][1]
+    ann, report = utkinect.convert(utkinect_root, labels=utkinect.LABELS_CORRECTED)
+    assert report.warnings == [] and report.written == 199
+    push = next(r for r in ann.annotations if r["frame_dir"] == "s03_e01_push")
+    assert (push["start_frame"], push["end_frame"]) == (3556, 3622)
+
+
 def test_clip_content_and_projection(utkinect_root):
     ann, _ = utkinect.convert(utkinect_root)
     rec = next(r for r in ann.annotations if r["frame_dir"] == "s01_e01_walk")
@@ -51,6 +65,7 @@ def test_cli_round_trip(utkinect_root, tmp_path, capsys):
     assert main(["convert", "utkinect", str(utkinect_root), "-o", str(out)]) == 0
     text = capsys.readouterr().out
     assert "wrote 199 clips, skipped 1" in text and "carry: 19" in text
+    assert "warnings (3; the clips were written):" in text and "s09_e01_push" in text
     assert len(load_annotations(out, num_classes=10).annotations) == 199
     assert main(["inspect", str(out)]) == 0
     assert "split train: 100 clips" in capsys.readouterr().out

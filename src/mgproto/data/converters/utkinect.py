@@ -14,6 +14,10 @@ With ``coords="3d"`` (``mgproto convert utkinect --coords 3d``) the native joint
 instead: keypoint (M, T, 20, 3) x, y, z in metres, camera coordinates, with the same scores
 (invalid joints 0); ``img_shape`` stays the 640x480 frame of the depth camera.
 
+``actionLabel.txt`` has three ranges that run into another action of the same recording
+(the core warns: :func:`mgproto.data.sequences.overlapping`); ``actionLabel_modified.txt``, found
+beside it, corrects them and four more (``labels=LABELS_CORRECTED``; docs/datasets.md).
+
 Split: cross-subject, odd subjects train and even subjects test (the common protocol), unless
 ``--test-subjects`` says otherwise.
 
@@ -52,6 +56,8 @@ CLASSES = (
 FOCAL = 571.26  # Kinect v1 depth camera at 640x480 (SDK: 285.63 at 320x240)
 IMG_SHAPE = (480, 640)
 _SEQ = re.compile(r"^s(\d+)_e(\d+)$")
+LABELS = "actionLabel.txt"  # the dataset's label file
+LABELS_CORRECTED = "actionLabel_modified.txt"  # found beside it: seven ranges corrected
 COORDS = ("2d", "3d")  # pixel projection (default) or the native camera-space joints
 Coords = Literal["2d", "3d"]
 
@@ -199,7 +205,7 @@ def label_of(raw: str) -> int:
 def convert(
     root: Path,
     *,
-    labels: str = "actionLabel.txt",
+    labels: str = LABELS,
     test_subjects: tuple[int, ...] | None = None,
     coords: Coords = "2d",
     yaw: float = 0.0,
