@@ -142,3 +142,8 @@ def test_overlapping_ranges_are_warned_and_still_written():
     assert "share 3 frames" in concern
     assert "warnings (1; the clips were written)" in report.summary()
     assert overlapping(segs, boundary=3) == []
+    for i in range(30):
+        report.warn(f"clip {i}", "doubt")
+    text = report.summary()
+    assert "warnings (31;" in text and "clip 18: doubt" in text and "clip 19" not in text
+    assert "\n  ... and 11 more\n" in text

@@ -26,6 +26,7 @@ MAX_FRAME = 10_000_000
 # Frames a sequence may lack (files or rows missing between its first and last frame) beyond as
 # many as it has: more means a frame number is wrong, and the gap would be allocated as frames.
 MAX_GAP_FRAMES = 1000
+MAX_WARNINGS_SHOWN = 20  # warnings a conversion summary lists one by one (the rest are counted)
 
 
 class UnknownClassError(ValueError):
@@ -143,7 +144,10 @@ class ConversionReport:
             lines.append(f"  skipped {what}: {reason}")
         if self.warnings:
             lines.append(f"warnings ({len(self.warnings)}; the clips were written):")
-            lines += [f"  {what}: {concern}" for what, concern in self.warnings]
+            shown = self.warnings[:MAX_WARNINGS_SHOWN]
+            lines += [f"  {what}: {concern}" for what, concern in shown]
+            if len(self.warnings) > len(shown):
+                lines.append(f"  ... and {len(self.warnings) - len(shown)} more")
         if self.per_class:
             lines.append("clips per class:")
             for k in sorted(self.per_class):
