@@ -20,7 +20,8 @@ from mgproto.fileio import NPZ_ERRORS, check_input, check_npz, safe_unpickle
 def describe_skeletons(path: Path) -> list[str]:
     """Clips, layout, splits, frame counts and per-class counts of a skeleton file."""
     from mgproto.data.annotations import load_annotations
-    from mgproto.data.records import class_counts
+    from mgproto.data.records import class_counts, label_doubts
+    from mgproto.data.sequences import MAX_WARNINGS_SHOWN
 
     ann = load_annotations(path)
     meta = ann.meta
@@ -37,6 +38,13 @@ def describe_skeletons(path: Path) -> list[str]:
         counts = class_counts(ann.annotations, max(num_classes, len(names)))
         lines += [f"  class {k:3d} {names[k] if k < len(names) else k}: {n}"
                   for k, n in enumerate(counts)]  # fmt: skip
+        doubts = label_doubts(ann.annotations)
+        if doubts:
+            lines.append(f"  label ranges to check ({len(doubts)}; mgproto.data.records."
+                         "label_doubts):")  # fmt: skip
+            lines += [f"    {d}" for d in doubts[:MAX_WARNINGS_SHOWN]]
+            if len(doubts) > MAX_WARNINGS_SHOWN:
+                lines.append(f"    ... and {len(doubts) - MAX_WARNINGS_SHOWN} more")
     return lines
 
 
