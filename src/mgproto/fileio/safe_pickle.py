@@ -17,6 +17,7 @@ import math
 import operator
 import pickle
 import pickletools
+import warnings
 import zipfile
 import zlib
 from pathlib import Path
@@ -130,10 +131,13 @@ def _rebuild_tensor(storage: Any, offset: int, size: Any, stride: Any, *rest: An
     if len(size) != len(stride) or any(not isinstance(v, int) or v < 0 for v in (*size, *stride)):
         raise UnsafeFileError(f"refusing a tensor of size {size} and stride {stride}")
     last = offset + sum((n - 1) * st for n, st in zip(size, stride)) if all(size) else -1
-    if not isinstance(offset, int) or offset < 0 or last >= len(storage):
+    with warnings.catch_warnings():  # old files hold TypedStorage, whose len() is deprecated
+        warnings.filterwarnings("ignore", "TypedStorage is deprecated", UserWarning)
+        elements = len(storage)
+    if not isinstance(offset, int) or offset < 0 or last >= elements:
         raise UnsafeFileError(
             f"refusing a tensor of size {size} (stride {stride}, offset {offset}) over a "
-            f"storage of {len(storage)} elements"
+            f"storage of {elements} elements"
         )
     return _rebuild_tensor_v2(storage, offset, size, stride, *rest)
 
