@@ -20,6 +20,7 @@ def test_label_doubts_flags_overlaps_and_overlong_clips_only():
         _rec("x", 1, 100),  # class 1 median 10; no video: only the length counts
         _rec("y", 2, 500),  # class 2 has one clip: no median to compare with
         _rec("u", -1, 900),  # unlabelled
+        {**_rec("n", 2, 1, "v1", 0), "start_frame": None},  # no range: not compared
     ]
     doubts = label_doubts(recs)
     assert doubts[0] == "v1_c (frames 15..26) shares 4 frames with v1_d (23..32)"

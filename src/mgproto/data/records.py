@@ -61,7 +61,7 @@ def label_doubts(records: list[dict[str, Any]], *, length_ratio: float = LENGTH_
     lines = []
     by_video: dict[str, list[ClipRange]] = defaultdict(list)
     for r in records:
-        if {"video_id", "start_frame", "end_frame"} <= r.keys():
+        if all(r.get(k) is not None for k in ("video_id", "start_frame", "end_frame")):
             by_video[str(r["video_id"])].append(
                 ClipRange(r["frame_dir"], r["label"], int(r["start_frame"]), int(r["end_frame"]))
             )
