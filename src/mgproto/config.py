@@ -275,6 +275,8 @@ class TrainConfig:
     # (MMAction2 swin paramwise_cfg: decay_mult 0 for norm / relative_position_bias_table)
     backbone_lr_mult: PosFloat = 1.0  # lr multiplier of the backbone (MMAction2 swin with
     # pre-trained weights: 0.1; the heads keep the base lr)
+    coords_lr_mult: PosFloat = 1.0  # lr multiplier of the coordinate stream of
+    # data.pose.representation both (its TCN and head; docs/recipes.md, twelfth round)
     weight_decay: NonNegFloat = 1e-4  # reference RGBPoseConv3D config
     label_smoothing: Prob = 0.0  # CE target (1 - e) one-hot + e / K (0 = plain CE, as the paper)
     mixup_alpha: NonNegFloat = 0.0  # mixup's Beta(a, a) on training batches (0 = off, as the paper)
