@@ -35,6 +35,7 @@ from mgproto.schema import (
 __all__ = ["ConfigError", "ExperimentConfig", "dump_config", "from_dict", "load_config",
            "load_config_text", "merge_overrides", "to_dict"]  # fmt: skip
 T = TypeVar("T")
+Decay = Annotated[float, Range(ge=0, lt=1)]  # a moving-average factor: momentum, Adam's betas
 
 
 @dataclass(frozen=True)
@@ -266,11 +267,8 @@ class TrainConfig:
     grad_accum_steps: PosInt = 1  # micro-batches per optimiser step (same maths as more GPUs)
     lr: PosFloat = 0.0075  # paper / RGBPoseConv3D config: 0.0075 at batch 10
     optimizer: Literal["sgd", "adamw"] = "sgd"  # paper: SGD; Video Swin recipes: AdamW
-    momentum: Annotated[float, Range(ge=0, lt=1)] = 0.9  # SGD momentum (reference configs)
-    betas: tuple[Annotated[float, Range(ge=0, lt=1)], Annotated[float, Range(ge=0, lt=1)]] = (
-        0.9,
-        0.999,
-    )  # AdamW betas (MMAction2 swin: 0.9, 0.999)
+    momentum: Decay = 0.9  # SGD momentum (reference configs)
+    betas: tuple[Decay, Decay] = (0.9, 0.999)  # AdamW betas (MMAction2 swin: 0.9, 0.999)
     no_decay_norm: bool = False  # no weight decay on norms, biases, position-bias tables
     # (MMAction2 swin paramwise_cfg: decay_mult 0 for norm / relative_position_bias_table)
     backbone_lr_mult: PosFloat = 1.0  # lr multiplier of the backbone (MMAction2 swin with
