@@ -1,4 +1,5 @@
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -6,12 +7,31 @@ import pytest
 from mgproto.cli import main
 from mgproto.data.annotations import AnnotationFile, save_annotations
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def test_config_verb(capsys):
     assert main(["config", "--set", "data.pose.sigma=0.7"]) == 0
     assert "sigma: 0.7" in capsys.readouterr().out
     assert main(["config", "--set", "data.pose.sigmaa=0.7"]) == 2
     assert "unknown key data.pose.sigmaa" in capsys.readouterr().err
+
+
+def test_one_set_takes_several_items_and_repeats(capsys):
+    assert main(["config", "--set", "data.pose.sigma=0.5", "data.num_classes=7",
+                 "--set", "train.epochs=3"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "sigma: 0.5" in out and "num_classes: 7" in out and "epochs: 3" in out
+
+
+def test_a_config_after_set_is_a_usage_error_that_says_so(capsys):
+    with pytest.raises(SystemExit) as err:
+        main(["config", "--set", "data.pose.sigma=0.5", "configs/cpu/pose_only.yaml"])
+    assert err.value.code == 2
+    assert "'configs/cpu/pose_only.yaml' is not KEY=VALUE" in capsys.readouterr().err
+    config = str(ROOT / "configs" / "cpu" / "pose_only.yaml")
+    assert main(["config", "--set", "data.pose.sigma=0.5", "--", config]) == 0
+    assert "name: cpu_pose_only" in capsys.readouterr().out
 
 
 def test_inspect_and_preview(tmp_path, make_rec, capsys):

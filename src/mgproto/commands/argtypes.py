@@ -31,3 +31,29 @@ non_negative_int = _number(int, 0, strict=False)
 positive_float = _number(float, 0, strict=True)
 non_negative_float = _number(float, 0, strict=False)
 unit_float = _number(float, 0, strict=False, high=1)
+
+
+def key_value(text: str) -> str:
+    """One ``--set`` item: ``a.b=value`` (the value is parsed as YAML later)."""
+    if "=" not in text or text.startswith("="):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not KEY=VALUE (a config file or run folder goes before --set, "
+            "or after --)"
+        )
+    return text
+
+
+def add_set_option(p: argparse.ArgumentParser, what: str) -> None:
+    """``--set KEY=VALUE [KEY=VALUE ...]``, repeatable: ``--set a=1 b=2`` = ``--set a=1 --set b=2``.
+
+    ``what`` completes the help, e.g. ``"override fields, e.g. train.epochs=5"``.
+    """
+    p.add_argument(
+        "--set",
+        nargs="+",
+        action="extend",
+        type=key_value,
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"{what}; one --set takes several, and may repeat",
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mgproto.commands.argtypes import positive_int
+from mgproto.commands.argtypes import add_set_option, positive_int
 from mgproto.commands.outputs import add_force, output_of
 from mgproto.config import dump_config, load_config
 from mgproto.data.annotations import load_annotations, save_annotations
@@ -178,13 +178,7 @@ def _add_noise(sub: argparse._SubParsersAction) -> None:
 def _add_config(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("config", help="print the resolved configuration")
     p.add_argument("config", nargs="?", default=None, help="YAML override file")
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override one field, e.g. data.pose.sigma=0.7 (repeatable)",
-    )
+    add_set_option(p, "override fields, e.g. data.pose.sigma=0.7")
     p.set_defaults(func=_cmd_config)
 
 

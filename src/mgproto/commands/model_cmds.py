@@ -7,7 +7,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from mgproto.commands.argtypes import positive_int
+from mgproto.commands.argtypes import add_set_option, positive_int
 from mgproto.commands.outputs import add_force, output_of
 from mgproto.config import load_config
 from mgproto.fileio import check_input
@@ -20,13 +20,7 @@ def _add_config_args(p: argparse.ArgumentParser, *, required: bool) -> None:
         default=None,
         help="YAML experiment config (overrides of the defaults)",
     )
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override one field, e.g. train.epochs=5 (repeatable)",
-    )
+    add_set_option(p, "override fields, e.g. train.epochs=5")
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -187,13 +181,7 @@ def _add_test(sub: argparse._SubParsersAction) -> None:
         help="add the mirrored view (default: the config's)",
     )
     p.add_argument("--out", default=None, help="output folder (default: RUN/test_<split>)")
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override data fields, e.g. data.annotations=other.pkl",
-    )
+    add_set_option(p, "override data fields, e.g. data.annotations=other.pkl")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.add_argument("--batch-size", type=positive_int, default=None)
     p.set_defaults(func=_cmd_test)
@@ -211,7 +199,7 @@ def _add_merge_init(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="the two-stream config (default: the pose run's, made two-stream)",
     )
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    add_set_option(p, "override fields of the config")
     p.add_argument(
         "--trust-file",
         action="store_true",
@@ -261,7 +249,7 @@ def _add_import_checkpoint(sub: argparse._SubParsersAction) -> None:
     p.add_argument("source", help="MMAction2 / PYSKL .pth file")
     p.add_argument("-o", "--output", required=True, help="mgproto checkpoint to write")
     p.add_argument("--config", default=None, help="YAML config describing the model")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    add_set_option(p, "override fields of the config")
     p.add_argument(
         "--trust-file",
         action="store_true",
