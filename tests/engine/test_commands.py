@@ -193,3 +193,13 @@ def test_merge_init_refuses_a_head_of_another_shape(runs, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "head.pose.fc.weight" in err and "head_temporal_bins" in err
     assert not (tmp_path / "init.pt").exists()
+
+
+def test_compare_pairs_two_recipes_and_gives_intervals(runs, capsys):
+    pose, rgb = str(runs["pose"]), str(runs["rgb"])
+    assert main(["compare", pose, "--vs", rgb, "--split", "val", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "| pose | pose |" in out and "| rgb | rgb |" in out
+    assert "A - B, paired:" in out and "sign test p = " in out
+    assert main(["compare", pose, pose, "--vs", rgb, "--split", "val", "--device", "cpu"]) == 2
+    assert "pairs runs by position" in capsys.readouterr().err

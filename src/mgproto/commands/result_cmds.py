@@ -1,4 +1,4 @@
-"""Result verbs: ensemble, submit, report."""
+"""Result verbs: ensemble, submit, report, compare."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mgproto.commands.argtypes import unit_float
 from mgproto.commands.outputs import add_force, output_of
 from mgproto.fileio import atomic_write, atomic_write_text
 
@@ -139,35 +140,89 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_compare(args: argparse.Namespace) -> int:
-    """Markdown table of the test metrics of several runs (evaluating them if needed)."""
+def _test_dir(run: str, split: str, device: str) -> Path:
+    """``RUN/test_<split>``, evaluated again unless its metrics are of the run's checkpoint."""
     from mgproto.commands.model_cmds import resolve_checkpoint
     from mgproto.engine.testing import metrics_match, run_test
+
+    run_dir = Path(run)
+    test_dir = run_dir / f"test_{split}"
+    ckpt = resolve_checkpoint(run_dir)
+    if not (metrics_match(test_dir / "metrics.json", ckpt) and (test_dir / "scores.npz").is_file()):
+        run_test(ckpt, split=split, out_dir=test_dir, device=device)
+    return test_dir
+
+
+def _right_and_wrong(test_dirs: list[Path], stream: str) -> np.ndarray:
+    """(S, N) right / wrong of the runs' ``scores.npz``, clips in the first run's order."""
+    from mgproto.engine.scores import load_scores
+    from mgproto.engine.stats import correct_matrix
+
+    runs = []
+    for d in test_dirs:
+        ids, scores = load_scores(d / "scores.npz", stream=stream)
+        with np.load(d / "scores.npz", allow_pickle=False) as z:
+            runs.append((ids, scores, z["labels"]))
+    return correct_matrix(runs, source=", ".join(str(d) for d in test_dirs))[1]
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    """Markdown table of the test metrics of several runs (evaluating them if needed); with
+    ``--vs``, the two groups' seed-mean top-1 with bootstrap intervals and their paired test."""
+    from mgproto.engine.stats import paired
     from mgproto.models import STREAMS
 
+    if args.vs and len(args.vs) != len(args.runs):
+        raise ValueError(
+            f"--vs pairs runs by position (seed s of A with seed s of B): {len(args.runs)} runs "
+            f"against {len(args.vs)}"
+        )
+    groups = {"A": args.runs, "B": args.vs or []}
+    dirs = {g: [_test_dir(r, args.split, args.device) for r in runs] for g, runs in groups.items()}
     lines = ["| run | stream | top-1 | top-5 | mean class acc |", "|---|---|---:|---:|---:|"]
-    for run in args.runs:
-        run_dir = Path(run)
-        test_dir = run_dir / f"test_{args.split}"
-        ckpt = resolve_checkpoint(run_dir)
-        if not metrics_match(test_dir / "metrics.json", ckpt):
-            run_test(ckpt, split=args.split, out_dir=test_dir, device=args.device)
+    for run, test_dir in zip([*groups["A"], *groups["B"]], [*dirs["A"], *dirs["B"]]):
         metrics = json.loads((test_dir / "metrics.json").read_text())
         for stream in [s for s in (*STREAMS, "fused") if s in metrics]:
             if stream == "fused" and sum(s in metrics for s in STREAMS) < 2:
                 continue
             m = metrics[stream]
             lines.append(
-                f"| {run_dir.name} | {stream} | {m['top1']:.4f} | {m['top5']:.4f} "
+                f"| {Path(run).name} | {stream} | {m['top1']:.4f} | {m['top5']:.4f} "
                 f"| {m['mean_class_acc']:.4f} |"
             )
     print("\n".join(lines))
+    if args.vs:
+        both = _right_and_wrong([*dirs["A"], *dirs["B"]], args.stream)
+        a, b = both[: len(args.runs)], both[len(args.runs) :]
+        r = paired(a, b, level=args.level)
+        pct = f"{100 * args.level:g} %"
+        print(
+            f"\n{args.stream} top-1 over {len(args.runs)} runs each, mean [{pct} interval; "
+            "clips and runs resampled]:"
+        )
+        print(f"  A (the runs):     {r.a.points()}")
+        print(f"  B (--vs):         {r.b.points()}")
+        print(f"  A - B, paired:    {r.diff.points()}")
+        print(
+            f"  A right more often on {r.better} clips, B on {r.worse}; sign test p = "
+            f"{r.p_value:.3g}"
+        )
     return 0
 
 
 def _add_compare(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compare", help="Markdown table of several runs' test metrics")
     p.add_argument("runs", nargs="+", help="run directories")
+    p.add_argument(
+        "--vs",
+        nargs="+",
+        default=None,
+        metavar="RUN",
+        help="a second recipe's runs, paired by position with the first (same seeds): prints "
+        "both seed-mean top-1 with bootstrap intervals and the paired difference",
+    )
+    p.add_argument("--stream", default="fused", help="which scores to compare with --vs")
+    p.add_argument("--level", type=unit_float, default=0.95, help="interval level with --vs")
     p.add_argument("--split", default="test")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.set_defaults(func=_cmd_compare)
