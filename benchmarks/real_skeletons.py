@@ -4,7 +4,9 @@ UTKinect (../shared/data/utkinect) is converted to 2-D pixel skeletons (kinect20
 pinhole projection; odd subjects train, even subjects test). Each recipe is trained *unchanged*
 apart from the three data keys every user sets (annotations, num_classes, layout), then its last
 checkpoint is tested with the recipe's own test settings. Prints top-1, mean class accuracy and
-training time (mean +- std over seeds) and writes JSON. Finished runs are reused when their
+training time (mean +- std over seeds), and the 95 % bootstrap interval of the seed-mean top-1
+(test clips and seeds resampled, ``mgproto.engine.stats``; ~+-4 points at 99 clips), and writes
+JSON. Finished runs are reused when their
 config is the same.
 
     python benchmarks/real_skeletons.py [--seeds 0 1 2] [--recipes tcn cpu_pose] [--threads 2]
@@ -60,6 +62,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from mgproto.data.annotations import save_annotations  # noqa: E402
 from mgproto.data.converters import utkinect  # noqa: E402
 from mgproto.data.corruption import LEVELS, corrupt_annotations  # noqa: E402
+from mgproto.engine.stats import bootstrap, correct_matrix  # noqa: E402
 from recipe_study import run_one  # noqa: E402
 
 RECIPES = {
@@ -130,8 +133,33 @@ def ensemble_row(work: Path, seeds: list[int], title: str, members: tuple[str, .
         "mca_std": float(np.std(mca)),
         "train_seconds_mean": 0.0,
         "per_seed_top1": [round(x, 1) for x in top1],
+        "seeds": seeds,
         "machine": cpu_model(),  # where the 1:1 mean was taken; the members' rows say theirs
     }
+
+
+def top1_interval(work: Path, row: dict, name: str, seeds: list[int]) -> list[float] | None:
+    """95 % bootstrap interval of a row's seed-mean top-1 (clips and seeds resampled).
+
+    Read from the runs' test scores in ``work`` (the 1:1 mean of the members for an ensemble);
+    None where a run is missing or the runs there are not the ones the row was measured on
+    (their mean differs). ``seeds``: where the row does not name its own.
+    """
+    members = ENSEMBLES[name][1] if name in ENSEMBLES else (name,) if name in RECIPES else ()
+    runs = []
+    for seed in row.get("seeds", seeds):
+        files = [work / f"{m}_s{seed}" / "test_test" / "scores.npz" for m in members]
+        if not members or not all(f.is_file() for f in files):
+            return None
+        z = [np.load(f) for f in files]
+        ids = [str(x) for x in z[0]["frame_dirs"]]
+        runs.append((ids, sum(r["fused"] for r in z), z[0]["labels"]))
+    if not runs:
+        return None
+    r = bootstrap(correct_matrix(runs, source=f"{work} {name}")[1])
+    if abs(100 * r.mean - row["top1_mean"]) > 0.05:
+        return None
+    return [round(100 * r.low, 1), round(100 * r.high, 1)]
 
 
 def main() -> None:
@@ -155,6 +183,11 @@ def main() -> None:
     )
     parser.add_argument("--work", type=Path, default=None, help="run folder")
     parser.add_argument("--out", type=Path, default=None, help="results JSON")
+    parser.add_argument(
+        "--intervals-only",
+        action="store_true",
+        help="train nothing: add the 95 %% intervals to the JSON's rows from the runs in --work",
+    )
     args = parser.parse_args()
     tag = ("_swap" if args.swap_subjects else "") + (f"_noise_{args.noise}" if args.noise else "")
     tag += (f"_yaw{args.yaw:g}" if args.yaw else "") + (
@@ -187,7 +220,7 @@ def main() -> None:
                 ann = corrupt_annotations(ann, LEVELS[args.noise], seed=args.noise_seed)
             save_annotations(ann, data)
     results = json.loads(args.out.read_text()) if args.out.is_file() else {}
-    for name in args.recipes:
+    for name in [] if args.intervals_only else args.recipes:
         title, config = RECIPES[name]
         data = files["3d" if name in RECIPES_3D else "2d"]
         sets = [f"data.annotations={data}", "data.num_classes=10", "data.pose.layout=kinect20"]
@@ -229,16 +262,25 @@ def main() -> None:
     for name, (title, members) in ENSEMBLES.items():
         have = all((args.work / f"{m}_s{s}" / "test_test" / "scores.npz").is_file()
                    for m in members for s in args.seeds)  # fmt: skip
-        if have and set(members) & set(args.recipes):
+        if have and set(members) & set(args.recipes) and not args.intervals_only:
             results[name] = ensemble_row(args.work, args.seeds, title, members)
             args.out.write_text(json.dumps(results, indent=1))
-    print("\n| recipe | config | top-1 (%) | mean class acc (%) | train time (s) | per seed |")
-    print("|---|---|---:|---:|---:|---|")
+    for name, row in results.items():  # rows of earlier runs too, where their scores are here
+        interval = top1_interval(args.work, row, name, args.seeds)
+        if interval:
+            row["top1_interval95"] = interval
+    args.out.write_text(json.dumps(results, indent=1))
+    print(
+        "\n| recipe | config | top-1 (%) | 95 % interval | mean class acc (%) | train time (s) "
+        "| per seed |"
+    )
+    print("|---|---|---:|---|---:|---:|---|")
     for r in results.values():
+        low, high = r.get("top1_interval95", ("-", "-"))
         print(
             f"| {r['recipe']} | `{r['config']}` | {r['top1_mean']:.1f} +- {r['top1_std']:.1f} "
-            f"| {r['mca_mean']:.1f} +- {r['mca_std']:.1f} | {r['train_seconds_mean']:.0f} "
-            f"| {', '.join(map(str, r['per_seed_top1']))} |"
+            f"| {low} - {high} | {r['mca_mean']:.1f} +- {r['mca_std']:.1f} "
+            f"| {r['train_seconds_mean']:.0f} | {', '.join(map(str, r['per_seed_top1']))} |"
         )
 
 
