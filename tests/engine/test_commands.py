@@ -62,6 +62,9 @@ def test_test_verb_writes_metrics_scores_and_figures(runs, tmp_path):
         m = metrics[stream]
         assert 0 <= m["top1"] <= m["top5"] <= 1 and m["num_samples"] == 4
         assert len(m["per_class_precision"]) == 3 and np.asarray(m["confusion"]).sum() == 4
+        low, high = m["top1_interval95"]  # 4 clips: wide unless all are right (or wrong)
+        assert 0 <= low <= m["top1"] <= high <= 1
+        assert (low < m["top1"] < high) or m["top1"] in (0, 1)
         assert (out / f"confusion_{stream}.png").read_bytes()[:4] == b"\x89PNG"
     ids, fused = load_scores(out / "scores.npz")
     assert ids == ["c12", "c13", "c14", "c15"] and fused.shape == (4, 3)

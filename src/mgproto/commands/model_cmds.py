@@ -86,7 +86,10 @@ def _cmd_test(args: argparse.Namespace) -> int:
         print(
             json.dumps(
                 {
-                    s: {m: round(v[m], 4) for m in ("top1", "top5", "mean_class_acc")}
+                    s: {
+                        **{m: round(v[m], 4) for m in ("top1", "top5", "mean_class_acc")},
+                        "top1_interval95": [round(x, 4) for x in v["top1_interval95"]],
+                    }
                     for s, v in report.items()
                 },
                 indent=1,

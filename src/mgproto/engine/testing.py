@@ -21,6 +21,7 @@ from mgproto.engine.checkpoint import load_checkpoint, model_from_state
 from mgproto.engine.distributed import init_distributed, pick_device
 from mgproto.engine.evaluate import predict
 from mgproto.engine.scores import check_scores, save_pyskl_results, save_scores
+from mgproto.engine.stats import bootstrap
 from mgproto.fileio import atomic_write_text
 from mgproto.schema import parse_override
 
@@ -130,6 +131,11 @@ def run_test(
     report = None
     if (scores.labels >= 0).any():
         report = scores.report(cfg.data.num_classes)
+        keep = scores.labels >= 0
+        for name, s in {**scores.streams, "fused": scores.fused}.items():
+            right = s[keep].argmax(1) == scores.labels[keep]
+            ci = bootstrap(right[None], resample_runs=False)  # the test clips' sampling error
+            report[name]["top1_interval95"] = [ci.low, ci.high]
         _write_json(
             out_dir / "metrics.json",
             {

@@ -28,13 +28,15 @@ def _img_tag(path: Path) -> str:
 
 
 def _metrics_table(metrics: dict) -> list[list[str]]:
-    rows = [["prediction", "top-1", "top-5", "mean class acc", "samples"]]
+    rows = [["prediction", "top-1", "top-1 95 % interval", "top-5", "mean class acc", "samples"]]
     for name in [k for k in (*STREAMS, "fused") if k in metrics]:
         m = metrics[name]
+        low, high = m.get("top1_interval95") or (None, None)  # absent before 2026-12-06
         rows.append(
             [
                 name,
                 f"{m['top1']:.4f}",
+                "-" if low is None else f"{low:.4f} - {high:.4f}",
                 f"{m['top5']:.4f}",
                 f"{m['mean_class_acc']:.4f}",
                 str(m["num_samples"]),
