@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 REPS = 10_000  # draws: another bootstrap seed moves an end by at most a step of 1 / (S N)
-_CHUNK = 1_000  # draws per matrix product (bounds memory at (1000, N) floats)
+_CELLS = 2_000_000  # draws x clips per step (16 MB of floats)
 
 
 @dataclass(frozen=True)
@@ -84,12 +84,17 @@ def bootstrap(
         raise ValueError(f"level must be in (0, 1), got {level}")
     s, n = values.shape
     rng = np.random.default_rng(seed)
+    chunk = max(1, _CELLS // n)  # draws per step: bounds memory at (chunk, N) floats
     draws = []
-    for start in range(0, reps, _CHUNK):
-        r = min(_CHUNK, reps - start)
-        clips = rng.multinomial(n, np.full(n, 1 / n), size=r)  # (r, N) clip counts
-        runs = rng.multinomial(s, np.full(s, 1 / s), size=r) if resample_runs else np.ones((r, s))
-        draws.append(np.sum((runs @ values) * clips, axis=1) / (s * n))
+    for start in range(0, reps, chunk):
+        r = min(chunk, reps - start)
+        if resample_runs:  # each draw's runs, as counts (r, S), then their per-clip mean (r, N)
+            runs = rng.multinomial(s, np.full(s, 1 / s), size=r)
+            per_clip = runs @ values / s
+        else:
+            per_clip = np.broadcast_to(values.mean(0), (r, n))
+        clips = rng.integers(0, n, size=(r, n))  # each draw's clips, with replacement
+        draws.append(np.take_along_axis(per_clip, clips, axis=1).mean(1))
     draws = np.concatenate(draws)
     tail = 100 * (1 - level) / 2
     low, high = np.percentile(draws, [tail, 100 - tail])
