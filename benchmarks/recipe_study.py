@@ -9,7 +9,11 @@ whose saved config trains another model than the one asked for is trained again)
 
     python benchmarks/recipe_study.py --config configs/cpu/pose_only.yaml \\
         --data ANNOTATIONS --num-classes 10 --layout kinect20 \\
-        --variant base --variant wide:model.pose_base=16 --seeds 0 1 2
+        --variant base --variant wide:model.pose_base=16 --seeds 0 1 2 --baseline base
+
+Each variant's row gives its 95 % interval (test clips and seeds resampled); ``--baseline``
+adds each variant's paired difference with that variant, on the same clips and seeds, with a
+sign test (``mgproto.engine.stats``; ``mgproto compare --vs`` does the same for run folders).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import numpy as np
 import torch
 
 from mgproto.config import ExperimentConfig, load_config
+from mgproto.engine.stats import bootstrap, correct_matrix, paired
 from mgproto.engine.testing import run_test
 from mgproto.engine.trainer import train
 
@@ -132,6 +137,15 @@ def summarise(runs: list[dict]) -> dict:
     }
 
 
+def right_and_wrong(run_dirs: list[Path], split: str) -> np.ndarray:
+    """(S, N) right / wrong of the runs' fused test scores (``mgproto.engine.stats``)."""
+    runs = []
+    for d in run_dirs:
+        with np.load(d / f"test_{split}" / "scores.npz") as z:
+            runs.append(([str(x) for x in z["frame_dirs"]], z["fused"], z["labels"]))
+    return correct_matrix(runs, source=str(run_dirs[0].parent))[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True, type=Path)
@@ -148,6 +162,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--init", help="start every run from this checkpoint (merge-init)")
+    parser.add_argument(
+        "--baseline",
+        help="variant the others are compared with, paired by seed: difference, its 95 %% "
+        "interval and a sign test (mgproto.engine.stats)",
+    )
     args = parser.parse_args()
     logging.getLogger("mgproto").setLevel(logging.WARNING)
     if args.threads:
@@ -188,13 +207,35 @@ def main() -> None:
                 flush=True,
             )
         results[name] = {"overrides": sets, **summarise(runs), "runs": runs}
+        ci = bootstrap(
+            right_and_wrong([args.work / f"{name}_s{s}" for s in args.seeds], args.split)
+        )
+        results[name]["top1_interval95"] = [round(100 * ci.low, 1), round(100 * ci.high, 1)]
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=1))
-    print(f"\n{'variant':<24} {'top1':>12} {'mca':>6} {'train s':>8}  per seed")
+    print(
+        f"\n{'variant':<24} {'top1':>12} {'95 % interval':>14} {'mca':>6} {'train s':>8}  per seed"
+    )
     for name, r in results.items():
+        low, high = r.get("top1_interval95", ("-", "-"))
         print(
-            f"{name:<24} {r['top1_mean']:6.1f} +- {r['top1_std']:3.1f} {r['mca_mean']:6.1f} "
-            f"{r['train_seconds_mean']:8.0f}  {r['per_seed_top1']}"
+            f"{name:<24} {r['top1_mean']:6.1f} +- {r['top1_std']:3.1f} {low:>6} - {high:<5} "
+            f"{r['mca_mean']:6.1f} {r['train_seconds_mean']:8.0f}  {r['per_seed_top1']}"
+        )
+    if args.baseline:
+        compare_with(args.baseline, [parse_variant(t)[0] for t in args.variant], args)
+
+
+def compare_with(baseline: str, names: list[str], args: argparse.Namespace) -> None:
+    """Each variant against ``baseline``, paired by seed on the same test clips."""
+    dirs = {n: [args.work / f"{n}_s{s}" for s in args.seeds] for n in {baseline, *names}}
+    print(f"\npaired with {baseline} (variant - baseline, 95 % interval; clips better / worse; p)")
+    for name in [n for n in names if n != baseline]:
+        both = right_and_wrong(dirs[name] + dirs[baseline], args.split)
+        r = paired(both[: len(args.seeds)], both[len(args.seeds) :])
+        print(
+            f"{name:<24} {100 * r.diff.mean:+5.1f} [{100 * r.diff.low:+.1f}, "
+            f"{100 * r.diff.high:+.1f}]  {r.better} / {r.worse}  p = {r.p_value:.3g}"
         )
 
 
