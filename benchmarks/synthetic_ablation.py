@@ -3,7 +3,9 @@
 For each seed: pose-only and RGB-only pre-training, the merged initialisation, then the four
 two-stream variants (RGBPoseConv3D, + fusion, + prototypes, + both = the paper) from that same
 init; every run is tested on the test split, with its best-on-val and its last checkpoint. Prints
-mean +- std of Top-1 and mean class accuracy and writes JSON. Finished runs are reused, so an
+mean +- std of Top-1 and mean class accuracy, and each two-stream variant's paired difference
+with RGBPoseConv3D alone (same seeds, same test clips: 95 % interval and sign test,
+``mgproto.engine.stats``), and writes JSON. Finished runs are reused, so an
 interrupted study continues where it stopped.
 
     python benchmarks/synthetic_ablation.py [--seeds 0 1 2] [--data work/synthetic/small]
@@ -19,6 +21,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from mgproto.engine.stats import correct_matrix, paired
 
 ROOT = Path(__file__).resolve().parents[1]
 LADDER = ("pose_only", "rgb_only", "two_stream", "two_stream_fusion", "two_stream_pr", "paper")
@@ -40,7 +44,7 @@ def run_one(
     """Train (unless done) and test ``configs/synthetic/<name>.yaml`` at ``seed``; ``variant``
     = (tag, extra --set pairs) names the run ``<name>_<tag>_s<seed>``."""
     tag, extra = variant
-    run = work / f"{name}_{tag}_s{seed}" if tag else work / f"{name}_s{seed}"
+    run = run_dir(name, seed, work, tag)
     metrics = run / "test_test" / "metrics.json"
     if not metrics.is_file():
         sets = ["--set", f"data.annotations={data / 'annotations.pkl'}", "--set", f"seed={seed}"]
@@ -62,6 +66,35 @@ def run_one(
         mgproto("test", str(run / "checkpoints" / "last.pt"), "--split", "test", "--device",
                 "cpu", "--out", str(last.parent))  # fmt: skip
     return {**json.loads(metrics.read_text()), "last": json.loads(last.read_text())}
+
+
+def run_dir(name: str, seed: int, work: Path, tag: str = "") -> Path:
+    return work / f"{name}_{tag}_s{seed}" if tag else work / f"{name}_s{seed}"
+
+
+def paired_rows(work: Path, seeds: list[int], tag: str, names: list[str]) -> list[dict]:
+    """Each two-stream variant against RGBPoseConv3D alone, paired by seed on the test clips
+    (fused scores; best-on-val and last checkpoint): difference, 95 % interval, sign test."""
+    rows = []
+    for name in (n for n in names if n != "two_stream"):
+        row: dict = {"model": name, "against": "two_stream"}
+        for ckpt, folder in (("best", "test_test"), ("last", "test_last")):
+            runs = []
+            for n in (name, "two_stream"):
+                for seed in seeds:
+                    with np.load(run_dir(n, seed, work, tag) / folder / "scores.npz") as z:
+                        runs.append(([str(x) for x in z["frame_dirs"]], z["fused"], z["labels"]))
+            both = correct_matrix(runs, source=str(work))[1]
+            r = paired(both[: len(seeds)], both[len(seeds) :])
+            row[ckpt] = {
+                "diff": 100 * r.diff.mean,
+                "interval95": [100 * r.diff.low, 100 * r.diff.high],
+                "clips_better": r.better,
+                "clips_worse": r.worse,
+                "sign_test_p": r.p_value,
+            }
+        rows.append(row)
+    return rows
 
 
 def main() -> None:
@@ -155,6 +188,18 @@ def main() -> None:
             f"{', '.join(f'{x:.1f}' for x in r['top1_per_seed'])} | "
             f"{r['top1_last_mean']:.1f}: {', '.join(f'{x:.1f}' for x in r['top1_last_per_seed'])} |"
         )
+    ladder = [n for n in TWO_STREAM if results[n]]
+    pairs = paired_rows(work, args.seeds, args.tag, ladder) if "two_stream" in ladder else []
+    if pairs:
+        print("\npaired with two_stream (variant - RGBPoseConv3D, fused, 95 % interval; clips")
+        print("better / worse; sign test p), best-on-val and last checkpoint:")
+    for r in pairs:
+        cells = [
+            f"{r[c]['diff']:+.1f} [{r[c]['interval95'][0]:+.1f}, {r[c]['interval95'][1]:+.1f}] "
+            f"{r[c]['clips_better']}/{r[c]['clips_worse']} p={r[c]['sign_test_p']:.2g}"
+            for c in ("best", "last")
+        ]
+        print(f"  {r['model']:<18} best: {cells[0]}   last: {cells[1]}")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".json.tmp")
@@ -162,6 +207,7 @@ def main() -> None:
         json.dumps(
             {
                 "rows": rows,
+                "paired": pairs,
                 "seconds": time.perf_counter() - start,
                 "data": str(args.data),
                 "init_seed": args.init_seed,
