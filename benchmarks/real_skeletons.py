@@ -62,6 +62,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from mgproto.data.annotations import save_annotations  # noqa: E402
 from mgproto.data.converters import utkinect  # noqa: E402
 from mgproto.data.corruption import LEVELS, corrupt_annotations  # noqa: E402
+from mgproto.engine.scores import load_labelled_scores  # noqa: E402
 from mgproto.engine.stats import bootstrap, correct_matrix  # noqa: E402
 from recipe_study import run_one  # noqa: E402
 
@@ -151,9 +152,10 @@ def top1_interval(work: Path, row: dict, name: str, seeds: list[int]) -> list[fl
         files = [work / f"{m}_s{seed}" / "test_test" / "scores.npz" for m in members]
         if not members or not all(f.is_file() for f in files):
             return None
-        z = [np.load(f) for f in files]
-        ids = [str(x) for x in z[0]["frame_dirs"]]
-        runs.append((ids, sum(r["fused"] for r in z), z[0]["labels"]))
+        z = [load_labelled_scores(f) for f in files]
+        if any(r[0] != z[0][0] for r in z):
+            raise ValueError(f"{work}: the members of {name} scored other clips")
+        runs.append((z[0][0], sum(r[1] for r in z), z[0][2]))
     if not runs:
         return None
     r = bootstrap(correct_matrix(runs, source=f"{work} {name}")[1])

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from mgproto.config import ExperimentConfig, load_config
+from mgproto.engine.scores import load_labelled_scores
 from mgproto.engine.stats import bootstrap, correct_matrix, paired
 from mgproto.engine.testing import run_test
 from mgproto.engine.trainer import train
@@ -139,10 +140,7 @@ def summarise(runs: list[dict]) -> dict:
 
 def right_and_wrong(run_dirs: list[Path], split: str) -> np.ndarray:
     """(S, N) right / wrong of the runs' fused test scores (``mgproto.engine.stats``)."""
-    runs = []
-    for d in run_dirs:
-        with np.load(d / f"test_{split}" / "scores.npz") as z:
-            runs.append(([str(x) for x in z["frame_dirs"]], z["fused"], z["labels"]))
+    runs = [load_labelled_scores(d / f"test_{split}" / "scores.npz") for d in run_dirs]
     return correct_matrix(runs, source=str(run_dirs[0].parent))[1]
 
 

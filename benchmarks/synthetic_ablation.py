@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mgproto.engine.scores import load_labelled_scores
 from mgproto.engine.stats import correct_matrix, paired
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,11 +80,11 @@ def paired_rows(work: Path, seeds: list[int], tag: str, names: list[str]) -> lis
     for name in (n for n in names if n != "two_stream"):
         row: dict = {"model": name, "against": "two_stream"}
         for ckpt, folder in (("best", "test_test"), ("last", "test_last")):
-            runs = []
-            for n in (name, "two_stream"):
-                for seed in seeds:
-                    with np.load(run_dir(n, seed, work, tag) / folder / "scores.npz") as z:
-                        runs.append(([str(x) for x in z["frame_dirs"]], z["fused"], z["labels"]))
+            runs = [
+                load_labelled_scores(run_dir(n, seed, work, tag) / folder / "scores.npz")
+                for n in (name, "two_stream")
+                for seed in seeds
+            ]
             both = correct_matrix(runs, source=str(work))[1]
             r = paired(both[: len(seeds)], both[len(seeds) :])
             row[ckpt] = {

@@ -69,3 +69,18 @@ def test_paired_counts_the_clips_each_recipe_wins():
     assert r.p_value == 1.0  # 1 against 2: 2 * (1 + 3) / 2**3, capped at 1
     with pytest.raises(ValueError, match="same seeds and clips"):
         paired(a, b[:1])
+
+
+def test_labelled_scores_of_a_test_output_feed_the_matrix(tmp_path):
+    from mgproto.engine.evaluate import Scores
+    from mgproto.engine.scores import ScoreError, load_labelled_scores, save_scores
+
+    probs = _scores([0, 2, 1]).astype(np.float32)
+    run = Scores(["a", "b", "c"], np.array([0, 1, 1]), streams={"pose": probs}, fused=probs)
+    path = save_scores(run, tmp_path / "scores.npz")
+    ids, scores, labels = load_labelled_scores(path, stream="pose")
+    assert ids == ["a", "b", "c"] and scores.shape == (3, 3)
+    np.testing.assert_array_equal(correct_matrix([(ids, scores, labels)])[1], [[1, 0, 1]])
+    np.savez(tmp_path / "bare.npz", frame_dirs=np.array(["a"]), fused=probs[:1])
+    with pytest.raises(ScoreError, match="no 'labels'"):
+        load_labelled_scores(tmp_path / "bare.npz")

@@ -155,14 +155,10 @@ def _test_dir(run: str, split: str, device: str) -> Path:
 
 def _right_and_wrong(test_dirs: list[Path], stream: str) -> np.ndarray:
     """(S, N) right / wrong of the runs' ``scores.npz``, clips in the first run's order."""
-    from mgproto.engine.scores import load_scores
+    from mgproto.engine.scores import load_labelled_scores
     from mgproto.engine.stats import correct_matrix
 
-    runs = []
-    for d in test_dirs:
-        ids, scores = load_scores(d / "scores.npz", stream=stream)
-        with np.load(d / "scores.npz", allow_pickle=False) as z:
-            runs.append((ids, scores, z["labels"]))
+    runs = [load_labelled_scores(d / "scores.npz", stream=stream) for d in test_dirs]
     return correct_matrix(runs, source=", ".join(str(d) for d in test_dirs))[1]
 
 

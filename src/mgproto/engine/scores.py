@@ -86,6 +86,18 @@ class ScoreError(ValueError):
     """A score file that cannot be used as it is; the message names the file."""
 
 
+def load_labelled_scores(
+    path: str | Path, *, stream: str = "fused"
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Our ``scores.npz`` -> (clip ids, (N, K) scores of ``stream``, (N,) labels): one run's
+    input to :func:`mgproto.engine.stats.correct_matrix`."""
+    ids, scores = load_scores(path, stream=stream)
+    z = _read_npz(Path(path))
+    if "labels" not in z:
+        raise ScoreError(f"{path}: no 'labels' (not an mgproto test output)")
+    return ids, scores, z["labels"]
+
+
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as z:
