@@ -206,3 +206,36 @@ def test_compare_pairs_two_recipes_and_gives_intervals(runs, capsys):
     assert "A - B, paired:" in out and "sign test p = " in out
     assert main(["compare", pose, pose, "--vs", rgb, "--split", "val", "--device", "cpu"]) == 2
     assert "pairs runs by position" in capsys.readouterr().err
+
+
+def test_compare_last_reads_the_last_checkpoint_beside_the_best(runs, tmp_path):
+    """``--last`` evaluates checkpoints/last.pt into test_<split>_last and leaves the best
+    checkpoint's test_<split> as it was; a run whose test_<split> already holds the last
+    checkpoint's outputs (no best.pt) is read, not evaluated again."""
+    import shutil
+
+    run = tmp_path / "pose"
+    shutil.copytree(runs["pose"], run)
+    for name in ("test_val", "test_val_last"):
+        shutil.rmtree(run / name, ignore_errors=True)
+    best_pt = run / "checkpoints" / "best.pt"
+    state = torch.load(best_pt, weights_only=False)  # one epoch: best.pt is last.pt; make
+    head = next(k for k in state["model"] if k.endswith("fc.weight"))  # it another model
+    state["model"][head] = -state["model"][head]
+    torch.save(state, best_pt)
+    common = ["--split", "val", "--device", "cpu"]
+    assert main(["compare", str(run), *common]) == 0
+    best = json.loads((run / "test_val" / "metrics.json").read_text())
+    assert best["checkpoint"].endswith("best.pt")
+    assert main(["compare", str(run), "--vs", str(run), "--last", *common]) == 0
+    last = json.loads((run / "test_val_last" / "metrics.json").read_text())
+    assert last["checkpoint"].endswith("last.pt")
+    assert json.loads((run / "test_val" / "metrics.json").read_text()) == best
+
+    (run / "checkpoints" / "best.pt").unlink()
+    shutil.rmtree(run / "test_val_last")
+    assert main(["compare", str(run), *common]) == 0  # resolves to last.pt, in test_val
+    assert main(["compare", str(run), "--last", *common]) == 0
+    assert not (run / "test_val_last").exists()
+    (run / "checkpoints" / "last.pt").unlink()
+    assert main(["compare", str(run), "--last", *common]) == 2

@@ -140,17 +140,24 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _test_dir(run: str, split: str, device: str) -> Path:
-    """``RUN/test_<split>``, evaluated again unless its metrics are of the run's checkpoint."""
+def _test_dir(run: str, split: str, device: str, last: bool = False) -> Path:
+    """The folder of the run's test outputs on ``split``, evaluated unless its metrics are of
+    the checkpoint: ``RUN/test_<split>`` for the best (else last) checkpoint; with ``last``,
+    the last checkpoint's, read from ``RUN/test_<split>`` where that holds it (a run without
+    best.pt) and otherwise written to ``RUN/test_<split>_last``, so the best one's stay."""
     from mgproto.commands.model_cmds import resolve_checkpoint
     from mgproto.engine.testing import metrics_match, run_test
 
     run_dir = Path(run)
-    test_dir = run_dir / f"test_{split}"
-    ckpt = resolve_checkpoint(run_dir)
-    if not (metrics_match(test_dir / "metrics.json", ckpt) and (test_dir / "scores.npz").is_file()):
-        run_test(ckpt, split=split, out_dir=test_dir, device=device)
-    return test_dir
+    ckpt = run_dir / "checkpoints" / "last.pt" if last else resolve_checkpoint(run_dir)
+    if not ckpt.is_file():
+        raise FileNotFoundError(f"{run_dir}: no checkpoints/last.pt in this run directory")
+    dirs = [run_dir / f"test_{split}", *([run_dir / f"test_{split}_last"] if last else [])]
+    for test_dir in dirs:
+        if metrics_match(test_dir / "metrics.json", ckpt) and (test_dir / "scores.npz").is_file():
+            return test_dir
+    run_test(ckpt, split=split, out_dir=dirs[-1], device=device)
+    return dirs[-1]
 
 
 def _right_and_wrong(test_dirs: list[Path], stream: str) -> np.ndarray:
@@ -174,7 +181,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             f"against {len(args.vs)}"
         )
     groups = {"A": args.runs, "B": args.vs or []}
-    dirs = {g: [_test_dir(r, args.split, args.device) for r in runs] for g, runs in groups.items()}
+    dirs = {
+        g: [_test_dir(r, args.split, args.device, last=args.last) for r in runs]
+        for g, runs in groups.items()
+    }
     lines = ["| run | stream | top-1 | top-5 | mean class acc |", "|---|---|---:|---:|---:|"]
     for run, test_dir in zip([*groups["A"], *groups["B"]], [*dirs["A"], *dirs["B"]]):
         metrics = json.loads((test_dir / "metrics.json").read_text())
@@ -220,6 +230,12 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stream", default="fused", help="which scores to compare with --vs")
     p.add_argument("--level", type=unit_float, default=0.95, help="interval level with --vs")
     p.add_argument("--split", default="test")
+    p.add_argument(
+        "--last",
+        action="store_true",
+        help="each run's last checkpoint (default: its best, else last); written to "
+        "RUN/test_<split>_last where RUN/test_<split> holds the best one's",
+    )
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.set_defaults(func=_cmd_compare)
 
