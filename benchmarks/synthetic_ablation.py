@@ -62,7 +62,7 @@ def run_one(
                 shutil.rmtree(run)
             mgproto("train", f"configs/synthetic/{name}.yaml", "--run-dir", str(run), *init, *sets)
         mgproto("test", str(run), "--split", "test", "--device", "cpu")
-    last = run / "test_last" / "metrics.json"  # the last checkpoint: no selection on val
+    last = run / "test_test_last" / "metrics.json"  # the last checkpoint (as `compare --last`)
     if not last.is_file():
         mgproto("test", str(run / "checkpoints" / "last.pt"), "--split", "test", "--device",
                 "cpu", "--out", str(last.parent))  # fmt: skip
@@ -79,7 +79,7 @@ def paired_rows(work: Path, seeds: list[int], tag: str, names: list[str]) -> lis
     rows = []
     for name in (n for n in names if n != "two_stream"):
         row: dict = {"model": name, "against": "two_stream"}
-        for ckpt, folder in (("best", "test_test"), ("last", "test_last")):
+        for ckpt, folder in (("best", "test_test"), ("last", "test_test_last")):
             runs = [
                 load_labelled_scores(run_dir(n, seed, work, tag) / folder / "scores.npz")
                 for n in (name, "two_stream")
