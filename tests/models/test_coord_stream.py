@@ -54,6 +54,26 @@ def test_model_has_two_streams_fused_with_the_tcn_weight():
         model(heatmaps=heatmaps)
 
 
+def test_coords_head_dropout_is_its_own_or_the_pathway_heads():
+    """``model.tcn.head_dropout`` sets the coords head's dropout (and the TCN's); unset, both
+    heads share ``model.dropout``."""
+
+    def drop(model, stream):
+        layer = model.head[stream].dropout
+        return layer.p if isinstance(layer, torch.nn.Dropout) else 0.0
+
+    shared = model_from_config(load_config(None, [*BOTH, "model.dropout=0.4"]))
+    assert drop(shared, "pose") == drop(shared, "coords") == 0.4
+    own = model_from_config(load_config(None, [*BOTH, "model.dropout=0.4",
+                                               "model.tcn.head_dropout=0"]))  # fmt: skip
+    assert drop(own, "pose") == 0.4 and drop(own, "coords") == 0.0
+    tcn = model_from_config(load_config(None, [*BOTH[:1], "data.pose.representation=coords",
+                                               "model.arch=tcn", "data.pose.layout=coco17",
+                                               "data.num_classes=5", "model.dropout=0.4",
+                                               "model.tcn.head_dropout=0.2"]))  # fmt: skip
+    assert drop(tcn, "pose") == 0.2
+
+
 def test_both_streams_learn_from_one_loss():
     model = model_from_config(load_config(None, BOTH))
     objective = Objective(model)

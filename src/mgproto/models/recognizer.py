@@ -269,10 +269,12 @@ def _head(
     pr = cfg.prototype
     rectify = pr.rectify_rgb if stream == "rgb" else pr.rectify_pose
     bins = 1 if stream == "coords" else cfg.head_temporal_bins[MODALITIES.index(stream)]
+    coordinate = stream == "coords" or cfg.arch == "tcn"
+    tcn_drop = cfg.tcn.head_dropout
     return ModalityHead(
         in_channels=in_channels,
         num_classes=num_classes,
-        dropout=cfg.dropout,
+        dropout=tcn_drop if coordinate and tcn_drop is not None else cfg.dropout,
         embed_dim=pr.embed_dim if pr.enabled else 0,
         embed_pool=pr.embed_pool,
         rectify_weight=rectify if pr.enabled else 0.0,
