@@ -336,10 +336,10 @@ class ExperimentConfig:
             raise ConfigError("data.pose.representation coords feeds the coordinate models "
                               "(model.arch tcn or stgcn); the conv3d family reads "
                               "heatmaps")  # fmt: skip
-        if rep == "both" and (arch != "conv3d" or mods != ("pose",)):
-            raise ConfigError("data.pose.representation both is the pose-only conv3d model with "
-                              "a coordinate stream: it needs model.arch conv3d and data.modalities "
-                              "[pose]")  # fmt: skip
+        if rep == "both" and (arch != "conv3d" or "pose" not in mods):
+            raise ConfigError("data.pose.representation both adds a coordinate stream beside the "
+                              "conv3d pose pathway: it needs model.arch conv3d and pose in "
+                              "data.modalities")  # fmt: skip
 
 
 # Keys that configs once had and that did nothing: dropped with a warning, so the configs saved

@@ -165,6 +165,50 @@ def test_report_re_evaluates_metrics_of_another_checkpoint(runs, tmp_path, capsy
     assert "no metrics of this checkpoint yet" not in capsys.readouterr().out
 
 
+def test_merge_init_carries_the_coordinate_stream(runs, tiny_dataset, tiny_settings, tmp_path,
+                                                  capsys):  # fmt: skip
+    """A two-stream model with a coordinate stream (``representation: both``) takes it from the
+    pose run: each of the merged model's three streams starts as its single-stream model. A pose
+    run without one cannot fill it, and the merge is refused."""
+    cfg = tmp_path / "empty.yaml"
+    cfg.write_text("{}\n")
+    pose_run = tmp_path / "pose_both"
+    settings = [*tiny_settings, "train.epochs=1", f"data.annotations={tiny_dataset}",
+                "data.modalities=[pose]", "data.pose.representation=both"]  # fmt: skip
+    args = ["train", str(cfg), "--run-dir", str(pose_run), "--device", "cpu", *_sets(settings)]
+    assert main(args) == 0
+    init = tmp_path / "init.pt"
+    assert (
+        main(["merge-init", "--rgb", str(runs["rgb"]), "--pose", str(pose_run), "-o", str(init)])
+        == 0
+    )
+    merged, merged_cfg = load_model(init)
+    assert merged_cfg.data.modalities == ("rgb", "pose")
+    assert merged.streams == ("rgb", "pose", "coords")
+    pose, _ = load_model(pose_run / "checkpoints" / "last.pt")
+    for m in (merged, pose):
+        m.eval()
+    imgs, maps = torch.randn(2, 3, 4, 32, 32), torch.randn(2, 22, 8, 8, 8)
+    coords = torch.randn(2, 1, 8, 22, 3)
+    with torch.no_grad():
+        out, alone = merged(imgs, maps, coords), pose(heatmaps=maps, coords=coords)
+    for stream in ("pose", "coords"):
+        torch.testing.assert_close(out.logits[stream], alone.logits[stream])
+    two = tmp_path / "two"  # and it trains: RGB frames, heatmaps and coordinates in each batch
+    settings = [*settings, "data.modalities=[rgb,pose]"]
+    args = ["train", str(cfg), "--run-dir", str(two), "--device", "cpu", "--init", str(init)]
+    assert main([*args, *_sets(settings)]) == 0
+    records = [json.loads(line) for line in (two / "metrics.jsonl").read_text().splitlines()]
+    val = [r for r in records if r["kind"] == "val"][-1]
+    assert {"rgb_top1", "pose_top1", "coords_top1", "fused_top1"} <= set(val)
+    refused = tmp_path / "refused.pt"
+    two_both = [*tiny_settings, "data.modalities=[rgb,pose]", "data.pose.representation=both"]
+    args = ["merge-init", "--rgb", str(runs["rgb"]), "--pose", str(runs["pose"]), "-o",
+            str(refused), "--config", str(cfg), *_sets(two_both)]  # fmt: skip
+    assert main(args) == 2
+    assert "coord_backbone" in capsys.readouterr().err and not refused.exists()
+
+
 def test_merge_init_is_reproducible(runs, tmp_path):
     """The tensors no input fills (laterals, fusions) start from the config's seed, so the same
     command writes the same initialisation twice (and the two-stream run trains the same)."""

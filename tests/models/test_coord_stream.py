@@ -16,10 +16,12 @@ BOTH = [
 ]  # fmt: skip
 
 
-def test_config_takes_both_only_on_the_pose_only_conv3d_model():
+def test_config_takes_both_only_beside_a_conv3d_pose_pathway():
     assert load_config(None, BOTH).data.pose.representation == "both"
+    two = load_config(None, [*BOTH, "data.modalities=[rgb, pose]"])
+    assert model_from_config(two).streams == ("rgb", "pose", "coords")
     with pytest.raises(ConfigError, match="representation both"):
-        load_config(None, [*BOTH, "data.modalities=[rgb, pose]"])
+        load_config(None, [*BOTH, "data.modalities=[rgb]"])
     with pytest.raises(ConfigError, match="representation coords"):
         load_config(None, [*BOTH, "model.arch=tcn"])
 

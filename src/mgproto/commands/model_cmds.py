@@ -119,14 +119,10 @@ def _cmd_merge_init(args: argparse.Namespace) -> int:
     pose, pose_ck = state_of(args.pose)
     if args.config or args.set or pose_ck is None:
         cfg = load_config(args.config, args.set)
-    else:  # the pose run's config, made two-stream
+    else:  # the pose run's config, made two-stream (its coordinate stream, if any, kept)
         from mgproto.config import load_config_text
 
-        base = load_config_text(pose_ck["config"], source=args.pose)
-        heatmaps = dataclasses.replace(base.data.pose, representation="heatmaps")  # the pathway's
-        cfg = dataclasses.replace(
-            base, data=dataclasses.replace(base.data, modalities=("rgb", "pose"), pose=heatmaps)
-        )
+        cfg = load_config_text(pose_ck["config"], source=args.pose)
     if cfg.data.modalities != ("rgb", "pose"):
         cfg = dataclasses.replace(
             cfg, data=dataclasses.replace(cfg.data, modalities=("rgb", "pose"))

@@ -7,6 +7,10 @@ first conv and downsample of the stages after a lateral point: 8 tensors in the 
 the merged model initially computes exactly what the two single-stream models compute. The
 laterals (and fusion / prototype modules) keep their fresh initialisation, as in MMAction2's
 ``merge_pretrain`` notebook.
+
+A two-stream model with a coordinate stream (``data.pose.representation: both``) takes that
+stream (``coord_backbone.*``, ``head.coords.fc.*``) from the pose checkpoint, which must then
+have one too (the CPU pose recipe's).
 """
 
 from __future__ import annotations
@@ -56,6 +60,8 @@ def single_stream_keys(state: dict[str, torch.Tensor], stream: str) -> dict[str,
             out[f"backbone.{stream}_path." + key[len("backbone.") :]] = value
         elif key.startswith(f"head.{stream}.fc."):
             out[key] = value
+        elif stream == "pose" and key.startswith(("coord_backbone.", "head.coords.fc.")):
+            out[key] = value  # the coordinate stream beside the pose pathway
         elif key.startswith("cls_head.fc_cls."):  # MMAction2 / PYSKL I3DHead
             out[f"head.{stream}.fc." + key[len("cls_head.fc_cls.") :]] = value
     return out
@@ -108,8 +114,10 @@ def merge_unimodal(
 
 
 def _is_required(key: str) -> bool:
-    """A tensor a single-stream checkpoint must provide: pathway (not lateral) or classifier."""
+    """A tensor a single-stream checkpoint must provide: pathway (not lateral), coordinate
+    stream or classifier."""
     pathway = (
         key.startswith(("backbone.rgb_path.", "backbone.pose_path.")) and "_lateral" not in key
     )
-    return pathway or key.startswith(("head.rgb.fc.", "head.pose.fc."))
+    coords = key.startswith(("coord_backbone.", "head.coords.fc."))
+    return pathway or coords or key.startswith(("head.rgb.fc.", "head.pose.fc."))

@@ -178,7 +178,8 @@ def build_model(
         semantic_dim: D of the class-name vectors of the semantic embedding loss (0 = off).
         xyz: the coordinate models read 3-D skeletons (x, y, z), not x, y, score.
         coord_stream: add a ``coords`` stream, a coordinate TCN (``model.tcn``) with its own
-            head, beside the pose pathway (pose-only conv3d models; representation ``both``).
+            head, beside the pose pathway (conv3d models, pose-only or two-stream;
+            representation ``both``).
     """
     if cfg.arch == "tcn":
         return _build_tcn(cfg, num_classes=num_classes, num_joints=num_joints, persons=num_persons,
@@ -244,8 +245,8 @@ def build_model(
     weights = dict(zip(MODALITIES, cfg.late_fusion))
     coord_backbone = None
     if coord_stream:
-        if present != ("pose",):
-            raise ValueError(f"the coords stream goes beside a pose-only model, not {present}")
+        if "pose" not in present:
+            raise ValueError(f"the coords stream goes beside a pose pathway, not {present}")
         coord_backbone = _coord_tcn(cfg, num_joints=num_joints, persons=num_persons)
         present = (*present, "coords")
         channels["coords"] = coord_backbone.out_channels
