@@ -86,6 +86,8 @@ OVERRIDES = {  # recipe -> --set overrides on top of its config
         "data.pose.representation=heatmaps",
         "data.pose.fill_gaps=0",
         "data.pose.use_score=true",
+        "model.tcn.dropout=0.1",  # the TCN settings as they were (no TCN here: no effect)
+        "model.tcn.head_dropout=null",
     ],
     "gcn_joint_3d_raw": ["data.pose.normalize_3d=false"],  # camera coordinates, no PreNormalize3D
     "gcn_joint_jse": [  # CE + 20 x MSE to class-name vectors (benchmarks/data/NOTICE.md)

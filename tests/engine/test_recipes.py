@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from mgproto.cli import main
 from mgproto.config import load_config_text
@@ -94,13 +95,15 @@ def test_two_stream_recipe_starts_from_the_cpu_unimodal_recipes(tiny_dataset, tm
     assert main(["merge-init", "--rgb", str(tmp_path / "rgb_only"), "--pose",
                  str(tmp_path / "pose_only"), "-o", str(init),
                  "--config", str(CPU / "two_stream.yaml"), *sets]) == 0  # fmt: skip
-    # without --config, the pose run's own config made two-stream: its pathway, not its
-    # coordinate stream (configs/cpu/pose_only.yaml has data.pose.representation both)
+    # without --config, the pose run's own config made two-stream, its coordinate stream kept
+    # (configs/cpu/pose_only.yaml has data.pose.representation both)
     assert main(["merge-init", "--rgb", str(tmp_path / "rgb_only"), "--pose",
                  str(tmp_path / "pose_only"), "-o", str(tmp_path / "own.pt")]) == 0  # fmt: skip
     own = load_checkpoint(tmp_path / "own.pt")
-    assert load_config_text(own["config"]).data.pose.representation == "heatmaps"
-    assert own["model"] and not any(k.startswith("coord") for k in own["model"])
+    assert load_config_text(own["config"]).data.pose.representation == "both"
+    pose = load_checkpoint(tmp_path / "pose_only" / "checkpoints" / "best.pt")["model"]
+    coords = [k for k in pose if k.startswith(("coord_backbone.", "head.coords."))]
+    assert coords and all(torch.equal(own["model"][k], pose[k]) for k in coords)
     run = tmp_path / "two"
     assert main(["train", str(CPU / "two_stream.yaml"), "--run-dir", str(run), "--init",
                  str(init), "--device", "cpu", "--max-steps", "2", *sets, "--set",
