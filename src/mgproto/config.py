@@ -187,8 +187,7 @@ class TCNConfig:
     num_layers: PosInt = 3  # residual temporal blocks, dilations 1, 2, 4, ...
     kernel: PosInt = 5  # temporal kernel size (odd)
     dropout: Dropout = 0.1  # dropout inside the blocks
-    head_dropout: Dropout | None = None  # dropout before its classifier; None = model.dropout
-    # (the coords stream beside the pathway otherwise shares the pathway head's 0.5)
+    head_dropout: Dropout | None = None  # before its classifier; None = model.dropout (0.5)
     late_fusion: NonNegFloat = 1.0  # its weight beside the pose pathway's (representation both)
 
 
