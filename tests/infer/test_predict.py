@@ -177,6 +177,19 @@ def test_two_stream_model_reads_rgb_from_one_pass(interview, interview_pose, tmp
     assert doc["classes"] == list("abcdefghijklmno")
 
 
+def test_two_stream_model_with_the_coordinate_stream_and_filled_gaps(interview, tmp_path):
+    """The CPU two-stream recipe's model (RGB, heatmaps, coordinates; lost joints filled before
+    the frames are sampled) on a video: the RGB frames are read at the sampler's indices, and
+    the timeline fuses the three streams 1:1:1."""
+    settings = ["data.modalities=[rgb, pose]", "data.rgb.clip_len=4", "data.rgb.test_size=32",
+                "data.pose.representation=both", "data.pose.fill_gaps=15"]  # fmt: skip
+    scores, doc = _predict_with_untrained(settings, interview, tmp_path)
+    streams = ("rgb", "pose", "coords")
+    assert all(np.isfinite(scores[s]).all() for s in streams)
+    np.testing.assert_allclose(scores["fused"], sum(scores[s] for s in streams) / 3, atol=1e-6)
+    assert doc["modalities"] == ["rgb", "pose"] and doc["segments"]
+
+
 def test_streaming_frames_equal_random_access_reads(tmp_path):
     rng = np.random.default_rng(0)
     frames = rng.integers(0, 255, (30, 32, 48, 3), dtype=np.uint8)

@@ -26,6 +26,7 @@ from mgproto.config import ExperimentConfig
 from mgproto.data.dataset import INPUT_KEYS, ClipDataset, collate
 from mgproto.data.loader import batch_to_device
 from mgproto.data.pipelines import build_pipeline
+from mgproto.data.transforms import SampleFrames
 from mgproto.data.video import VideoError, iter_frames
 from mgproto.infer.options import PredictOptions
 from mgproto.infer.timeline import (
@@ -163,7 +164,8 @@ def classify_windows(
     data = cfg.data
     reader = None
     if "rgb" in data.modalities:
-        sampler = build_pipeline(data, train=False, num_clips=options.num_clips).transforms[0]
+        steps = build_pipeline(data, train=False, num_clips=options.num_clips).transforms
+        sampler = next(s for s in steps if isinstance(s, SampleFrames))  # after track steps
         needed: set[int] = set()
         for rec, on in zip(records, active):
             if on:
