@@ -4,8 +4,9 @@ For each seed: pose-only and RGB-only pre-training, the merged initialisation, t
 two-stream variants (RGBPoseConv3D, + fusion, + prototypes, + both = the paper) from that same
 init; every run is tested on the test split, with its best-on-val and its last checkpoint. Prints
 mean +- std of Top-1 and mean class accuracy, and each two-stream variant's paired difference
-with RGBPoseConv3D alone (same seeds, same test clips: 95 % interval and sign test,
-``mgproto.engine.stats``), and writes JSON. Finished runs are reused, so an
+with RGBPoseConv3D alone, or with ``--against`` each rung's with the same rung of another
+ladder (same seeds, same test clips: 95 % interval and sign test, ``mgproto.engine.stats``),
+and writes JSON. Finished runs are reused, so an
 interrupted study continues where it stopped.
 
     python benchmarks/synthetic_ablation.py [--seeds 0 1 2] [--data work/synthetic/small]
@@ -73,16 +74,21 @@ def run_dir(name: str, seed: int, work: Path, tag: str = "") -> Path:
     return work / f"{name}_{tag}_s{seed}" if tag else work / f"{name}_s{seed}"
 
 
-def paired_rows(work: Path, seeds: list[int], tag: str, names: list[str]) -> list[dict]:
-    """Each two-stream variant against RGBPoseConv3D alone, paired by seed on the test clips
-    (fused scores; best-on-val and last checkpoint): difference, 95 % interval, sign test."""
+def paired_rows(
+    work: Path, seeds: list[int], tag: str, names: list[str], against: Path | None = None
+) -> list[dict]:
+    """Each two-stream variant against RGBPoseConv3D alone, or, with ``against`` (another
+    ladder's work folder), each rung against the same rung there; paired by seed on the test
+    clips (fused scores; best-on-val and last checkpoint): difference, 95 % interval, sign test."""
     rows = []
-    for name in (n for n in names if n != "two_stream"):
-        row: dict = {"model": name, "against": "two_stream"}
+    other_work, other_tag = (against, "") if against else (work, tag)
+    pairs = [(n, n) for n in names] if against else [(n, "two_stream") for n in names]
+    for name, other in (p for p in pairs if against or p[0] != "two_stream"):
+        row: dict = {"model": name, "against": f"{other} of {against}" if against else other}
         for ckpt, folder in (("best", "test_test"), ("last", "test_test_last")):
             runs = [
-                load_labelled_scores(run_dir(n, seed, work, tag) / folder / "scores.npz")
-                for n in (name, "two_stream")
+                load_labelled_scores(run_dir(n, seed, w, g) / folder / "scores.npz")
+                for n, w, g in ((name, work, tag), (other, other_work, other_tag))
                 for seed in seeds
             ]
             both = correct_matrix(runs, source=str(work))[1]
@@ -118,6 +124,12 @@ def main() -> None:
         help="override for the two-stream runs (needs --tag), e.g. model.prototype.centres=batch",
     )
     parser.add_argument("--tag", default="", help="name of the --set variant's runs")
+    parser.add_argument(
+        "--against",
+        default=None,
+        help="another ladder's work folder (same seeds and test clips): pair each rung with the "
+        "same rung there instead of with RGBPoseConv3D, e.g. the ladder of older configs",
+    )
     parser.add_argument("--data", default="work/synthetic/small")
     parser.add_argument("--work", default="work/ablation")
     parser.add_argument(
@@ -190,10 +202,16 @@ def main() -> None:
             f"{r['top1_last_mean']:.1f}: {', '.join(f'{x:.1f}' for x in r['top1_last_per_seed'])} |"
         )
     ladder = [n for n in TWO_STREAM if results[n]]
-    pairs = paired_rows(work, args.seeds, args.tag, ladder) if "two_stream" in ladder else []
+    against = (ROOT / args.against).resolve() if args.against else None
+    pairs = (
+        paired_rows(work, args.seeds, args.tag, ladder, against)
+        if against or "two_stream" in ladder
+        else []
+    )
     if pairs:
-        print("\npaired with two_stream (variant - RGBPoseConv3D, fused, 95 % interval; clips")
-        print("better / worse; sign test p), best-on-val and last checkpoint:")
+        what = f"the same rung of {against}" if against else "two_stream (variant - RGBPoseConv3D)"
+        print(f"\npaired with {what}: fused scores, 95 % interval,")
+        print("clips better / worse, sign test p; best-on-val and last checkpoint:")
     for r in pairs:
         cells = [
             f"{r[c]['diff']:+.1f} [{r[c]['interval95'][0]:+.1f}, {r[c]['interval95'][1]:+.1f}] "
@@ -213,6 +231,7 @@ def main() -> None:
                 "data": str(args.data),
                 "init_seed": args.init_seed,
                 "two_stream_sets": args.sets,
+                "paired_against": str(args.against) if args.against else "two_stream",
             },
             indent=2,
         )
