@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The README's main command (`make demo`): the whole method on the built-in synthetic benchmark.
 #   1. generate the small synthetic micro-gesture benchmark and its contact sheet
-#   2. unimodal pre-training: pose-only and RGB-only
-#   3. merged initialisation, then the two-stream model with fusion + prototypes (the paper)
+#   2. unimodal pre-training: pose-only (the CPU pose recipe: heatmap pathway + coordinate
+#      stream) and RGB-only (frame differences)
+#   3. merged initialisation, then the two-stream model with fusion + prototypes (the paper;
+#      RGB, heatmaps and coordinates fused 1:1:1)
 #   4. test all three on the test split, print the ablation table, write the report
 #   5. the paper's three-model ensemble: + a small Video Swin (RGB) and an ST-GCN++ trained with
 #      the JSE loss, fused with weights searched on val, applied to test

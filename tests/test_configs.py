@@ -1,5 +1,6 @@
 """Every shipped config loads, and the iMiGUE ladder differs only where it should."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,23 @@ def test_imigue_swin_b_is_mmaction2_s_video_swin_recipe():
         "adamw", 0.05, True, 0.1)  # fmt: skip
     assert t.lr * 64 / t.batch_size == 1e-3  # 1e-3 at batch 64, linearly scaled
     assert (t.schedule, t.warmup_epochs, t.warmup_start, t.epochs) == ("cosine", 2.5, 0.1, 30)
+
+
+def test_synthetic_ladder_runs_the_cpu_recipes():
+    """The synthetic benchmark's ladder and `make demo` train the CPU recipes (sixteenth round):
+    the pose run is the CPU pose recipe, the two-stream rungs the CPU two-stream recipe, and the
+    rungs differ from it only by the paper's modules."""
+    root = Path(__file__).resolve().parents[1] / "configs"
+    cpu_pose = load_config(root / "cpu" / "pose_only.yaml")
+    pose = load_config(root / "synthetic" / "pose_only.yaml")
+    assert (pose.data, pose.model, pose.train) == (cpu_pose.data, cpu_pose.model, cpu_pose.train)
+    cpu_two = load_config(root / "cpu" / "two_stream.yaml")
+    modules = {"two_stream": (False, False), "two_stream_fusion": (True, False),
+               "two_stream_pr": (False, True), "paper": (True, True)}  # fmt: skip
+    for name, (fusion, pr) in modules.items():
+        cfg = load_config(root / "synthetic" / f"{name}.yaml")
+        assert (cfg.data, cfg.train) == (cpu_two.data, cpu_two.train), name
+        assert (cfg.model.fusion.enabled, cfg.model.prototype.enabled) == (fusion, pr), name
+        plain = replace(cfg.model, fusion=cpu_two.model.fusion, prototype=cpu_two.model.prototype)
+        assert plain == cpu_two.model, name
+        assert cfg.model.pose_base == cpu_pose.model.pose_base  # merge-init takes it whole
