@@ -42,9 +42,9 @@ def test_imigue_swin_b_is_mmaction2_s_video_swin_recipe():
 
 
 def test_synthetic_ladder_runs_the_cpu_recipes():
-    """The synthetic benchmark's ladder and `make demo` train the CPU recipes (sixteenth round):
-    the pose run is the CPU pose recipe, the two-stream rungs the CPU two-stream recipe, and the
-    rungs differ from it only by the paper's modules."""
+    """The synthetic benchmark's ladder trains the CPU recipes: the pose run is the CPU pose
+    recipe, the two-stream rungs the CPU two-stream recipe, and the rungs differ from it only by
+    the paper's modules."""
     root = Path(__file__).resolve().parents[1] / "configs"
     cpu_pose = load_config(root / "cpu" / "pose_only.yaml")
     pose = load_config(root / "synthetic" / "pose_only.yaml")
@@ -59,3 +59,11 @@ def test_synthetic_ladder_runs_the_cpu_recipes():
         plain = replace(cfg.model, fusion=cpu_two.model.fusion, prototype=cpu_two.model.prototype)
         assert plain == cpu_two.model, name
         assert cfg.model.pose_base == cpu_pose.model.pose_base  # merge-init takes it whole
+
+
+def test_two_stream_recipe_keeps_the_pose_recipe_s_pose_side():
+    """merge-init takes the pose pathway whole: the two-stream recipe inherits its pose side."""
+    root = Path(__file__).resolve().parents[1] / "configs" / "cpu"
+    pose, two = load_config(root / "pose_only.yaml"), load_config(root / "two_stream.yaml")
+    assert two.data.pose == pose.data.pose and two.model == pose.model
+    assert two.data.modalities == ("rgb", "pose")

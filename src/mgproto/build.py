@@ -89,9 +89,7 @@ def objective_from_config(
                                    class_names=class_names)  # fmt: skip
         vectors = torch.from_numpy(table)
     return Objective(model, prototype=cfg.model.prototype, class_vectors=vectors,
-                     semantic_weight=sem.weight,
-                     label_smoothing=cfg.train.label_smoothing,
-                     mixup_alpha=cfg.train.mixup_alpha)  # fmt: skip
+                     semantic_weight=sem.weight)  # fmt: skip
 
 
 def training_loader(

@@ -48,8 +48,9 @@ class Range:
             raise ConfigError(f"{where}: {value!r} is out of range, expected {self}")
 
     def __str__(self) -> str:
-        parts = [f"{op} {v:g}" for op, v in ((">=", self.ge), (">", self.gt),
-                 ("<=", self.le), ("<", self.lt)) if v is not None]  # fmt: skip
+        bounds = ((">=", self.ge), (">", self.gt), ("<=", self.le), ("<", self.lt))
+        parts = [f"{op} {int(v) if float(v).is_integer() else format(v, 'g')}"
+                 for op, v in bounds if v is not None]  # fmt: skip
         return " and ".join(parts)
 
 

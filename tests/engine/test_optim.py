@@ -57,15 +57,3 @@ def test_warmup_rises_from_its_start_factor():
     assert lr_factor(1.25, cfg) == pytest.approx(0.55 * 0.5 * (1 + torch.cos(torch.tensor(
         torch.pi * 1.25 / 30))).item(), rel=1e-6)  # fmt: skip
     assert lr_factor(30.0, cfg) == pytest.approx(0.0, abs=1e-12)
-
-
-def test_coords_lr_mult_scales_the_coordinate_stream_alone():
-    obj = _objective(["data.modalities=[pose]", "model.preset=tiny", "data.num_classes=5",
-                      "data.pose.representation=both", "data.pose.layout=kinect20"])  # fmt: skip
-    opt = build_optimizer(obj, TrainConfig(lr=0.02, coords_lr_mult=0.5))
-    where = {id(p): g["lr"] for g in opt.param_groups for p in g["params"]}
-    named = dict(obj.named_parameters())
-    coords = {n for n in named if ".coord_backbone." in n or ".head.coords." in n}
-    assert coords and any(".head.pose." in n for n in named)
-    for name, p in named.items():
-        assert where[id(p)] == pytest.approx(0.01 if name in coords else 0.02), name

@@ -234,27 +234,6 @@ def test_init_keeps_zero_init_fusion_at_identity(tiny_dataset, make_cfg, tmp_pat
         assert (torch.count_nonzero(weight) == 0) == zero_init
 
 
-def test_weight_average_is_saved_as_the_model_and_resumes_exactly(tiny_dataset, make_cfg, tmp_path):
-    cfg = make_cfg(
-        tiny_dataset, "data.modalities=[pose]", "train.ema_epochs=1", "train.checkpoint_every=1"
-    )
-    full = tmp_path / "full"
-    train(cfg, run_dir=full, device="cpu")
-    part = tmp_path / "part"
-    train(cfg, run_dir=part, device="cpu", max_steps=8)
-    train(cfg, run_dir=part, device="cpu", resume=True)
-    a = load_checkpoint(full / "checkpoints" / "last.pt")
-    b = load_checkpoint(part / "checkpoints" / "last.pt")
-    assert a["ema"] == b["ema"] == {"updates": 12}
-    for which in ("model", "train_model"):
-        for key in a[which]:
-            assert torch.equal(a[which][key], b[which][key]), (which, key)
-    weight = "head.pose.fc.weight"
-    assert not torch.equal(a["model"][weight], a["train_model"][weight])  # the average
-    model, _ = load_model(full / "checkpoints" / "best.pt")  # tests read the average
-    assert model.state_dict().keys() == a["model"].keys()
-
-
 def test_two_stream_runs_of_one_config_are_identical(tiny_dataset, make_cfg, tmp_path):
     """Fusion, prototypes, frame differences and two loader workers: the same config trains the
     same weights twice."""

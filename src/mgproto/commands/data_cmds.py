@@ -103,6 +103,11 @@ def _cmd_add_noise(args: argparse.Namespace) -> int:
 
 
 def _cmd_config(args: argparse.Namespace) -> int:
+    if args.reference:
+        from mgproto.config.reference import render_reference
+
+        print(render_reference(), end="")
+        return 0
     cfg = load_config(args.config, args.set)
     print(dump_config(cfg), end="")
     return 0
@@ -176,8 +181,16 @@ def _add_noise(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_config(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("config", help="print the resolved configuration")
+    p = sub.add_parser(
+        "config",
+        help="print the resolved configuration (its base: chain merged, defaults filled in)",
+    )
     p.add_argument("config", nargs="?", default=None, help="YAML override file")
+    p.add_argument(
+        "--reference",
+        action="store_true",
+        help="print the reference of every option (Markdown: docs/config.md) instead",
+    )
     add_set_option(p, "override fields, e.g. data.pose.sigma=0.7")
     p.set_defaults(func=_cmd_config)
 

@@ -106,9 +106,6 @@ class FormatRGB(Transform):
     with ``frame_diff``: the frames and their temporal differences; 3 again with
     ``keep_frames=False``: the differences alone).
 
-    ``clip_norm`` standardises each clip per channel after the dataset normalisation, which
-    removes a subject's overall colour and brightness (clothes, lighting) but keeps the layout.
-
     With ``flip_test`` the mirrored frames are appended as N more clips (N' = 2N), in the same
     order as ``PoseHeatmaps`` appends its flipped view.
     """
@@ -123,20 +120,14 @@ class FormatRGB(Transform):
         flip_test: bool = False,
         frame_diff: bool = False,
         keep_frames: bool = True,
-        clip_norm: bool = False,
     ) -> None:
         self.mean, self.std, self.flip_test = tuple(mean), tuple(std), flip_test
-        self.frame_diff, self.keep_frames, self.clip_norm = frame_diff, keep_frames, clip_norm
+        self.frame_diff, self.keep_frames = frame_diff, keep_frames
 
     def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
         frames = sample["imgs"]
         n = sample["num_clips"]
         clips = np.stack([normalize_frames(c, self.mean, self.std) for c in np.split(frames, n)])
-        if self.clip_norm:  # per clip and channel: zero mean, unit variance
-            axes = (2, 3, 4)
-            clips = (clips - clips.mean(axes, keepdims=True)) / (
-                clips.std(axes, keepdims=True) + 1e-5
-            )
         if self.frame_diff:
             clips = np.stack([add_frame_differences(c) for c in clips])
             if not self.keep_frames:  # the differences alone: (N, 3, T, H, W)

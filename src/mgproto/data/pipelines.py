@@ -179,7 +179,6 @@ def build_pipeline(
                 flip_test=flip_test,
                 frame_diff=rgb.frame_diff,
                 keep_frames=rgb.keep_frames,
-                clip_norm=rgb.clip_norm,
             )
         )
     return Compose(steps)

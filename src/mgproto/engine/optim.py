@@ -8,8 +8,6 @@ Two per-parameter rules, both off by default (the paper's SGD treats every tenso
   ``relative_position_bias_table``, which in Video Swin are exactly those tensors.
 - ``backbone_lr_mult``: the lr of ``backbone.*`` is scaled (MMAction2 Swin fine-tuning from
   pre-trained weights: 0.1); heads and loss modules keep the base lr.
-- ``coords_lr_mult``: the lr of the coordinate stream beside the heatmap pathway
-  (``coord_backbone.*`` and ``head.coords.*``; ``data.pose.representation: both``) is scaled.
 
 The schedule multiplies every group's lr by the same factor (``engine/schedule.py``).
 """
@@ -47,8 +45,7 @@ def param_groups(module: nn.Module, cfg: TrainConfig) -> list[dict]:
     """The trainable parameters of ``module`` in groups of equal (lr, weight decay).
 
     Backbone parameters are found by a ``backbone`` component in their name (the objective
-    holds the recognizer as ``model``, so theirs read ``model.backbone.*``), those of the
-    coordinate stream by ``coord_backbone`` or ``head.coords``.
+    holds the recognizer as ``model``, so theirs read ``model.backbone.*``).
     """
     exempt = _no_decay_names(module) if cfg.no_decay_norm else set()
     groups: dict[tuple[float, float], list[nn.Parameter]] = {}
@@ -57,8 +54,6 @@ def param_groups(module: nn.Module, cfg: TrainConfig) -> list[dict]:
             continue
         parts = name.split(".")
         lr = cfg.lr * (cfg.backbone_lr_mult if "backbone" in parts else 1.0)
-        if "coord_backbone" in parts or ".head.coords." in f".{name}":
-            lr *= cfg.coords_lr_mult
         decay = 0.0 if name in exempt else cfg.weight_decay
         groups.setdefault((lr, decay), []).append(p)
     return [{"params": ps, "lr": lr, "weight_decay": wd} for (lr, wd), ps in groups.items()]

@@ -35,7 +35,6 @@ from mgproto.build import (
 from mgproto.config import ExperimentConfig
 from mgproto.data.loader import batch_to_device, load_split, load_val_split
 from mgproto.data.records import require_labels
-from mgproto.engine.averaging import WeightAverage, ema_decay
 from mgproto.engine.checkpoint import (
     load_checkpoint,
     load_init,
@@ -105,10 +104,6 @@ class Trainer:
             self.log_file = attach_log_file(self.run_dir / "train.log")
         self._setup_model()
         self._setup_optimization()
-        self.ema = None
-        if self.t.ema_epochs > 0:
-            decay = ema_decay(epochs=self.t.ema_epochs, steps_per_epoch=self.steps_per_epoch)
-            self.ema = WeightAverage(self.model, decay=decay)
         self.state = TrainState()
         self.logger = RunLogger(
             self.run_dir, enabled=self.info.is_main, tensorboard=self.t.tensorboard
@@ -140,9 +135,8 @@ class Trainer:
             self.model.to(memory_format=torch.channels_last_3d)
         self.wrapped = self.objective
         if self.info.enabled:
-            m = self.cfg.model
-            drop = m.rgb_drop_path > 0 or m.pose_drop_path > 0
-            unused = drop or (m.prototype.enabled and m.prototype.start_epoch > 0)
+            pr = self.cfg.model.prototype
+            unused = pr.enabled and pr.start_epoch > 0
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.wrapped = DistributedDataParallel(
                 self.objective, device_ids=ids, find_unused_parameters=unused
@@ -163,31 +157,19 @@ class Trainer:
 
     # ---- checkpoints --------------------------------------------------------------------
 
-    @property
-    def eval_model(self) -> torch.nn.Module:
-        """The model that is validated and saved: the weight average when there is one."""
-        return self.model if self.ema is None else self.ema.module
-
     def _save(self, name: str) -> None:
         if not self.info.is_main:
             return
         check_finite_weights(self.model, step=self.state.global_step, name=name)
-        extra = {}
-        if self.ema is not None:  # "model" is the average; resuming also needs the weights
-            extra = {"train_model": self.model.state_dict(), "ema": self.ema.state()}
         save_checkpoint(
-            self.run_dir / "checkpoints" / name, cfg=self.cfg, model=self.eval_model,
+            self.run_dir / "checkpoints" / name, cfg=self.cfg, model=self.model,
             optimizer=self.optimizer.state_dict(), scheduler=self.scheduler.state_dict(),
             scaler=self.scaler.state_dict(), class_names=self.class_names,
-            **extra, **self.state.to_checkpoint(),
+            **self.state.to_checkpoint(),
         )  # fmt: skip
 
     def _resume(self, saved: dict[str, Any], path: Path) -> None:
-        if self.ema is None:
-            self.model.load_state_dict(saved["model"])
-        else:
-            self.model.load_state_dict(saved["train_model"])
-            self.ema.load(saved["model"], saved["ema"])
+        self.model.load_state_dict(saved["model"])
         self.optimizer.load_state_dict(saved["optimizer"])
         self.scheduler.load_state_dict(saved["scheduler"])
         if saved.get("scaler"):
@@ -254,8 +236,6 @@ class Trainer:
             epoch=self.state.epoch, scale=self.scaler.get_scale() if scaling else None,
         )  # fmt: skip
         self.scheduler.step()
-        if self.ema is not None:
-            self.ema.update(self.model)
         self.state.global_step += 1
         return {k: sum(v) / len(v) for k, v in stats.items()}
 
@@ -350,7 +330,7 @@ class Trainer:
             )
             if drift > 0:
                 log.warning("prototypes differ across ranks by up to %.3g", drift)
-        val = self.validate(self.eval_model, self.state.epoch)
+        val = self.validate(self.model, self.state.epoch)
         if val is not None:
             self.logger.write(
                 {"kind": "val", "epoch": self.state.epoch, "step": self.state.global_step, **val},

@@ -1,11 +1,8 @@
 """The training objective: the model plus its losses, in the one module that DDP wraps.
 
 loss = sum over streams of w_s CE(logits_s, y) + weight * PR_s (paper: CE_rgb + CE_pose +
-alpha (PR_rgb + PR_pose)). With mixup (Zhang et al., ICLR 2018) each training batch is blended
-with a shuffled copy of itself, x = lam x + (1 - lam) x[perm], lam ~ Beta(a, a), every
-modality with the same lam and perm, and CE_s = lam CE(logits_s, y) + (1 - lam) CE(logits_s,
-y[perm]). The prototype memories are buffers of the model's heads, so they are
-saved with the model and the PR loss keeps them identical across ranks.
+alpha (PR_rgb + PR_pose)). The prototype memories are buffers of the model's heads, so they
+are saved with the model and the PR loss keeps them identical across ranks.
 
 Axis legend: B batch, K classes.
 """
@@ -34,10 +31,6 @@ class Objective(nn.Module):
         modality_weights: CE weight per modality (reference: 1 each).
         class_vectors: (K, D) class-name vectors of the semantic embedding loss (JSE), or None.
         semantic_weight: its weight (HFUT-VUT MiGA'23: 20).
-        label_smoothing: e of the classification CE, whose target is (1 - e) one-hot + e / K
-            (0 = the reference's plain CE). PR and JSE keep their own targets.
-        mixup_alpha: a of mixup's Beta(a, a) in training (0 = off, as the reference). PR and
-            JSE need each sample's own class, so they cannot be combined with it.
     """
 
     def __init__(
@@ -48,24 +41,14 @@ class Objective(nn.Module):
         modality_weights: dict[str, float] | None = None,
         class_vectors: torch.Tensor | None = None,
         semantic_weight: float = 20.0,
-        label_smoothing: float = 0.0,
-        mixup_alpha: float = 0.0,
     ) -> None:
         super().__init__()
-        per_sample = (prototype is not None and prototype.enabled) or class_vectors is not None
-        if mixup_alpha > 0 and per_sample:
-            raise ValueError(
-                "train.mixup_alpha > 0 needs plain CE: PR and the semantic (JSE) "
-                "loss need each sample's own class; switch them off or mixup off"
-            )
-        self.mixup_alpha = mixup_alpha
         self.model = model
         self.modality_weights = modality_weights or {s: 1.0 for s in model.streams}
         self.pr_weight = 0.0
         self.pr = None
         self.pr_active = True  # the trainer switches it on at ``prototype.start_epoch``
         self.semantic_weight = semantic_weight
-        self.label_smoothing = label_smoothing
         self.register_buffer("class_vectors", class_vectors, persistent=False)
         if prototype is not None and prototype.enabled:
             self.pr_weight = prototype.weight
@@ -79,21 +62,12 @@ class Objective(nn.Module):
     def forward(self, batch: dict[str, Any]) -> tuple[torch.Tensor, ModelOutput, dict]:
         """batch with ``label`` (B,) and ``imgs`` / ``heatmaps`` / ``coords`` -> loss, output,
         terms."""
-        inputs = {k: batch.get(k) for k in ("imgs", "heatmaps", "coords")}
-        lam, perm = 1.0, None
-        if self.training and self.mixup_alpha > 0:
-            lam, perm, inputs = mix_inputs(inputs, self.mixup_alpha)
-        out = self.model(**inputs)
+        out = self.model(**{k: batch.get(k) for k in ("imgs", "heatmaps", "coords")})
         labels = batch["label"].repeat_interleave(out.num_clips)
         terms: dict[str, torch.Tensor] = {}
         activity: dict[str, torch.Tensor] = {}  # logged, not part of the loss
         for s in self.model.streams:
-            ce = F.cross_entropy(out.logits[s], labels, label_smoothing=self.label_smoothing)
-            if perm is not None:
-                other = batch["label"][perm].repeat_interleave(out.num_clips)
-                ce = lam * ce + (1 - lam) * F.cross_entropy(
-                    out.logits[s], other, label_smoothing=self.label_smoothing
-                )
+            ce = F.cross_entropy(out.logits[s], labels)
             terms[f"ce_{s}"] = self.modality_weights[s] * ce
             if self.pr is not None and self.training and self.pr_active:
                 head = self.model.head[s]
@@ -109,23 +83,3 @@ class Objective(nn.Module):
                 terms[f"jse_{s}"] = self.semantic_weight * F.mse_loss(out.semantic[s], target)
         loss = torch.stack(list(terms.values())).sum()
         return loss, out, {**{k: v.detach() for k, v in terms.items()}, **activity}
-
-
-def mix_inputs(
-    inputs: dict[str, torch.Tensor | None], alpha: float
-) -> tuple[float, torch.Tensor, dict[str, torch.Tensor | None]]:
-    """Mixup of a batch: lam ~ Beta(alpha, alpha) and a permutation of the B samples, drawn from
-    torch's global generator (so a resumed run draws the same), applied to every input.
-
-    Args:
-        inputs: name -> (B, ...) tensor or None (a modality the batch does not have).
-        alpha: the Beta distribution's parameter (> 0).
-
-    Returns:
-        lam, perm (B,), and the blended inputs lam x + (1 - lam) x[perm].
-    """
-    present = [x for x in inputs.values() if x is not None]
-    lam = float(torch.distributions.Beta(alpha, alpha).sample())
-    perm = torch.randperm(present[0].shape[0]).to(present[0].device)
-    mixed = {k: None if x is None else lam * x + (1 - lam) * x[perm] for k, x in inputs.items()}
-    return lam, perm, mixed

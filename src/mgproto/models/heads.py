@@ -12,13 +12,9 @@ K classes, D embedding.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 import torch.nn.functional as F
 from torch import nn
-
-FeaturePool = Literal["avg", "tmean_smax"]
 
 
 def pool_time_bins(x: torch.Tensor, num_bins: int) -> torch.Tensor:
@@ -30,19 +26,10 @@ def pool_time_bins(x: torch.Tensor, num_bins: int) -> torch.Tensor:
     let the classifier compare the start of the clip with its end (docs/recipes.md).
     """
     if num_bins == 1:
-        return pool_feature(x, "avg")
+        return x.mean(dim=(2, 3, 4))
     per_frame = x.mean(dim=(3, 4))  # (B, C, T)
     binned = F.adaptive_avg_pool1d(per_frame, num_bins)  # (B, C, num_bins)
     return binned.transpose(1, 2).flatten(1)  # (B, num_bins * C)
-
-
-def pool_feature(x: torch.Tensor, how: FeaturePool) -> torch.Tensor:
-    """(B, C, T, H, W) -> (B, C): global average, or PCAN's mean over T then max over space."""
-    if how == "avg":
-        return x.mean(dim=(2, 3, 4))
-    if how == "tmean_smax":
-        return x.mean(dim=2).amax(dim=(2, 3))
-    raise ValueError(f"feature pool must be 'avg' or 'tmean_smax', got {how!r}")
 
 
 class ModalityHead(nn.Module):
@@ -53,7 +40,6 @@ class ModalityHead(nn.Module):
         num_classes: K.
         dropout: dropout before the classifier (reference: 0.5).
         embed_dim: D of the prototype embedding; 0 disables the branch.
-        embed_pool: how the embedding's input is pooled (``avg`` = the classifier's feature).
         rectify_weight: w of the inference-time rectification; 0 disables it.
         semantic_dim: D of the semantic embedding (``emb_fc``: pooled feature before dropout
             -> class-name vector space, HFUT-VUT MiGA'23); 0 disables it.
@@ -70,7 +56,6 @@ class ModalityHead(nn.Module):
         num_classes: int,
         dropout: float = 0.5,
         embed_dim: int = 0,
-        embed_pool: FeaturePool = "avg",
         rectify_weight: float = 0.0,
         semantic_dim: int = 0,
         temporal_bins: int = 1,
@@ -85,10 +70,8 @@ class ModalityHead(nn.Module):
         self.fc = nn.Linear(pooled_dim, num_classes)
         nn.init.normal_(self.fc.weight, std=0.01)
         nn.init.zeros_(self.fc.bias)
-        self.embed_pool = embed_pool
         self.rectify_weight = rectify_weight
-        embed_in = pooled_dim if embed_pool == "avg" else in_channels
-        self.embed = nn.Linear(embed_in, embed_dim) if embed_dim > 0 else None
+        self.embed = nn.Linear(pooled_dim, embed_dim) if embed_dim > 0 else None
         if embed_dim > 0:
             # FR-Head initialises its memory with randn; EMA updates replace it quickly
             self.register_buffer("prototypes", torch.randn(num_classes, embed_dim))
@@ -110,8 +93,7 @@ class ModalityHead(nn.Module):
         logits = self.fc(self.dropout(pooled))
         if self.embed is None:
             return logits, pooled, None
-        source = pooled if self.embed_pool == "avg" else pool_feature(x, self.embed_pool)
-        embedding = self.embed(source)
+        embedding = self.embed(pooled)  # the classifier's feature (FR-Head)
         if self.rectify_weight and not self.training:
             cos = F.normalize(embedding, dim=1) @ F.normalize(self.prototypes, dim=1).T
             logits = logits + self.rectify_weight * cos

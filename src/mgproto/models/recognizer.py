@@ -221,7 +221,7 @@ def build_model(
                 "rgb_frames": rgb_frames,
                 "attend_over": f.attend_over,
                 "gate": f.gate,
-                "heads": f.heads if f.attend_over == "time" else f.channel_heads,
+                "heads": f.heads if f.attend_over == "time" else 1,
                 "dropout": f.dropout,
                 "zero_init": f.zero_init,
                 **({"hidden": f.hidden} if f.hidden else {}),
@@ -232,10 +232,6 @@ def build_model(
             speed_ratio=speed_ratio,
             fusion=fusion,
             fusion_lateral_source=cfg.fusion.lateral_source,
-            rgb_detach=cfg.rgb_detach,
-            pose_detach=cfg.pose_detach,
-            rgb_drop_path=cfg.rgb_drop_path,
-            pose_drop_path=cfg.pose_drop_path,
         )
         channels = dict(zip(present, backbone.out_channels))
     else:
@@ -277,7 +273,6 @@ def _head(
         num_classes=num_classes,
         dropout=tcn_drop if coordinate and tcn_drop is not None else cfg.dropout,
         embed_dim=pr.embed_dim if pr.enabled else 0,
-        embed_pool=pr.embed_pool,
         rectify_weight=rectify if pr.enabled else 0.0,
         semantic_dim=semantic_dim,
         temporal_bins=bins,

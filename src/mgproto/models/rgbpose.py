@@ -75,9 +75,9 @@ class RGBPoseConv3D(nn.Module):
         lateral_points: pose stages after which laterals are exchanged (reference: (0, 1)).
         fusion: per lateral point, a CrossModalFusion config dict, or None for no fusion.
         fusion_lateral_source: laterals read the ``unfused`` (PCAN) or ``fused`` features.
-        rgb_detach / pose_detach: detach the source of the lateral into RGB / pose.
-        rgb_drop_path / pose_drop_path: training probability that the lateral into RGB / pose
-            is zeroed (one draw per forward for the whole batch).
+
+    The reference's lateral detach and drop-path arguments are left out: its configs keep them
+    at their no-op defaults (False, 0), which is what this module does.
     """
 
     def __init__(
@@ -91,23 +91,14 @@ class RGBPoseConv3D(nn.Module):
         lateral_points: Sequence[int] = (0, 1),
         fusion: dict | None = None,
         fusion_lateral_source: str = "unfused",
-        rgb_detach: bool = False,
-        pose_detach: bool = False,
-        rgb_drop_path: float = 0.0,
-        pose_drop_path: float = 0.0,
     ) -> None:
         super().__init__()
-        for p in (rgb_drop_path, pose_drop_path):
-            if not 0 <= p <= 1:
-                raise ValueError(f"drop-path probabilities must lie in [0, 1], got {p}")
         if fusion_lateral_source not in ("unfused", "fused"):
             raise ValueError(
                 f"fusion_lateral_source: 'unfused' or 'fused', got {fusion_lateral_source!r}"
             )
         self.speed_ratio = speed_ratio
         self.lateral_points = tuple(lateral_points)
-        self.rgb_detach, self.pose_detach = rgb_detach, pose_detach
-        self.rgb_drop_path, self.pose_drop_path = rgb_drop_path, pose_drop_path
         self.fusion_lateral_source = fusion_lateral_source
         # channel counts without laterals, to size the lateral inputs
         rgb_ch = stage_channels(rgb["base_channels"], len(rgb["stage_blocks"]))
@@ -159,7 +150,7 @@ class RGBPoseConv3D(nn.Module):
                 fusion.reset_output()
 
     def _exchange(
-        self, i: int, x_rgb: torch.Tensor, x_pose: torch.Tensor, drop: tuple[bool, bool]
+        self, i: int, x_rgb: torch.Tensor, x_pose: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Lateral point i: optional fusion, then concatenate each stream with its lateral."""
         src_rgb, src_pose = x_rgb, x_pose
@@ -167,16 +158,8 @@ class RGBPoseConv3D(nn.Module):
             x_rgb, x_pose = self.fusions[str(i)](x_rgb, x_pose)
             if self.fusion_lateral_source == "fused":
                 src_rgb, src_pose = x_rgb, x_pose
-        into_rgb = getattr(self.rgb_path, f"layer{i + 2}_lateral")(
-            src_pose.detach() if self.rgb_detach else src_pose
-        )
-        into_pose = getattr(self.pose_path, f"layer{i + 1}_lateral")(
-            src_rgb.detach() if self.pose_detach else src_rgb
-        )
-        if drop[0]:
-            into_rgb = torch.zeros_like(into_rgb)
-        if drop[1]:
-            into_pose = torch.zeros_like(into_pose)
+        into_rgb = getattr(self.rgb_path, f"layer{i + 2}_lateral")(src_pose)
+        into_pose = getattr(self.pose_path, f"layer{i + 1}_lateral")(src_rgb)
         return torch.cat([x_rgb, into_rgb], dim=1), torch.cat([x_pose, into_pose], dim=1)
 
     def forward(
@@ -184,17 +167,11 @@ class RGBPoseConv3D(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """imgs (B, 3, T_rgb, H, W), heatmaps (B, C_pose_in, T_pose, h, w)
         -> (B, C_rgb_out, T_rgb, H/32, W/32), (B, C_pose_out, T_pose, h/8, w/8)."""
-        drop = (False, False)
-        if self.training:
-            drop = (
-                bool(torch.rand(1) < self.rgb_drop_path),
-                bool(torch.rand(1) < self.pose_drop_path),
-            )
         x_rgb = self.rgb_path.stage(0)(self.rgb_path.stem(imgs))
         x_pose = self.pose_path.stem(heatmaps)
         for i in range(self.pose_path.num_stages):
             x_rgb = self.rgb_path.stage(i + 1)(x_rgb)
             x_pose = self.pose_path.stage(i)(x_pose)
             if i in self.lateral_points:
-                x_rgb, x_pose = self._exchange(i, x_rgb, x_pose, drop)
+                x_rgb, x_pose = self._exchange(i, x_rgb, x_pose)
         return x_rgb, x_pose

@@ -31,7 +31,7 @@ def _metrics_table(metrics: dict) -> list[list[str]]:
     rows = [["prediction", "top-1", "top-1 95 % interval", "top-5", "mean class acc", "samples"]]
     for name in [k for k in (*STREAMS, "fused") if k in metrics]:
         m = metrics[name]
-        low, high = m.get("top1_interval95") or (None, None)  # absent before 2026-12-06
+        low, high = m.get("top1_interval95") or (None, None)  # absent in older metrics files
         rows.append(
             [
                 name,

@@ -22,8 +22,8 @@ Split: cross-subject, odd subjects train and even subjects test (the common prot
 ``--test-subjects`` says otherwise.
 
 Two options make a *different* dataset from the same people, to check that a recipe chosen on
-UTKinect carries over to another camera and another frame rate (docs/recipes.md, "Another
-camera, another frame rate"): ``yaw`` turns each recording's joints about the vertical axis
+UTKinect carries over to another camera and another frame rate (the study is indexed in
+docs/experiments/README.md): ``yaw`` turns each recording's joints about the vertical axis
 through their mean position before the projection, as if the camera stood ``yaw`` degrees to
 the side (:func:`rotate_view`); ``frame_step`` keeps every ``frame_step``-th frame of each
 recording (30 fps -> 30 / ``frame_step``).

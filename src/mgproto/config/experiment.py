@@ -1,19 +1,14 @@
-"""Typed experiment configuration: frozen dataclasses, YAML overrides, ``--set a.b=c``.
+"""The experiment schema: typed, frozen dataclasses holding every option and its default.
 
-The dataclasses below are the schema and hold every default (with a comment saying where the
-number comes from). A YAML file holds only overrides; ``--set`` applies one-off changes on top.
-Unknown keys and values of the wrong type are rejected with the valid names, so a typo never
-silently falls back to a default.
+Each field carries its valid range in its annotation (``mgproto.schema``) and a comment saying
+what it does and where its number comes from; ``docs/config.md`` is generated from these
+comments (``mgproto config --reference``). YAML files hold only overrides (``config.files``).
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
-
-import yaml
+from typing import Annotated, Literal
 
 from mgproto.schema import (
     AnyFloat,
@@ -27,14 +22,8 @@ from mgproto.schema import (
     Range,
     Seed,
     Share,
-    from_dict,
-    merge_overrides,
-    to_dict,
 )
 
-__all__ = ["ConfigError", "ExperimentConfig", "dump_config", "from_dict", "load_config",
-           "load_config_text", "merge_overrides", "to_dict"]  # fmt: skip
-T = TypeVar("T")
 Decay = Annotated[float, Range(ge=0, lt=1)]  # a moving-average factor: momentum, Adam's betas
 
 
@@ -62,8 +51,9 @@ class PoseInputConfig:
     compact_threshold: NonNegInt = 10  # PoseCompact: no crop if the box is smaller (pixels)
     flip_ratio: Prob = 0.5  # probability of a horizontal flip in training
     rotate_degrees: Annotated[float, Range(ge=0, le=180)] = 0.0  # training rotation, +-this
-    # (pose-only pipelines; reference: none). Track clean-up before sampling (data/tracks.py):
-    fill_gaps: NonNegInt = 0  # fill runs of <= this many lost frames per joint; 0 = off (ref.)
+    # (pose-only pipelines; reference: none)
+    fill_gaps: NonNegInt = 0  # track clean-up before sampling (data/tracks.py): fill runs of
+    # <= this many lost frames per joint; 0 = off (reference)
     fill_score_scale: Share = 1.0  # filled score = neighbours' interpolated score x this
     smooth_sigma: NonNegFloat = 0.0  # Gaussian smoothing of detected joints, frames; 0 = off
     min_frames: NonNegInt = 0  # shorter records: joints interpolated to this many frames; 0 = off
@@ -101,7 +91,6 @@ class RGBInputConfig:
     # channels (reference: off; see docs/recipes.md)
     keep_frames: bool = True  # with frame_diff: keep the frames too (6 channels) or feed the
     # differences alone (3 channels: no appearance at all)
-    clip_norm: bool = False  # standardise each clip per channel (reference: off)
 
 
 @dataclass(frozen=True)
@@ -127,8 +116,9 @@ class DataConfig:
     modalities: tuple[str, ...] = ("rgb", "pose")  # any non-empty subset of rgb, pose
     alignment: Literal["independent", "nested"] = "independent"  # see data/sampling.py
     num_classes: PosInt = 32  # iMiGUE / MiGA: 31 micro-gestures + 1 non-MG class
-    train_split: str = "train"  # split names inside the annotation file
-    val_split: str = "val"
+    train_split: str = "train"  # the split trained on (a name inside the annotation file)
+    val_split: str = "val"  # the split validated on each epoch, which picks best.pt; "" = no
+    # validation (a name the file lacks too, with a warning), and no best.pt
     pose: PoseInputConfig = field(default_factory=PoseInputConfig)
     rgb: RGBInputConfig = field(default_factory=RGBInputConfig)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
@@ -151,7 +141,6 @@ class FusionConfig:
     gate: Literal["raw", "sigmoid"] = "raw"  # x + a*x (PCAN) or x + sigmoid(a)*x
     lateral_source: Literal["unfused", "fused"] = "unfused"  # what laterals read (PCAN: unfused)
     heads: PosInt = 8  # attention heads over time tokens (PCAN: 8)
-    channel_heads: PosInt = 1  # heads with channel tokens (token width = T_rgb, 8 in the paper)
     hidden: NonNegInt = 0  # projection width; 0 = the pose channels at that point (PCAN)
     dropout: Dropout = 0.1  # dropout on the attention matrix (PCAN: 0.1)
     zero_init: bool = False  # output convs start at 0: with gate raw the module starts as the
@@ -169,7 +158,6 @@ class PrototypeConfig:
     tau: PosFloat = 0.125  # temperature of the cosine logits (FR-Head: 0.125)
     momentum: Prob = 0.9  # EMA momentum rho of the prototypes (FR-Head: 0.9)
     detach_logits: bool = True  # FR-Head passes logits.detach(); PCAN does not
-    embed_pool: Literal["avg", "tmean_smax"] = "avg"  # avg (FR-Head style) or PCAN's pooling
     centres: Literal["batch", "memory"] = "batch"  # FN / FP centres: of this batch only
     # (FR-Head), or an EMA over batches at `momentum` like the prototypes (ours: at small
     # batches most classes have no FN / FP in a batch, so the correction is mostly off)
@@ -247,10 +235,6 @@ class ModelConfig:
     # this many equal spans and concatenates them, so the classifier sees the order of the clip
     # (docs/recipes.md); 1 = global average (the reference)
     late_fusion: tuple[NonNegFloat, NonNegFloat] = (1.0, 1.0)  # (rgb, pose) probability weights
-    rgb_drop_path: Prob = 0.0  # probability of zeroing the lateral into RGB (reference: 0)
-    pose_drop_path: Prob = 0.0  # probability of zeroing the lateral into pose
-    rgb_detach: bool = False  # stop gradients from RGB into the pose pathway via the lateral
-    pose_detach: bool = False
     fusion: FusionConfig = field(default_factory=FusionConfig)
     prototype: PrototypeConfig = field(default_factory=PrototypeConfig)
     tcn: TCNConfig = field(default_factory=TCNConfig)
@@ -274,22 +258,15 @@ class TrainConfig:
     # (MMAction2 swin paramwise_cfg: decay_mult 0 for norm / relative_position_bias_table)
     backbone_lr_mult: PosFloat = 1.0  # lr multiplier of the backbone (MMAction2 swin with
     # pre-trained weights: 0.1; the heads keep the base lr)
-    coords_lr_mult: PosFloat = 1.0  # lr multiplier of the coordinate stream of
-    # data.pose.representation both (its TCN and head; docs/recipes.md, twelfth round)
     weight_decay: NonNegFloat = 1e-4  # reference RGBPoseConv3D config
-    label_smoothing: Prob = 0.0  # CE target (1 - e) one-hot + e / K (0 = plain CE, as the paper)
-    mixup_alpha: NonNegFloat = 0.0  # mixup's Beta(a, a) on training batches (0 = off, as the paper)
-    nesterov: bool = False
+    nesterov: bool = False  # Nesterov momentum for SGD (PYSKL's ST-GCN++ recipes: on)
     schedule: Literal["multistep", "cosine"] = "multistep"  # paper: multistep; PoseConv3D
     # single-stream pre-training configs: cosine annealing to 0
     milestones: tuple[NonNegInt, ...] = (8, 22)  # paper: lr x0.1 at epochs 8 and 22
-    gamma: PosFloat = 0.1
+    gamma: PosFloat = 0.1  # lr factor at each milestone (paper: x0.1)
     warmup_epochs: NonNegFloat = 0.0  # linear warm-up (0 = none, as the paper)
     warmup_start: Prob = 0.0  # lr factor the warm-up starts from (MMAction2 swin LinearLR: 0.1)
     clip_grad: NonNegFloat = 40.0  # max L2 norm of the gradients (reference configs: 40)
-    ema_epochs: NonNegFloat = 0.0  # time constant, in epochs, of an exponential moving average
-    # of the weights that is validated, tested and saved as the model (0 = off, as the paper;
-    # engine/averaging.py)
     amp: bool = True  # mixed precision autocast on CUDA; ignored on CPU
     amp_dtype: Literal["bfloat16", "float16"] = "bfloat16"  # float16 (+ loss scaling) for GPUs
     # without bf16 (V100, T4)
@@ -339,62 +316,3 @@ class ExperimentConfig:
             raise ConfigError("data.pose.representation both adds a coordinate stream beside the "
                               "conv3d pose pathway: it needs model.arch conv3d and pose in "
                               "data.modalities")  # fmt: skip
-
-
-# Keys that configs once had and that did nothing: dropped with a warning, so the configs saved
-# in older run folders and checkpoints still load.
-RETIRED = {
-    ("data", "test_split"): "it did nothing; `mgproto test --split` picks the split",
-}
-
-
-def _without_retired(data: dict[str, Any], *, source: str) -> dict[str, Any]:
-    for (section, key), why in RETIRED.items():
-        if isinstance(data.get(section), dict) and key in data[section]:
-            logging.getLogger("mgproto").warning(
-                "%s: %s.%s ignored (%s)", source, section, key, why
-            )
-            data = {**data, section: {k: v for k, v in data[section].items() if k != key}}
-    return data
-
-
-def load_config(
-    path: str | Path | None = None,
-    overrides: list[str] | None = None,
-    cls: type[T] = ExperimentConfig,  # type: ignore[assignment]
-) -> T:
-    """Load a YAML override file (or none) plus ``--set`` overrides into ``cls``."""
-    data: dict[str, Any] = {}
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"config file not found: {path}")
-        try:
-            loaded = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as err:
-            raise ConfigError(f"{path}: not valid YAML ({err})") from None
-        if loaded is not None and not isinstance(loaded, dict):
-            raise ConfigError(f"{path}: the top level must be a mapping")
-        data = loaded or {}
-    data = merge_overrides(data, overrides or [])
-    data = _without_retired(data, source=str(path or "--set"))
-    try:
-        return from_dict(cls, data)
-    except ConfigError as err:
-        where = f"{path}: " if path is not None else ""
-        raise ConfigError(f"{where}{err}") from None
-
-
-def load_config_text(text: str, *, source: str = "<text>") -> ExperimentConfig:
-    """An ExperimentConfig from YAML text (e.g. the copy saved in a checkpoint)."""
-    try:
-        data = yaml.safe_load(text) or {}
-        data = _without_retired(data, source=source) if isinstance(data, dict) else data
-        return from_dict(ExperimentConfig, data)
-    except (yaml.YAMLError, ConfigError) as err:
-        raise ConfigError(f"{source}: saved config does not load ({err})") from None
-
-
-def dump_config(cfg: Any) -> str:
-    """The fully resolved config as YAML (saved in every run directory and checkpoint)."""
-    return yaml.safe_dump(to_dict(cfg), sort_keys=False)

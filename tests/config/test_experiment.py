@@ -135,14 +135,3 @@ def test_yaml_11_scientific_notation_is_a_number(tmp_path):
     assert (cfg.train.lr, cfg.train.weight_decay, cfg.train.gamma) == (1e-3, 5e-4, 0.1)
     with pytest.raises(ConfigError, match="expected a number"):
         load_config(None, ["train.lr=fast"])
-
-
-def test_retired_keys_of_older_configs_load_with_a_warning(caplog):
-    from mgproto.config import load_config_text
-
-    text = dump_config(ExperimentConfig()).replace(
-        "  val_split: val\n", "  val_split: val\n  test_split: test\n"
-    )
-    assert "test_split" in text
-    cfg = load_config_text(text, source="old.yaml")
-    assert cfg == ExperimentConfig() and "data.test_split ignored" in caplog.text
