@@ -149,9 +149,6 @@ def test_coords_pipeline_on_a_3d_record(train):
 
 
 def test_3d_pipeline_options_and_refusals():
-    rotate = build_pipeline(_config_3d("data.pose.rotate_degrees=10").data, train=True,
-                            keypoint_dims=3)  # fmt: skip
-    assert "RandomRotate3D" in [type(t).__name__ for t in rotate.transforms]
     raw = build_pipeline(_config_3d("data.pose.normalize_3d=false").data, train=False,
                          keypoint_dims=3)  # fmt: skip
     out = raw(_sample_3d(), np.random.default_rng(0))["coords"]

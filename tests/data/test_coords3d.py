@@ -7,7 +7,6 @@ from mgproto.data.coords3d import (
     flip_keypoints_3d,
     normalization_joints,
     prenormalize_3d,
-    rotate_keypoints_3d,
 )
 from mgproto.data.layouts import get_layout
 
@@ -110,15 +109,6 @@ def test_flip_negates_x_swaps_sides_and_twice_is_identity():
     back, bscore = flip_keypoints_3d(flipped, fscore, K20.flip_index)
     np.testing.assert_array_equal(back, kp)
     np.testing.assert_array_equal(bscore, score)
-
-
-def test_rotation_about_z():
-    kp = np.array([[[[1.0, 0, 0.5], [0, 2.0, -1.0], [3.0, 3.0, 3.0]]]])
-    score = np.array([[[1.0, 1.0, 0.0]]])
-    out = rotate_keypoints_3d(kp, score, 90)
-    np.testing.assert_allclose(out[0, 0, 0], [0, 1, 0.5], atol=1e-12)
-    np.testing.assert_allclose(out[0, 0, 1], [-2, 0, -1], atol=1e-12)
-    np.testing.assert_array_equal(out[0, 0, 2], [3, 3, 3])  # invalid: untouched
 
 
 def test_transforms_use_the_functions():

@@ -82,23 +82,3 @@ def test_keypoint_flip_matches_frame_flip(width):
     f_kp, _ = G.flip_keypoints(kp, np.ones((1, 1, 1), np.float32), width, np.array([0]))
     x, y = f_kp[0, 0, 0].astype(int)
     assert G.flip_frames(frames)[0, y, x, 0] == 255
-
-
-def test_rotate_keypoints_known_values_and_round_trip():
-    from mgproto.data.geometry import rotate_keypoints
-
-    kp = np.array([[[[20.0, 10.0], [5.0, 5.0]]]], np.float32)  # frame 21 x 21: centre (10, 10)
-    score = np.array([[[1.0, 0.0]]], np.float32)
-    out = rotate_keypoints(kp, score, (21, 21), 90)
-    np.testing.assert_allclose(out[0, 0, 0], [10, 0], atol=1e-5)  # right of centre -> above
-    np.testing.assert_array_equal(out[0, 0, 1], kp[0, 0, 1])  # a missing joint stays
-    back = rotate_keypoints(rotate_keypoints(kp, score, (21, 21), 33), score, (21, 21), -33)
-    np.testing.assert_allclose(back, kp, atol=1e-4)
-
-
-def test_rotation_is_refused_with_frames():
-    from mgproto.config import ConfigError, load_config
-
-    with pytest.raises(ConfigError, match="rotate_degrees"):
-        load_config(None, ["data.pose.rotate_degrees=10"])  # default modalities: rgb + pose
-    assert load_config(None, ["data.pose.rotate_degrees=10", "data.modalities=[pose]"])

@@ -1,4 +1,4 @@
-"""Motion channels: RGB frame differences and heatmap differences, and the models they feed."""
+"""Motion channels: RGB frame differences, and the models they feed."""
 
 import numpy as np
 import torch
@@ -6,7 +6,6 @@ import torch
 from mgproto.build import model_from_config
 from mgproto.config import load_config
 from mgproto.data.frames import FormatRGB, add_frame_differences
-from mgproto.data.transforms import PoseHeatmaps
 
 
 def test_frame_differences_known_values():
@@ -27,26 +26,11 @@ def test_format_rgb_with_differences_and_flip():
     np.testing.assert_allclose(out[2], out[0][..., ::-1])  # flipped view, its own diffs
 
 
-def test_heatmap_motion_channels():
-    rng = np.random.default_rng(0)
-    sample = {
-        "keypoint": rng.uniform(2, 14, (1, 6, 17, 2)).astype(np.float32),
-        "keypoint_score": np.ones((1, 6, 17), np.float32),
-        "img_shape": (16, 16),
-        "num_clips": 1,
-    }
-    plain = PoseHeatmaps(sigma=0.7)(dict(sample), rng)["heatmaps"]
-    moving = PoseHeatmaps(sigma=0.7, motion=True)(dict(sample), rng)["heatmaps"]
-    assert plain.shape == (1, 17, 6, 16, 16) and moving.shape == (1, 34, 6, 16, 16)
-    np.testing.assert_allclose(moving[:, :17], plain)
-    np.testing.assert_allclose(moving[:, 17:, 2], plain[:, :, 2] - plain[:, :, 1])
-
-
 def test_models_take_the_extra_channels():
     cfg = load_config(None, ["model.preset=tiny", "data.rgb.frame_diff=true",
-                             "data.pose.motion=true", "data.pose.layout=coco17"])  # fmt: skip
+                             "data.pose.layout=coco17"])  # fmt: skip
     model = model_from_config(cfg)
-    out = model(imgs=torch.randn(2, 6, 8, 32, 32), heatmaps=torch.randn(2, 34, 32, 8, 8))
+    out = model(imgs=torch.randn(2, 6, 8, 32, 32), heatmaps=torch.randn(2, 17, 32, 8, 8))
     assert out.scores.shape == (2, 32)
 
 

@@ -200,8 +200,8 @@ def test_forward_is_features_then_head_and_clips_average_once():
 
 
 def test_pose_stem_and_temporal_options_shape_the_pose_feature():
-    """pose_conv1_stride=2 on heatmaps of twice the side gives the stride-1 feature map;
-    pose_temporal_strides shorten time; an even stem kernel is refused."""
+    """The stride-1 stem keeps the heatmaps' side / 8; pose_temporal_strides shorten time; an
+    even stem kernel is refused."""
 
     def pose_feature(maps, **kw):
         model = build_model(
@@ -211,34 +211,13 @@ def test_pose_stem_and_temporal_options_shape_the_pose_feature():
 
     base = pose_feature(torch.randn(2, 17, 32, 16, 16))
     assert base.shape[2:] == (32, 2, 2)
-    strided = pose_feature(torch.randn(2, 17, 32, 32, 32), pose_conv1_stride=2)
-    assert strided.shape == base.shape
-    assert pose_feature(torch.randn(2, 17, 32, 32, 32)).shape[3:] == (4, 4)  # stride 1 keeps 4x
+    assert pose_feature(torch.randn(2, 17, 32, 32, 32)).shape[3:] == (4, 4)
     short = pose_feature(
         torch.randn(2, 17, 32, 16, 16), pose_temporal_strides=(1, 2, 2), pose_conv1_kernel_t=3
     )
     assert short.shape[2] == 8
     with pytest.raises(ValueError, match="pose_conv1_kernel_t"):
         pose_feature(torch.randn(2, 17, 32, 16, 16), pose_conv1_kernel_t=2)
-
-
-def test_zero_init_fusion_starts_as_the_plain_model_and_then_learns():
-    """fusion.zero_init: same pathway weights -> the plain model's outputs exactly; the output
-    convs still get gradients, so the gates can move away from zero."""
-    imgs, maps = _inputs()
-    plain = _model().eval()
-    fused = _model(fusion=FusionConfig(enabled=True, zero_init=True)).eval()
-    missing, unexpected = fused.load_state_dict(plain.state_dict(), strict=False)
-    assert not unexpected and all("fusions" in k for k in missing)
-    with torch.no_grad():
-        torch.testing.assert_close(fused(imgs=imgs, heatmaps=maps).scores,
-                                   plain(imgs=imgs, heatmaps=maps).scores)  # fmt: skip
-    fused.train()
-    fused(imgs=imgs, heatmaps=maps).logits["rgb"].logsumexp(1).sum().backward()
-    conv4 = fused.backbone.fusions["0"].conv4
-    assert conv4.weight.grad is not None and conv4.weight.grad.abs().sum() > 0
-    with pytest.raises(ValueError, match="zero_init needs gate 'raw'"):
-        _model(fusion=FusionConfig(enabled=True, zero_init=True, gate="sigmoid"))
 
 
 def test_temporal_bins_pool_keeps_the_order_of_time():

@@ -41,7 +41,6 @@ class PoseInputConfig:
     with_limbs: bool = False  # one heatmap channel per limb (PoseConv3D "limb" model)
     sigma: PosFloat = 0.6  # Gaussian width in heatmap pixels (PoseConv3D: 0.6; RGBPose: 0.7)
     use_score: bool = True  # heatmap amplitude / coords score channel = confidence (off: 1 / 0)
-    motion: bool = False  # add the maps' temporal differences as C more channels (ref: off)
     train_size: PosInt = 56  # heatmap side after the training crop (PoseConv3D: 56)
     test_size: PosInt = 64  # heatmap side at test time, no crop (PoseConv3D: 64)
     pre_crop_size: PosInt = 64  # side the compacted box is resized to before the random crop
@@ -50,13 +49,8 @@ class PoseInputConfig:
     compact_padding: NonNegFloat = 0.25  # PoseCompact: box grown by this share on each side
     compact_threshold: NonNegInt = 10  # PoseCompact: no crop if the box is smaller (pixels)
     flip_ratio: Prob = 0.5  # probability of a horizontal flip in training
-    rotate_degrees: Annotated[float, Range(ge=0, le=180)] = 0.0  # training rotation, +-this
-    # (pose-only pipelines; reference: none)
     fill_gaps: NonNegInt = 0  # track clean-up before sampling (data/tracks.py): fill runs of
     # <= this many lost frames per joint; 0 = off (reference)
-    fill_score_scale: Share = 1.0  # filled score = neighbours' interpolated score x this
-    smooth_sigma: NonNegFloat = 0.0  # Gaussian smoothing of detected joints, frames; 0 = off
-    min_frames: NonNegInt = 0  # shorter records: joints interpolated to this many frames; 0 = off
     normalize_3d: bool = True  # 3-D keypoints (x, y, z): PYSKL's PreNormalize3D first (centre on
     # the spine, hip->spine along z, shoulders along x; data/coords3d.py); off = raw coordinates
     keypoint_dims: Literal[2, 3] = 2  # coordinates per keypoint in the file: 2 = pixels with a
@@ -143,8 +137,6 @@ class FusionConfig:
     heads: PosInt = 8  # attention heads over time tokens (PCAN: 8)
     hidden: NonNegInt = 0  # projection width; 0 = the pose channels at that point (PCAN)
     dropout: Dropout = 0.1  # dropout on the attention matrix (PCAN: 0.1)
-    zero_init: bool = False  # output convs start at 0: with gate raw the module starts as the
-    # identity, so it does not perturb a merged init (PCAN: default init; docs/recipes.md)
 
 
 @dataclass(frozen=True)
@@ -161,8 +153,6 @@ class PrototypeConfig:
     centres: Literal["batch", "memory"] = "batch"  # FN / FP centres: of this batch only
     # (FR-Head), or an EMA over batches at `momentum` like the prototypes (ours: at small
     # batches most classes have no FN / FP in a batch, so the correction is mostly off)
-    start_epoch: NonNegInt = 0  # the PR loss is added from this epoch on (FR-Head --start-cl-epoch:
-    # from the start); earlier epochs train with CE only while the features settle
     rectify_rgb: NonNegFloat = 0.0  # inference rectification weight (PCAN: 5.0 for RGB)
     rectify_pose: NonNegFloat = 0.0  # (PCAN: 1.0 for pose)
 
@@ -226,8 +216,6 @@ class ModelConfig:
     pose_temporal_strides: tuple[PosInt, ...] = ()  # per pose stage; () = (1, 1, 1) as
     # RGBPoseConv3D (PoseConv3D alone: (1, 1, 2)); two streams need 1 where laterals leave
     pose_conv1_kernel_t: PosInt = 1  # temporal size of the pose stem kernel (reference: 1)
-    pose_conv1_stride: PosInt = 1  # spatial stride of the pose stem (reference: 1); 2 reads
-    # heatmaps of twice the side at the cost of the stride-1 stem (docs/recipes.md)
     rgb_base: NonNegInt = 0  # RGB pathway stem width; 0 = the preset's (paper 64, small 16)
     rgb_blocks: tuple[PosInt, ...] = ()  # blocks per RGB stage (4 values); () = the preset's
     dropout: Dropout = 0.5  # head dropout (RGBPoseHead: 0.5)
@@ -304,10 +292,6 @@ class ExperimentConfig:
         if arch == "swin" and mods != ("rgb",):
             raise ConfigError("model.arch swin is the RGB-only Video Swin: it needs "
                               "data.modalities [rgb]")  # fmt: skip
-        for key in ("rotate_degrees", "min_frames"):  # keypoints moved in space / resampled in time
-            if getattr(self.data.pose, key) and "rgb" in mods:
-                raise ConfigError(f"data.pose.{key} changes keypoints only: it is for pose-only "
-                                  "pipelines (the frames would no longer match)")  # fmt: skip
         if arch == "conv3d" and rep == "coords":
             raise ConfigError("data.pose.representation coords feeds the coordinate models "
                               "(model.arch tcn or stgcn); the conv3d family reads "

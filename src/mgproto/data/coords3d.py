@@ -1,4 +1,4 @@
-"""3-D skeletons (x, y, z from a depth sensor): PYSKL's PreNormalize3D, flip and rotation.
+"""3-D skeletons (x, y, z from a depth sensor): PYSKL's PreNormalize3D and flip.
 
 PreNormalize3D (PYSKL ``PreNormalize3D``, from 2s-AGCN's NTU preprocessing) puts every clip in
 one body frame: all joints are moved so that the body centre (the spine joint; NTU joint 1) of
@@ -13,10 +13,8 @@ at 0. The joints are found by name in the layout (``kinect20``: hip_center, spin
 spine_base, spine_mid), never by index.
 
 Augmentation in 3-D: a flip negates x and swaps left and right joints (in the body frame x is the
-shoulder axis, so this is the mirror image of the body); a rotation turns x, y about the z axis
-(after PreNormalize3D the spine: a change of viewpoint; in raw camera coordinates the optical
-axis: the same in-image roll as the 2-D rotation). Pixel crops and resizes have no 3-D meaning
-and are not applied (PYSKL's 3-D pipelines crop nothing either).
+shoulder axis, so this is the mirror image of the body). Pixel crops and resizes have no 3-D
+meaning and are not applied (PYSKL's 3-D pipelines crop nothing either).
 
 Axis legend: M persons, T frames, V joints.
 """
@@ -132,24 +130,6 @@ def flip_keypoints_3d(
     return out[..., flip_index, :], keypoint_score[..., flip_index].copy()
 
 
-def rotate_keypoints_3d(
-    keypoint: np.ndarray, keypoint_score: np.ndarray, degrees: float
-) -> np.ndarray:
-    """Rotate valid joints by ``degrees`` about the z axis (x towards y).
-
-    Args:
-        keypoint: (M, T, V, 3); keypoint_score: (M, T, V).
-
-    Returns:
-        (M, T, V, 3); invalid joints are left as they are; z is unchanged.
-    """
-    a = np.deg2rad(degrees)
-    rot = np.array([[np.cos(a), -np.sin(a), 0.0], [np.sin(a), np.cos(a), 0.0], [0.0, 0.0, 1.0]])
-    moved = keypoint.astype(np.float64) @ rot.T
-    valid = (keypoint_score > 0)[..., None]
-    return np.where(valid, moved, keypoint).astype(keypoint.dtype)
-
-
 class PreNormalize3D(Transform):
     """:func:`prenormalize_3d` on the record's whole sequence (before frames are sampled)."""
 
@@ -182,20 +162,4 @@ class Flip3D(Transform):
                 sample["keypoint"], sample["keypoint_score"], self.flip_index
             )
         sample["flipped"] = flipped
-        return sample
-
-
-class RandomRotate3D(Transform):
-    """:func:`rotate_keypoints_3d` by an angle drawn uniformly from [-degrees, degrees]."""
-
-    requires = ("keypoint", "keypoint_score")
-
-    def __init__(self, *, degrees: float) -> None:
-        self.degrees = degrees
-
-    def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
-        angle = float(rng.uniform(-self.degrees, self.degrees))
-        sample["keypoint"] = rotate_keypoints_3d(
-            sample["keypoint"], sample["keypoint_score"], angle
-        )
         return sample

@@ -134,27 +134,6 @@ def flip_keypoints(
     return out[..., flip_index, :], keypoint_score[..., flip_index].copy()
 
 
-def rotate_keypoints(
-    keypoint: np.ndarray, keypoint_score: np.ndarray, img_shape: tuple[int, int], degrees: float
-) -> np.ndarray:
-    """Rotate valid joints by ``degrees`` (counter-clockwise on screen) about the frame centre.
-
-    Args:
-        keypoint: (M, T, V, 2) pixels; keypoint_score: (M, T, V).
-        img_shape: (H, W) of the frame.
-
-    Returns:
-        (M, T, V, 2); invalid joints are left as they are.
-    """
-    h, w = img_shape
-    centre = np.array([(w - 1) / 2, (h - 1) / 2], np.float64)
-    a = np.deg2rad(degrees)
-    rot = np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]])  # y axis points down
-    moved = (keypoint.astype(np.float64) - centre) @ rot.T + centre
-    valid = valid_mask(keypoint_score)[..., None]
-    return np.where(valid, moved, keypoint).astype(keypoint.dtype)
-
-
 def resized_shape(img_shape: tuple[int, int], size: tuple[int, int]) -> tuple[int, int]:
     """Target (H, W) for ``size``: (h, w) exactly, or (-1, s) = short side s, keeping the ratio."""
     h, w = img_shape

@@ -16,8 +16,8 @@ no heatmaps for RGB-only; RGB-only still reads keypoints for the compact box unl
 ``rgb.compact`` is off).
 
 3-D keypoints (``keypoint_dims=3``; pose-only coordinate pipelines) take their own path:
-PreNormalize3D on the whole record (``pose.normalize_3d``), sampling, then the 3-D rotation and
-flip in training (:mod:`mgproto.data.coords3d`) and the coordinates. The compact box, resizes
+PreNormalize3D on the whole record (``pose.normalize_3d``), sampling, then the 3-D flip in
+training (:mod:`mgproto.data.coords3d`) and the coordinates. The compact box, resizes
 and crops are skipped: they act on image pixels, and metres have no frame to crop.
 """
 
@@ -27,17 +27,16 @@ import numpy as np
 
 from mgproto.config import DataConfig, PoseInputConfig
 from mgproto.data.coords import PoseCoords
-from mgproto.data.coords3d import Flip3D, PreNormalize3D, RandomRotate3D, normalization_joints
+from mgproto.data.coords3d import Flip3D, PreNormalize3D, normalization_joints
 from mgproto.data.frames import DecodeFrames, FormatRGB, FrameReader
 from mgproto.data.layouts import Layout, get_layout
-from mgproto.data.tracks import FillGaps, ResampleShort, SmoothTracks
+from mgproto.data.tracks import FillGaps
 from mgproto.data.transforms import (
     Compose,
     Flip,
     PoseCompact,
     PoseHeatmaps,
     RandomResizedCrop,
-    RandomRotate,
     Resize,
     SampleFrames,
     SelectPoseFrames,
@@ -59,8 +58,7 @@ def channel_flip_index(layout: Layout, *, with_joints: bool, with_limbs: bool) -
 def num_pose_channels(cfg: PoseInputConfig) -> int:
     """C of the heatmaps for this config."""
     layout = get_layout(cfg.layout)
-    channels = layout.num_joints * cfg.with_joints + layout.num_limbs * cfg.with_limbs
-    return channels * (2 if cfg.motion else 1)
+    return layout.num_joints * cfg.with_joints + layout.num_limbs * cfg.with_limbs
 
 
 def _heatmaps(cfg: PoseInputConfig, *, scaling: float, flip_test: bool) -> PoseHeatmaps:
@@ -75,21 +73,12 @@ def _heatmaps(cfg: PoseInputConfig, *, scaling: float, flip_test: bool) -> PoseH
         channel_flip_index=channel_flip_index(
             layout, with_joints=cfg.with_joints, with_limbs=cfg.with_limbs
         ),
-        motion=cfg.motion,
     )
 
 
 def _track_steps(cfg: PoseInputConfig) -> list[Transform]:
-    """The record-level track steps that ``pose.fill_gaps`` / ``smooth_sigma`` / ``min_frames``
-    ask for: gaps are filled first, so that the smoothing sees whole tracks."""
-    steps: list[Transform] = []
-    if cfg.fill_gaps:
-        steps.append(FillGaps(max_gap=cfg.fill_gaps, score_scale=cfg.fill_score_scale))
-    if cfg.smooth_sigma > 0:
-        steps.append(SmoothTracks(sigma=cfg.smooth_sigma))
-    if cfg.min_frames:  # after the clean-up, so that filled gaps are interpolated too
-        steps.append(ResampleShort(min_frames=cfg.min_frames))
-    return steps
+    """The record-level track steps that ``pose.fill_gaps`` asks for."""
+    return [FillGaps(max_gap=cfg.fill_gaps)] if cfg.fill_gaps else []
 
 
 def build_pipeline(
@@ -142,8 +131,6 @@ def build_pipeline(
         else (pose.pre_crop_size, pose.train_size, pose.test_size)
     )
     pre, train_size, test_size = sizes
-    if train and pose.rotate_degrees > 0:
-        steps.append(RandomRotate(degrees=pose.rotate_degrees))
     if train:
         steps += [
             Resize(size=(-1, pre)),
@@ -220,8 +207,6 @@ def build_pipeline_3d(cfg: DataConfig, *, train: bool, num_clips: int | None = N
         ),
         SelectPoseFrames(inds_key="pose_inds"),
     ]
-    if train and pose.rotate_degrees > 0:
-        steps.append(RandomRotate3D(degrees=pose.rotate_degrees))
     if train:
         steps.append(Flip3D(flip_index=layout.flip_index, flip_ratio=pose.flip_ratio))
     steps.append(

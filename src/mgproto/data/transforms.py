@@ -252,34 +252,11 @@ class Flip(Transform):
         return sample
 
 
-class RandomRotate(Transform):
-    """Rotate the keypoints by an angle drawn uniformly from [-degrees, degrees].
-
-    Keypoints only: pipelines with frames must not use it (the config refuses that).
-    """
-
-    requires = ("keypoint", "keypoint_score", "img_shape")
-
-    def __init__(self, *, degrees: float) -> None:
-        self.degrees = degrees
-
-    def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
-        if "imgs" in sample:
-            raise ValueError("RandomRotate moves keypoints only; the sample has frames")
-        require_2d(sample, "RandomRotate")
-        angle = float(rng.uniform(-self.degrees, self.degrees))
-        sample["keypoint"] = G.rotate_keypoints(
-            sample["keypoint"], sample["keypoint_score"], sample["img_shape"], angle
-        )
-        return sample
-
-
 class PoseHeatmaps(Transform):
     """Pseudo-heatmaps of the sampled frames: adds ``heatmaps`` (N', C, T, H, W) float32.
 
     With ``flip_test`` the mirrored view is appended as N more clips (N' = 2N), as PoseConv3D's
-    ``double`` test mode does. With ``motion`` the temporal differences of the maps follow as C
-    more channels (sub-pixel motion shows as a change of amplitude at full resolution).
+    ``double`` test mode does.
     """
 
     requires = ("keypoint", "keypoint_score", "img_shape", "num_clips")
@@ -295,11 +272,9 @@ class PoseHeatmaps(Transform):
         use_score: bool = True,
         flip_test: bool = False,
         channel_flip_index: np.ndarray | None = None,
-        motion: bool = False,
     ) -> None:
         if flip_test and channel_flip_index is None:
             raise ValueError("flip_test needs channel_flip_index")
-        self.motion = motion
         self.sigma, self.scaling = sigma, scaling
         self.with_joints, self.limbs, self.use_score = with_joints, limbs, use_score
         self.flip_test, self.channel_flip_index = flip_test, channel_flip_index
@@ -322,11 +297,5 @@ class PoseHeatmaps(Transform):
         if self.flip_test:
             flipped = [flip_heatmaps(x, self.channel_flip_index) for x in clips]
             clips = np.concatenate([clips, np.stack(flipped)])
-        if self.motion:  # (N, 2C, T, H, W): the maps, then their change from the last frame
-            diff = np.zeros_like(clips)
-            if clips.shape[2] > 1:
-                diff[:, :, 1:] = clips[:, :, 1:] - clips[:, :, :-1]
-                diff[:, :, 0] = diff[:, :, 1]
-            clips = np.concatenate([clips, diff], axis=1)
         sample["heatmaps"] = np.ascontiguousarray(clips, dtype=np.float32)
         return sample

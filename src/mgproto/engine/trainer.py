@@ -55,7 +55,6 @@ from mgproto.engine.rundir import TrainingError, check_run_dir, write_run_dir
 from mgproto.engine.schedule import lr_factor
 from mgproto.engine.state import TrainState
 from mgproto.engine.validation import Validator
-from mgproto.models.fusion import reset_zero_init_fusions
 
 log = logging.getLogger("mgproto")
 
@@ -97,7 +96,6 @@ class Trainer:
         self.model = model_from_config(cfg)
         if init:
             load_init(self.model, init)
-            reset_zero_init_fusions(self.model)  # zero_init fusions start as the identity
         self.log_file = None
         if self.info.is_main:  # every check has passed: now the run folder is written
             write_run_dir(self.run_dir, cfg, resume=resume)
@@ -135,12 +133,8 @@ class Trainer:
             self.model.to(memory_format=torch.channels_last_3d)
         self.wrapped = self.objective
         if self.info.enabled:
-            pr = self.cfg.model.prototype
-            unused = pr.enabled and pr.start_epoch > 0
             ids = [self.device.index] if self.device.type == "cuda" else None
-            self.wrapped = DistributedDataParallel(
-                self.objective, device_ids=ids, find_unused_parameters=unused
-            )
+            self.wrapped = DistributedDataParallel(self.objective, device_ids=ids)
 
     def _setup_optimization(self) -> None:
         t = self.t
@@ -258,7 +252,6 @@ class Trainer:
                 sampler = self.loader.batch_sampler
                 sampler.set_epoch(self.state.epoch, start_step=self.state.step_in_epoch)
                 self.loader.dataset.set_epoch(self.state.epoch)
-                self.objective.pr_active = self.state.epoch >= self.cfg.model.prototype.start_epoch
                 it, cache = iter(self.loader), {}
                 self.objective.train()  # validation leaves the model in eval mode
                 while self.state.step_in_epoch < self.steps_per_epoch:

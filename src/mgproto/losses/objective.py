@@ -47,7 +47,6 @@ class Objective(nn.Module):
         self.modality_weights = modality_weights or {s: 1.0 for s in model.streams}
         self.pr_weight = 0.0
         self.pr = None
-        self.pr_active = True  # the trainer switches it on at ``prototype.start_epoch``
         self.semantic_weight = semantic_weight
         self.register_buffer("class_vectors", class_vectors, persistent=False)
         if prototype is not None and prototype.enabled:
@@ -69,7 +68,7 @@ class Objective(nn.Module):
         for s in self.model.streams:
             ce = F.cross_entropy(out.logits[s], labels)
             terms[f"ce_{s}"] = self.modality_weights[s] * ce
-            if self.pr is not None and self.training and self.pr_active:
+            if self.pr is not None and self.training:
                 head = self.model.head[s]
                 terms[f"pr_{s}"] = self.pr_weight * self.pr(
                     out.embeddings[s], out.logits[s], labels, head.prototypes,

@@ -67,9 +67,6 @@ class CrossModalFusion(nn.Module):
         attend_over: ``time`` or ``channel`` tokens.
         gate: ``raw`` (x + a x) or ``sigmoid`` (x + sigmoid(a) x).
         dropout: dropout on the attention matrix (PCAN: 0.1).
-        zero_init: start the output convs at zero, so that with the ``raw`` gate the module is
-            the identity at the start and a pre-trained (merged) two-stream model is unchanged
-            by adding it (ReZero / zero-conv style); off = PyTorch's default init (PCAN).
     """
 
     def __init__(
@@ -84,12 +81,8 @@ class CrossModalFusion(nn.Module):
         attend_over: AttendOver = "time",
         gate: Gate = "raw",
         dropout: float = 0.1,
-        zero_init: bool = False,
     ) -> None:
         super().__init__()
-        if zero_init and gate != "raw":
-            raise ValueError("fusion zero_init needs gate 'raw' (a sigmoid of 0 gates by 0.5)")
-        self.zero_init = zero_init
         if attend_over not in ("time", "channel"):
             raise ValueError(f"attend_over must be 'time' or 'channel', got {attend_over!r}")
         if gate not in ("raw", "sigmoid"):
@@ -103,12 +96,6 @@ class CrossModalFusion(nn.Module):
         self.pose_cross_attn = MultiHeadCrossAttention(dim, heads=heads, dropout=dropout)
         self.conv4 = nn.Conv3d(hidden, rgb_channels, 1)
         self.conv5 = nn.ConvTranspose3d(hidden, pose_channels, (ratio, 1, 1), stride=(ratio, 1, 1))
-
-    def reset_output(self) -> None:
-        """Zero the output convs (``zero_init``): the gates start at 0, the module at identity."""
-        for conv in (self.conv4, self.conv5):
-            nn.init.zeros_(conv.weight)
-            nn.init.zeros_(conv.bias)
 
     def _tokens(self, x: torch.Tensor) -> torch.Tensor:
         """(B, D_h, T, H, W) -> (B, S, D): T tokens of hidden features, or the transpose."""
@@ -133,13 +120,3 @@ class CrossModalFusion(nn.Module):
         if self.gate == "sigmoid":
             a_rgb, a_pose = torch.sigmoid(a_rgb), torch.sigmoid(a_pose)
         return x_rgb + a_rgb * x_rgb, x_pose + a_pose * x_pose
-
-
-def reset_zero_init_fusions(model: nn.Module) -> int:
-    """Zero the output convs of every ``zero_init`` fusion module of ``model`` (after ``--init``:
-    a merged init file carries fusion weights from the config it was merged with). Returns how
-    many modules were reset."""
-    fusions = [m for m in model.modules() if isinstance(m, CrossModalFusion) and m.zero_init]
-    for m in fusions:
-        m.reset_output()
-    return len(fusions)

@@ -46,16 +46,13 @@ def pose_pathway_kwargs(
     *,
     temporal_strides: tuple[int, ...] = (),
     conv1_kernel_t: int = 1,
-    conv1_stride: int = 1,
 ) -> dict:
     """PoseConv3D pose pathway (reference-spec 1.1: stride-1 stem, inflate (0, 1, 1),
     temporal strides (1, 1, 1) so all T_pose frames are kept for the laterals).
 
     ``temporal_strides`` and ``conv1_kernel_t`` widen the temporal receptive field (see
     docs/recipes.md: a shallow pose pathway with strides 1 sees ~7 frames before the global
-    average pool, too few to tell a motion from its reverse). ``conv1_stride`` > 1 strides the
-    stem in space, so heatmaps of ``conv1_stride`` x the side cost about what the stride-1 stem
-    costs at the smaller side."""
+    average pool, too few to tell a motion from its reverse)."""
     if conv1_kernel_t < 1 or conv1_kernel_t % 2 == 0:
         raise ValueError(
             f"model.pose_conv1_kernel_t must be odd and positive, got {conv1_kernel_t}"
@@ -68,7 +65,7 @@ def pose_pathway_kwargs(
         "temporal_strides": tuple(temporal_strides) or (1, 1, 1),
         "inflate": (0, 1, 1),
         "conv1_kernel": (conv1_kernel_t, 7, 7),
-        "conv1_stride": (1, conv1_stride),
+        "conv1_stride": (1, 1),
         "pool1_stride": (1, 1),
     }
 

@@ -203,7 +203,6 @@ def build_model(
         pose_channels,
         temporal_strides=cfg.pose_temporal_strides,
         conv1_kernel_t=cfg.pose_conv1_kernel_t,
-        conv1_stride=cfg.pose_conv1_stride,
     )
     present = tuple(s for s in MODALITIES if s in modalities)
     if not present:
@@ -223,7 +222,6 @@ def build_model(
                 "gate": f.gate,
                 "heads": f.heads if f.attend_over == "time" else 1,
                 "dropout": f.dropout,
-                "zero_init": f.zero_init,
                 **({"hidden": f.hidden} if f.hidden else {}),
             }
         backbone: nn.Module = RGBPoseConv3D(

@@ -137,8 +137,7 @@ class RGBPoseConv3D(nn.Module):
 
     def init_weights(self) -> None:
         """MMAction2's init: kaiming convs (laterals included), unit BNs, zero-init residuals;
-        transposed convs and fusion linears keep PyTorch's default init (fusion ``zero_init``:
-        the output convs start at zero)."""
+        transposed convs and fusion linears keep PyTorch's default init."""
         init_pathway(self.rgb_path)
         init_pathway(self.pose_path)
         for fusion in self.fusions.values():
@@ -146,8 +145,6 @@ class RGBPoseConv3D(nn.Module):
                 if isinstance(m, nn.Conv3d):
                     nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
                     nn.init.zeros_(m.bias)
-            if fusion.zero_init:
-                fusion.reset_output()
 
     def _exchange(
         self, i: int, x_rgb: torch.Tensor, x_pose: torch.Tensor
