@@ -53,10 +53,9 @@ RETIRED: dict[tuple[str, ...], tuple[Any, str]] = {
 def _drop_retired(data: dict[str, Any], *, source: str) -> dict[str, Any]:
     """``data`` without retired keys; warns for each, raises where one is not at its no-op."""
     for path, (inert, what) in RETIRED.items():
-        parents, node = [], data
+        node = data
         for part in path[:-1]:
             node = node.get(part) if isinstance(node, dict) else None
-            parents.append(node)
         if not isinstance(node, dict) or path[-1] not in node:
             continue
         key, value = ".".join(path), node[path[-1]]
