@@ -8,7 +8,7 @@ TORCH ?= torch==2.14.1 torchvision==0.29.1
 ORACLE ?= .oracle
 WORK ?= work
 
-.PHONY: install test lint demo oracle oracle-test bench clean
+.PHONY: install test lint demo demo-full oracle oracle-test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,13 @@ lint: install
 test: lint
 	$(BIN)/pytest -q
 
+# the whole method, short: `demo` synthetic data, configs/demo/ (about 10 min on 2 CPU cores)
 demo: install
-	bash scripts/demo.sh "$(BIN)" "$(WORK)"
+	bash scripts/demo.sh "$(BIN)" "$(WORK)" demo
+
+# the whole method on the `small` synthetic data with configs/synthetic/ (about 40 min)
+demo-full: install
+	bash scripts/demo.sh "$(BIN)" "$(WORK)" full
 
 # MMAction2 as a reference oracle in its own venv (docs/oracle.md)
 $(ORACLE)/bin/python:

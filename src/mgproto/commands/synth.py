@@ -19,7 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--size",
         default="small",
         choices=list(SIZES),
-        help="preset: tiny (tests), small (demo, default), full (GPU studies)",
+        help="preset: tiny (tests), demo (make demo), small (default: make demo-full and the "
+        "benchmarks), full (GPU studies)",
     )
     parser.add_argument(
         "-o", "--out", default=None, help="output folder (default: work/synthetic/<size>)"

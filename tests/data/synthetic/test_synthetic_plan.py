@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mgproto.data.synthetic.classes import ILLUSTRATIVE, NUM_CLASSES, class_probabilities
-from mgproto.data.synthetic.generate import SIZES, get_size, plan_dataset, split_counts
+from mgproto.data.synthetic.generate import SIZES, SPLITS, get_size, plan_dataset, split_counts
 
 
 @pytest.mark.parametrize("size", list(SIZES))
@@ -34,8 +34,8 @@ def test_full_plan_follows_the_long_tail():
         assert counts.min() >= 1
 
 
-def test_small_has_every_class_in_every_split_and_tiny_in_train():
-    for size, splits in (("small", ("train", "val", "test")), ("tiny", ("train",))):
+def test_small_and_demo_have_every_class_in_every_split_and_tiny_in_train():
+    for size, splits in (("small", SPLITS), ("demo", SPLITS), ("tiny", ("train",))):
         plans = plan_dataset(size, seed=0)
         for split in splits:
             assert {p.label for p in plans if p.split == split} == set(range(NUM_CLASSES))
@@ -57,7 +57,7 @@ def test_ids_lengths_and_sizes():
     assert preset.min_frames <= min(frames) and max(frames) <= preset.max_frames
     assert 500 <= len(plans) <= 700
     assert all(s.frame_size % 2 == 0 for s in SIZES.values())
-    with pytest.raises(KeyError, match="valid sizes: tiny, small, full"):
+    with pytest.raises(KeyError, match="valid sizes: tiny, demo, small, full"):
         get_size("huge")
 
 
@@ -66,3 +66,13 @@ def test_split_counts_rounding():
     for n in (0, 7, 15, 16, 100, 1234):
         counts = split_counts(n, p)
         assert counts.sum() == n and counts.min() >= (1 if n >= NUM_CLASSES else 0)
+
+
+def test_demo_is_half_of_small_with_its_frames():
+    """`make demo`'s data: the `small` clips' frames and lengths, about half as many clips."""
+    demo, small = get_size("demo"), get_size("small")
+    assert (demo.frame_size, demo.min_frames, demo.max_frames, demo.supersample) == (
+        small.frame_size, small.min_frames, small.max_frames, small.supersample)  # fmt: skip
+    plans = plan_dataset(demo, seed=0)
+    assert 250 <= len(plans) <= 350
+    assert sum(p.split == "test" for p in plans) >= 45
