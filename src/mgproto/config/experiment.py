@@ -45,8 +45,8 @@ class PoseInputConfig:
     test_size: PosInt = 64  # heatmap side at test time, no crop (PoseConv3D: 64)
     pre_crop_size: PosInt = 64  # side the compacted box is resized to before the random crop
     area_range: tuple[Share, Share] = (0.56, 1.0)  # RandomResizedCrop area share
-    aspect_ratio_range: tuple[PosFloat, PosFloat] = (0.75, 1.3333333333333333)  # its aspect
-    # ratio range, drawn log-uniform
+    aspect_ratio_range: tuple[PosFloat, PosFloat] = (0.75, 1.3333333333333333)  # RandomResizedCrop
+    # aspect ratio range, drawn log-uniform
     compact_padding: NonNegFloat = 0.25  # PoseCompact: box grown by this share on each side
     compact_threshold: NonNegInt = 10  # PoseCompact: no crop if the box is smaller (pixels)
     flip_ratio: Prob = 0.5  # probability of a horizontal flip in training
