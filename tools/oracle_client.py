@@ -246,6 +246,45 @@ def check_stgcn_parity(*, oracle: str, dtype: str = "float64", batch: int = 2, f
     return _one_stream_parity("stgcn++", "pyskl", dtype, model, report, outputs, "pose", mine)
 
 
+# mgproto layout -> the reference's name for it, and whether its third channel is z
+FEATURE_LAYOUTS = {"coco17": ("coco", False), "openpose18": ("openpose", False),
+                   "kinect25": ("nturgb+d", True)}  # fmt: skip
+FEATURE_NAMES = {"j": "joint", "b": "bone", "jm": "joint_motion", "bm": "bone_motion"}
+
+
+def check_skeleton_features(*, oracle: str, layout: str, persons: int = 2, frames: int = 12,
+                            seed: int = 0) -> dict[str, float]:  # fmt: skip
+    """max |ours - MMAction2| of each ST-GCN++ input stream, in float64, on raw keypoints.
+
+    The keypoints are multiples of 1/64 and the scores of 1/16, so that the reference's float32
+    results are exact and any difference is a difference of definition.
+    """
+    from mgproto.data.layouts import get_layout
+    from mgproto.models.graph import bone_parents
+    from mgproto.models.stgcn import skeleton_features
+
+    dataset, xyz = FEATURE_LAYOUTS[layout]
+    v = get_layout(layout).num_joints
+    rng = np.random.default_rng(seed)
+    keypoint = rng.integers(-4096, 4096, (persons, frames, v, 3)) / 64.0  # (M, T, V, 3)
+    if not xyz:
+        keypoint[..., 2] = rng.integers(0, 17, (persons, frames, v)) / 16.0  # scores in [0, 1]
+    spec = {"dataset": dataset, "keypoint": keypoint[..., : 3 if xyz else 2]}
+    if not xyz:
+        spec["keypoint_score"] = keypoint[..., 2]
+    with tempfile.TemporaryDirectory(prefix="mgproto_features_") as tmp:
+        theirs = run_oracle("features", spec, oracle=oracle, workdir=Path(tmp))
+    parent = torch.as_tensor(bone_parents(get_layout(layout)))
+    coords = torch.from_numpy(keypoint)[None]  # (1, M, T, V, 3) float64
+    diffs = {}
+    for feat, name in FEATURE_NAMES.items():
+        ours = skeleton_features(coords, parent, name, xyz=xyz)[0].numpy()
+        if ours.shape != theirs[feat].shape:
+            raise AssertionError(f"{name}: ours {ours.shape} vs MMAction2 {theirs[feat].shape}")
+        diffs[name] = float(np.abs(ours - theirs[feat].astype(np.float64)).max())
+    return diffs
+
+
 def _one_stream_parity(kind: str, preset: str, dtype: str, model: torch.nn.Module, report,
                        outputs: dict, stream: str, mine: dict) -> Parity:  # fmt: skip
     """Parameter counts and max |ours - MMAction2| of one stream's features and logits."""

@@ -1,6 +1,6 @@
 """Build MMAction2's reference models and export or time them (executed by the oracle's Python).
 
-Usage: ORACLE_PYTHON tools/oracle_models.py {export,bench} SPEC.pkl OUT.pkl
+Usage: ORACLE_PYTHON tools/oracle_models.py {export,bench,features} SPEC.pkl OUT.pkl
 
 The spec pickle is a dict:
 
@@ -24,6 +24,9 @@ export writes {param_count_backbone, param_count_total, features {stream: (N, C,
 logits {stream: (N, K)}} computed in eval mode; bench writes {clips_per_s, steps, seconds,
 peak_mb, baseline_mb, memory} for forward + backward of the summed cross-entropy in train mode
 (CPU: growth of the peak RSS over the post-build baseline; CUDA: torch.cuda.max_memory_allocated).
+features: ``dataset`` (``coco``, ``openpose`` or ``nturgb+d``), ``keypoint`` (M, T, V, C) and
+optionally ``keypoint_score`` (M, T, V); writes {feat: (M, T, V, C')} for the ST-GCN++ input
+streams ``j``, ``b``, ``jm``, ``bm`` as the reference's ``GenSkeFeat`` computes them.
 This file imports MMAction2 only; it is never imported by mgproto.
 """
 
@@ -202,16 +205,30 @@ def bench(spec: dict) -> dict:
     return time_steps(step, device=device, spec=spec, clips=n)
 
 
+def features(spec: dict) -> dict:
+    """The four ST-GCN++ input streams of ``spec['keypoint']`` (reference ``GenSkeFeat``)."""
+    from mmaction.datasets.transforms import GenSkeFeat
+
+    out = {}
+    for feat in ("j", "b", "jm", "bm"):
+        results = {"keypoint": spec["keypoint"].copy()}
+        if "keypoint_score" in spec:
+            results["keypoint_score"] = spec["keypoint_score"].copy()
+        out[feat] = GenSkeFeat(dataset=spec["dataset"], feats=[feat])(results)["keypoint"]
+    return out
+
+
 def main() -> None:
-    if len(sys.argv) != 4 or sys.argv[1] not in ("export", "bench"):
-        sys.exit("usage: oracle_models.py {export,bench} SPEC.pkl OUT.pkl")
+    modes = {"export": export, "bench": bench, "features": features}
+    if len(sys.argv) != 4 or sys.argv[1] not in modes:
+        sys.exit("usage: oracle_models.py {export,bench,features} SPEC.pkl OUT.pkl")
     mode, spec_path, out_path = sys.argv[1:]
     with open(spec_path, "rb") as f:
         spec = pickle.load(f)
     if spec.get("device", "cpu") == "cuda" and not torch.cuda.is_available():
         sys.exit(f"{sys.executable}: this torch ({torch.__version__}) cannot use CUDA; "
                  "install a CUDA build of torch in the oracle environment")  # fmt: skip
-    result = export(spec) if mode == "export" else bench(spec)
+    result = modes[mode](spec)
     with open(out_path, "wb") as f:
         pickle.dump(result, f)
 

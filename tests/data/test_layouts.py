@@ -10,6 +10,7 @@ def test_expected_layouts_and_sizes():
     sizes = {name: layout.num_joints for name, layout in LAYOUTS.items()}
     assert sizes == {
         "coco17": 17,
+        "openpose18": 18,
         "openpose25": 25,
         "openpose137": 137,
         "imigue22": 22,

@@ -87,6 +87,18 @@ def test_stgcnpp_matches_mmaction2():
 
 @pytest.mark.oracle
 @pytest.mark.skipif(not ORACLE, reason=SKIP_REASON)
+@pytest.mark.parametrize("layout", ["coco17", "openpose18", "kinect25"])
+def test_stgcnpp_input_streams_match_mmaction2(layout):
+    """Joint, bone, joint motion and bone motion from the same raw keypoints, float64: equal to
+    the reference's GenSkeFeat (coco and openpose with a score channel, nturgb+d in 3-D)."""
+    diffs = _client().check_skeleton_features(oracle=ORACLE, layout=layout)
+    assert set(diffs) == {"joint", "bone", "joint_motion", "bone_motion"}
+    for name, diff in diffs.items():
+        assert diff == 0.0, f"{layout} {name}: max |diff| {diff:.2e}"
+
+
+@pytest.mark.oracle
+@pytest.mark.skipif(not ORACLE, reason=SKIP_REASON)
 @pytest.mark.parametrize(
     ("window", "size", "frames"),
     [((8, 7, 7), 72, 10), ((4, 4, 4), 64, 8)],  # padded windows; windows that fit (shifted)

@@ -3,7 +3,7 @@ import torch
 from mgproto.build import model_from_config
 from mgproto.config import load_config
 from mgproto.data.layouts import get_layout
-from mgproto.models.graph import parents
+from mgproto.models.graph import bone_parents
 from mgproto.models.stgcn import skeleton_features
 
 TINY = [
@@ -15,18 +15,30 @@ TINY = [
 
 def test_features_bone_and_motion():
     layout = get_layout("coco17")
-    parent = torch.as_tensor(parents(layout))
+    parent = torch.as_tensor(bone_parents(layout))
     x = torch.randn(2, 1, 4, 17, 3)
     bone = skeleton_features(x, parent, "bone")
     elbow, shoulder = layout.index("left_elbow"), layout.index("left_shoulder")
     torch.testing.assert_close(bone[..., elbow, :2], x[..., elbow, :2] - x[..., shoulder, :2])
     torch.testing.assert_close(bone[..., elbow, 2], (x[..., elbow, 2] + x[..., shoulder, 2]) / 2)
-    assert torch.equal(bone[..., 0, :2], torch.zeros_like(bone[..., 0, :2]))  # the centre
+    hip, nose = layout.index("left_hip"), layout.index("nose")  # the reference hangs hips on it
+    torch.testing.assert_close(bone[..., hip, :2], x[..., hip, :2] - x[..., nose, :2])
+    assert torch.equal(bone[..., 0, :2], torch.zeros_like(bone[..., 0, :2]))  # the root
     motion = skeleton_features(x, parent, "joint_motion")
-    torch.testing.assert_close(motion[:, :, :-1], x[:, :, 1:] - x[:, :, :-1])
+    torch.testing.assert_close(motion[:, :, :-1, :, :2], x[:, :, 1:, :, :2] - x[:, :, :-1, :, :2])
     assert not motion[:, :, -1].any()
     bm = skeleton_features(x, parent, "bone_motion")
-    torch.testing.assert_close(bm[:, :, 0], bone[:, :, 1] - bone[:, :, 0])
+    torch.testing.assert_close(bm[:, :, 0, :, :2], bone[:, :, 1, :, :2] - bone[:, :, 0, :, :2])
+
+
+def test_motion_keeps_the_mean_score_of_its_two_frames():
+    x = torch.zeros(1, 1, 3, 2, 3)  # (B, M, T, V, C): scores 0.2, 0.6, 1.0 on joint 1
+    x[0, 0, :, 1] = torch.tensor([[1.0, 2.0, 0.2], [4.0, 0.0, 0.6], [4.0, 1.0, 1.0]])
+    parent = torch.tensor([0, 0])
+    motion = skeleton_features(x, parent, "joint_motion")[0, 0, :, 1]
+    torch.testing.assert_close(motion, torch.tensor([[3.0, -2.0, 0.4], [0.0, 1.0, 0.8], [0, 0, 0]]))
+    xyz = skeleton_features(x, parent, "joint_motion", xyz=True)[0, 0, :, 1]  # z is differenced
+    torch.testing.assert_close(xyz[:, 2], torch.tensor([0.4, 0.4, 0.0]))
 
 
 def test_tiny_stgcn_shapes_and_multi_clip_test():
@@ -73,3 +85,18 @@ def test_3d_bones_subtract_all_three_coordinates():
     x[..., 2] = torch.tensor([4.0, 1.0])  # z of the two joints: the 2-D path averages, 3-D not
     assert skeleton_features(x, parent, "bone", xyz=True)[0, 0, 0, 1, 2].item() == -3.0
     assert skeleton_features(x, parent, "bone")[0, 0, 0, 1, 2].item() == 2.5
+
+
+def test_a_bone_model_saved_by_version_1_warns_that_its_inputs_changed(tmp_path, caplog):
+    from mgproto.engine.checkpoint import load_model, save_checkpoint
+
+    cfg = load_config(None, [*TINY, "model.gcn.feature=bone"])
+    path = save_checkpoint(tmp_path / "new.pt", cfg=cfg, model=model_from_config(cfg))
+    with caplog.at_level("WARNING", logger="mgproto"):
+        load_model(path)
+    assert "earlier mgproto" not in caplog.text
+    state = torch.load(path, weights_only=True)
+    torch.save({**state, "version": 1}, tmp_path / "old.pt")
+    with caplog.at_level("WARNING", logger="mgproto"):
+        load_model(tmp_path / "old.pt")
+    assert "earlier mgproto whose bone stream differs" in caplog.text

@@ -100,6 +100,18 @@ _COCO_LIMBS = (
     (5, 11), (11, 13), (13, 15), (6, 12), (12, 14), (14, 16), (11, 12),
 )  # fmt: skip
 
+# ---- OpenPose COCO-18 (PYSKL / MMAction2 'openpose') ----------------------------------------
+_OPENPOSE18 = (
+    "nose", "neck", "right_shoulder", "right_elbow", "right_wrist",
+    "left_shoulder", "left_elbow", "left_wrist", "right_hip", "right_knee", "right_ankle",
+    "left_hip", "left_knee", "left_ankle", "right_eye", "left_eye", "right_ear", "left_ear",
+)  # fmt: skip
+# the reference's 'openpose' graph: a tree on the neck whose hips hang on the shoulders
+_OPENPOSE18_LIMBS = (
+    (1, 0), (1, 2), (2, 3), (3, 4), (1, 5), (5, 6), (6, 7), (2, 8), (8, 9), (9, 10),
+    (5, 11), (11, 12), (12, 13), (0, 14), (14, 16), (0, 15), (15, 17),
+)  # fmt: skip
+
 # ---- OpenPose BODY_25 ----------------------------------------------------------------------
 _BODY25 = (
     "nose", "neck", "right_shoulder", "right_elbow", "right_wrist",
@@ -231,7 +243,8 @@ _KINECT20_LIMBS = (
     (0, 12), (12, 13), (13, 14), (14, 15), (0, 16), (16, 17), (17, 18), (18, 19),
 )  # fmt: skip
 
-# ---- Kinect v2 (25 joints: NTU RGB+D, SMG) -------------------------------------------------
+# ---- Kinect v2 (25 joints: NTU RGB+D, SMG); hand tip and thumb on the hand, as the reference's
+# 'nturgb+d' graph ---------------------------------------------------------------------------
 _KINECT25 = (
     "spine_base", "spine_mid", "neck", "head",
     "left_shoulder", "left_elbow", "left_wrist", "left_hand",
@@ -241,8 +254,8 @@ _KINECT25 = (
     "spine_shoulder", "left_hand_tip", "left_thumb", "right_hand_tip", "right_thumb",
 )  # fmt: skip
 _KINECT25_LIMBS = (
-    (0, 1), (1, 20), (20, 2), (2, 3), (20, 4), (4, 5), (5, 6), (6, 7), (7, 21), (6, 22),
-    (20, 8), (8, 9), (9, 10), (10, 11), (11, 23), (10, 24),
+    (0, 1), (1, 20), (20, 2), (2, 3), (20, 4), (4, 5), (5, 6), (6, 7), (7, 21), (7, 22),
+    (20, 8), (8, 9), (9, 10), (10, 11), (11, 23), (11, 24),
     (0, 12), (12, 13), (13, 14), (14, 15), (0, 16), (16, 17), (17, 18), (18, 19),
 )  # fmt: skip
 
@@ -268,6 +281,7 @@ LAYOUTS: dict[str, Layout] = {
     layout.name: layout
     for layout in (
         Layout("coco17", _COCO, _COCO_LIMBS),
+        Layout("openpose18", _OPENPOSE18, _OPENPOSE18_LIMBS),
         Layout("openpose25", _BODY25, _BODY25_LIMBS),
         _openpose137(),
         Layout("imigue22", _IMIGUE22, _IMIGUE22_LIMBS),

@@ -21,7 +21,7 @@ from mgproto.fileio import InputError, atomic_write, check_input
 from mgproto.models import Recognizer
 
 FORMAT = "mgproto-checkpoint"
-VERSION = 1
+VERSION = 2  # 2: ST-GCN++ bone and motion streams as the reference computes them
 
 
 class CheckpointError(ValueError):
@@ -103,7 +103,29 @@ def model_from_state(
             "diverged, evaluate an earlier checkpoint"
         )
     model.load_state_dict(state["model"])
+    _warn_stream_definition(state, cfg, source)
     return model, cfg
+
+
+def _warn_stream_definition(state: dict[str, Any], cfg: ExperimentConfig, source: str) -> None:
+    """Version 1 computed ST-GCN++ bone streams on the graph's tree and differenced the score
+    channel of motion streams; a model trained so now sees slightly other inputs."""
+    feature = cfg.model.gcn.feature
+    if state.get("version", 1) >= 2 or cfg.model.arch != "stgcn" or feature == "joint":
+        return
+    from mgproto.data.layouts import get_layout
+    from mgproto.models.graph import bone_parents, parents
+
+    layout = get_layout(cfg.data.pose.layout)
+    bones_moved = "bone" in feature and (bone_parents(layout) != parents(layout)).any()
+    scores_moved = "motion" in feature and cfg.data.pose.keypoint_dims == 2
+    if bones_moved or scores_moved:
+        logging.getLogger("mgproto").warning(
+            "%s: trained by an earlier mgproto whose %s stream differs from the reference's "
+            "(%s); its inputs now follow the reference, so retrain it for exact results",
+            source, feature,
+            "bone pairs" if bones_moved else "the score channel of motion",
+        )  # fmt: skip
 
 
 def non_finite_tensors(state: dict[str, torch.Tensor]) -> list[str]:

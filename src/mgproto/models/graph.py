@@ -4,8 +4,14 @@ No adjacency is typed per dataset: the graph is the layout's limbs, made a tree 
 breadth-first search from a centre joint (the neck-like joint where the layout has one, else the
 graph centre; a limb that would close a cycle, such as COCO's hip-to-hip, is left out). Each joint's
 parent is its neighbour one hop closer to the centre. This gives exactly PYSKL's / MMAction2's
-hand-written graphs for the layouts they share (COCO-17 centred on the nose, NTU's Kinect-25 on
-the spine-shoulder joint, OpenPose-18/25 on the neck).
+hand-written graphs for the layouts they define (``coco17`` centred on the nose, ``kinect25`` =
+NTU RGB+D on the spine-shoulder joint, ``openpose18`` on the neck).
+
+Bones are not always the graph's edges: the reference's bone stream (``JointToBone``) pairs each
+joint with a parent of its own table, which for COCO-17 hangs the hips on the nose, and for NTU
+the hand tips on the thumbs. :func:`bone_parents` returns that table for the layouts the
+reference defines (``REFERENCE_BONES``), and by joint name for the OpenPose layouts that extend
+OpenPose-18 (``openpose25``, ``openpose137``); other layouts use the graph's tree.
 
 The ``spatial`` partition (ST-GCN++, ``graph_cfg=dict(mode='spatial')``) has three subsets:
 the identity, the inward edges (joint -> parent) and the outward edges (parent -> joint), each
@@ -21,7 +27,7 @@ from collections import deque
 
 import numpy as np
 
-from mgproto.data.layouts import Layout
+from mgproto.data.layouts import Layout, get_layout
 
 # Names of the joint the graph is centred on, in order of preference (PYSKL's centres: the neck
 # of OpenPose, NTU's spine-shoulder, the nose of COCO).
@@ -114,3 +120,59 @@ def spatial_adjacency(layout: Layout) -> np.ndarray:
     return np.stack([np.eye(v), _normalise_columns(inward), _normalise_columns(inward.T)]).astype(
         np.float32
     )
+
+
+# The bone stream's (joint -> parent) of the reference (MMAction2 1.x / PYSKL ``JointToBone``), by
+# joint name; a joint missing here is a root (bone = the joint itself minus itself = 0 in x, y).
+REFERENCE_BONES: dict[str, dict[str, str]] = {
+    "coco17": {  # 'coco': every head and torso joint hangs on the nose
+        "left_eye": "nose", "right_eye": "nose", "left_ear": "left_eye", "right_ear": "right_eye",
+        "left_shoulder": "nose", "right_shoulder": "nose", "left_hip": "nose", "right_hip": "nose",
+        "left_elbow": "left_shoulder", "right_elbow": "right_shoulder",
+        "left_wrist": "left_elbow", "right_wrist": "right_elbow",
+        "left_knee": "left_hip", "right_knee": "right_hip",
+        "left_ankle": "left_knee", "right_ankle": "right_knee",
+    },
+    "openpose18": {  # 'openpose': rooted at the nose; hips hang on the shoulders
+        "neck": "nose", "right_eye": "nose", "left_eye": "nose",
+        "right_ear": "right_eye", "left_ear": "left_eye",
+        "right_shoulder": "neck", "left_shoulder": "neck",
+        "right_elbow": "right_shoulder", "left_elbow": "left_shoulder",
+        "right_wrist": "right_elbow", "left_wrist": "left_elbow",
+        "right_hip": "right_shoulder", "left_hip": "left_shoulder",
+        "right_knee": "right_hip", "left_knee": "left_hip",
+        "right_ankle": "right_knee", "left_ankle": "left_knee",
+    },
+    "kinect25": {  # 'nturgb+d': rooted at the spine-shoulder; hand tip -> thumb -> hand
+        "spine_base": "spine_mid", "spine_mid": "spine_shoulder", "neck": "spine_shoulder",
+        "head": "neck", "left_shoulder": "spine_shoulder", "right_shoulder": "spine_shoulder",
+        "left_elbow": "left_shoulder", "left_wrist": "left_elbow", "left_hand": "left_wrist",
+        "right_elbow": "right_shoulder", "right_wrist": "right_elbow", "right_hand": "right_wrist",
+        "left_hip": "spine_base", "left_knee": "left_hip", "left_ankle": "left_knee",
+        "left_foot": "left_ankle", "right_hip": "spine_base", "right_knee": "right_hip",
+        "right_ankle": "right_knee", "right_foot": "right_ankle",
+        "left_hand_tip": "left_thumb", "left_thumb": "left_hand",
+        "right_hand_tip": "right_thumb", "right_thumb": "right_hand",
+    },
+}  # fmt: skip
+# Layouts whose joints extend a reference layout's: its table by name, the graph's tree elsewhere.
+EXTENDS = {"openpose25": "openpose18", "openpose137": "openpose18"}
+
+
+def bone_parents(layout: Layout) -> np.ndarray:
+    """(V,) the parent each joint's bone is drawn from (the joint itself for a root).
+
+    The reference's table where it defines the layout (``REFERENCE_BONES``; for a layout that
+    ``EXTENDS`` one, for the joints they share), the graph's tree (:func:`parents`) elsewhere.
+    """
+    parent = parents(layout)
+    source = EXTENDS.get(layout.name, layout.name)
+    if source not in REFERENCE_BONES:
+        return parent
+    table, shared = REFERENCE_BONES[source], set(get_layout(source).joints)
+    for v, name in enumerate(layout.joints):
+        if name in table:
+            parent[v] = layout.index(table[name])
+        elif name in shared:
+            parent[v] = v  # the reference's root
+    return parent

@@ -21,7 +21,7 @@ from torch import nn
 from mgproto.config import ModelConfig
 from mgproto.data.layouts import get_layout
 from mgproto.models.coord_tcn import CoordTCN
-from mgproto.models.graph import parents, spatial_adjacency
+from mgproto.models.graph import bone_parents, spatial_adjacency
 from mgproto.models.heads import ModalityHead, late_fusion
 from mgproto.models.presets import get_preset, pose_pathway_kwargs, rgb_pathway_kwargs
 from mgproto.models.resnet3d import ResNet3dPathway, init_pathway
@@ -310,8 +310,8 @@ def _build_stgcn(
     skeleton = get_layout(layout)
     g = cfg.gcn
     backbone = STGCN(
-        adjacency=spatial_adjacency(skeleton), parent=parents(skeleton), feature=g.feature, xyz=xyz,
-        base_channels=g.base_channels, num_stages=g.num_stages,
+        adjacency=spatial_adjacency(skeleton), parent=bone_parents(skeleton), feature=g.feature,
+        xyz=xyz, base_channels=g.base_channels, num_stages=g.num_stages,
         inflate_stages=g.inflate_stages, down_stages=g.down_stages,
     )  # fmt: skip
     head = _head(cfg, "pose", in_channels=backbone.out_channels, num_classes=num_classes,

@@ -10,8 +10,10 @@ doubled with temporal stride 2 at blocks 5 and 8 (PYSKL ``stgcn++`` configs). Th
 parameter names follow MMAction2 1.x's ``STGCN`` so its checkpoints import by name.
 
 The input streams of PYSKL (joint, bone, joint motion, bone motion) are computed here from the
-coordinates, by :func:`skeleton_features`: the bone of joint v is v minus its parent on the
-layout's tree, motion is the difference to the next frame.
+coordinates, by :func:`skeleton_features`, exactly as the reference's ``GenSkeFeat`` computes
+them: the bone of joint v is v minus its bone parent (:func:`mgproto.models.graph.bone_parents`,
+the reference's table), motion is the difference to the next frame; a 2-D score channel keeps
+the mean score of the two joints or frames.
 
 Axis legend: B batch (B * N rows with N test clips), M persons, T frames, V joints,
 C channels, K adjacency subsets.
@@ -33,9 +35,16 @@ def skeleton_features(
 ) -> torch.Tensor:
     """(B, M, T, V, 3) x, y, score (or x, y, z) -> (B, M, T, V, 3) joint / bone / their motion.
 
-    2-D bones keep the mean score of their two joints; 3-D bones (``xyz``) are the difference of
-    all three coordinates (PYSKL ``JointToBone`` for either). Motion is the forward difference of
-    all three channels, zero at the last frame (PYSKL ``ToMotion``).
+    Args:
+        coords: (B, M, T, V, 3) the sampled clip.
+        parent: (V,) each joint's bone parent (itself for a root, whose bone is 0).
+        feature: which stream.
+        xyz: channel 3 is z, not a score.
+
+    A bone is the joint minus its parent; motion is the forward difference to the next frame,
+    zero at the last frame (reference ``JointToBone`` / ``ToMotion``). With a 2-D score channel
+    the score is not differenced: a bone keeps the mean score of its two joints, motion the mean
+    score of its two frames. With ``xyz`` all three channels are differenced.
     """
     x = coords
     if feature in ("bone", "bone_motion"):
@@ -46,7 +55,13 @@ def skeleton_features(
             x = torch.cat([x[..., :2] - other[..., :2], (x[..., 2:] + other[..., 2:]) / 2], -1)
     if feature in ("joint_motion", "bone_motion"):
         motion = torch.zeros_like(x)
-        motion[:, :, :-1] = x[:, :, 1:] - x[:, :, :-1]
+        now, later = x[:, :, :-1], x[:, :, 1:]  # (B, M, T - 1, V, 3)
+        if xyz:
+            motion[:, :, :-1] = later - now
+        else:
+            motion[:, :, :-1] = torch.cat(
+                [later[..., :2] - now[..., :2], (later[..., 2:] + now[..., 2:]) / 2], -1
+            )
         x = motion
     return x
 
@@ -151,7 +166,7 @@ class STGCN(nn.Module):
 
     Args:
         adjacency: (K, V, V) subsets of the layout's graph.
-        parent: (V,) each joint's parent (bones).
+        parent: (V,) each joint's bone parent (:func:`mgproto.models.graph.bone_parents`).
         feature: which of the four input streams to compute from the coordinates.
         in_channels: C of the input (x, y, score, or x, y, z).
         xyz: the input is 3-D (x, y, z), not 2-D with a score (bones subtract all three).
