@@ -71,6 +71,13 @@ def model_inputs(cfg: ExperimentConfig) -> dict[str, Any]:
     )
 
 
+def next_frames(cfg: ExperimentConfig) -> bool:
+    """Whether the model differences each sampled frame against the record's next frame (the
+    ST-GCN++ motion streams: the reference computes motion on the whole record, then samples),
+    so the coordinates must carry the next frames (:func:`mgproto.data.build_pipeline`)."""
+    return cfg.model.arch == "stgcn" and cfg.model.gcn.feature.endswith("motion")
+
+
 def model_from_config(cfg: ExperimentConfig) -> Recognizer:
     """Build the recognizer an experiment config describes."""
     return build_model(cfg.model, **model_inputs(cfg))
@@ -100,6 +107,7 @@ def training_loader(
     return train_loader(
         cfg.data, records, root, batch_size=t.batch_size, num_workers=t.num_workers,
         seed=cfg.seed, world_size=world_size, rank=rank, accum=t.grad_accum_steps,
+        next_frames=next_frames(cfg),
     )  # fmt: skip
 
 
@@ -117,5 +125,5 @@ def evaluation_loader(
     return eval_loader(
         cfg.data, records, root, num_clips=num_clips,
         batch_size=batch_size or cfg.train.batch_size, num_workers=cfg.train.num_workers,
-        world_size=world_size, rank=rank,
+        world_size=world_size, rank=rank, next_frames=next_frames(cfg),
     )  # fmt: skip

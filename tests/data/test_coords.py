@@ -166,3 +166,68 @@ def test_pixel_transforms_refuse_3d_keypoints():
     sample = {**_sample_3d(), "img_shape": (480, 640), "num_clips": 1}
     with pytest.raises(ValueError, match=r"PoseCompact needs 2-D pixel keypoints.*'s01_e01_walk'"):
         build_pipeline(_config_3d().data, train=False)(sample, np.random.default_rng(0))
+
+
+def _motion_sample(make_rec, num_frames: int, clip_len: int, short_clips: str, train: bool):
+    cfg = load_config(None, [
+        "data.modalities=[pose]", "data.pose.representation=coords", "model.arch=stgcn",
+        "model.gcn.feature=joint_motion", f"data.pose.clip_len={clip_len}",
+        "data.sampling.num_clips_test=2", f"data.sampling.short_clips={short_clips}",
+        "data.pose.flip_ratio=0",
+    ])  # fmt: skip
+    rec = make_rec(num_frames=num_frames, img_shape=(480, 640))
+    rec["keypoint_score"][0, 3, 5] = 0.0  # a lost joint inside the record
+    sample = {**rec, "img_shape": tuple(rec["img_shape"])}
+    pipeline = build_pipeline(cfg.data, train=train, next_frames=True)
+    return rec, pipeline(sample, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize(
+    ("num_frames", "clip_len", "short_clips", "train"),
+    [(30, 16, "loop", False), (10, 16, "stretch", True), (10, 16, "loop", True),
+     (40, 8, "loop", False)],
+)  # fmt: skip
+def test_next_frames_are_the_records_next_frames(make_rec, num_frames, clip_len, short_clips,
+                                                 train):  # fmt: skip
+    """Each sampled frame carries the record's next frame, mapped to the clip's normalised
+    coordinates by the same affine map as the sampled frames; at the record's last frame it
+    repeats the frame with its score negated (zero motion)."""
+    rec, out = _motion_sample(make_rec, num_frames, clip_len, short_clips, train)
+    coords, inds = out["coords"], out["pose_inds"]  # (N', M, T, V, 6), (N, T)
+    assert coords.shape[-1] == 6 and coords.shape[2] == clip_len
+    kp, sc = rec["keypoint"][0], rec["keypoint_score"][0]  # (T_all, V, 2), (T_all, V)
+    for clip in range(inds.shape[0]):
+        now, later = coords[clip, 0, ..., :3], coords[clip, 0, ..., 3:]  # (T, V, 3)
+        i = inds[clip]
+        nxt = np.minimum(i + 1, num_frames - 1)
+        valid, valid_next = sc[i] > 0, sc[nxt] > 0
+        for axis in (0, 1):  # x' = a x + b, fitted on the sampled frames
+            a, b = np.polyfit(kp[i][valid][:, axis], now[valid][:, axis], 1)
+            np.testing.assert_allclose(later[valid_next][:, axis],
+                                       a * kp[nxt][valid_next][:, axis] + b, atol=1e-4)  # fmt: skip
+        last = i == num_frames - 1
+        np.testing.assert_allclose(later[~last, :, 2], sc[nxt][~last], atol=1e-6)
+        np.testing.assert_allclose(later[last, :, 2], -now[last, :, 2])
+        assert (later[~valid_next] == 0).all()  # the lost joint stays zero
+
+
+def test_flip_test_mirrors_the_next_frames_too(make_rec):
+    _, out = _motion_sample(make_rec, 30, 16, "loop", False)
+    coords, flip = out["coords"], get_layout("coco17").flip_index
+    assert coords.shape[0] == 4  # 2 clips x (view + flip)
+    np.testing.assert_allclose(coords[2:, ..., 3], -coords[:2][..., flip, 3])
+    np.testing.assert_allclose(coords[2:, ..., 4], coords[:2][..., flip, 4])
+
+
+def test_geometric_transforms_move_the_next_frames_with_the_sampled_ones():
+    from mgproto.data.transforms import Flip, RandomResizedCrop
+
+    rng = np.random.default_rng(0)
+    kp = rng.uniform(50, 400, (1, 6, 17, 2))
+    sample = {"keypoint": kp.copy(), "keypoint_score": np.ones((1, 6, 17)),
+              "keypoint_next": kp.copy(), "keypoint_score_next": np.ones((1, 6, 17)),
+              "img_shape": (480, 640)}  # fmt: skip
+    sample = RandomResizedCrop()(sample, rng)
+    sample = Flip(flip_index=get_layout("coco17").flip_index, flip_ratio=1.0)(sample, rng)
+    assert sample["flipped"] and not np.allclose(sample["keypoint"], kp)
+    np.testing.assert_allclose(sample["keypoint_next"], sample["keypoint"])

@@ -100,3 +100,24 @@ def test_a_bone_model_saved_by_version_1_warns_that_its_inputs_changed(tmp_path,
     with caplog.at_level("WARNING", logger="mgproto"):
         load_model(tmp_path / "old.pt")
     assert "earlier mgproto whose bone stream differs" in caplog.text
+
+
+def test_motion_from_next_frames_equals_the_whole_records_motion():
+    """Sampled frames + their next frames in the record (C = 6) give the motion the reference
+    computes on the whole record before sampling, even where the sampled frames skip or
+    repeat; the record's last frame (next = itself, score negated) gives 0."""
+    layout = get_layout("coco17")
+    parent = torch.as_tensor(bone_parents(layout))
+    record = torch.rand(1, 2, 30, 17, 3, dtype=torch.float64)  # (B, M, T_all, V, 3)
+    inds = torch.tensor([0, 0, 3, 7, 8, 20, 29, 29])
+    later = record[:, :, torch.clamp(inds + 1, max=29)].clone()
+    last = inds == 29
+    later[:, :, last, :, 2] *= -1
+    pairs = torch.cat([record[:, :, inds], later], -1)  # (B, M, T, V, 6)
+    for feature in ("joint_motion", "bone_motion"):
+        whole = skeleton_features(record, parent, feature)[:, :, inds]
+        torch.testing.assert_close(skeleton_features(pairs, parent, feature), whole)
+        along_clip = skeleton_features(record[:, :, inds], parent, feature)
+        assert not torch.allclose(along_clip, whole)  # the gaps of the clip are not motion
+    joint = skeleton_features(pairs, parent, "joint")
+    torch.testing.assert_close(joint, record[:, :, inds])

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from mgproto.data.layouts import Layout
-from mgproto.data.transforms import Sample, Transform
+from mgproto.data.transforms import Sample, Transform, keypoint_sets
 
 # Joint names PreNormalize3D looks up, first match wins: (hip, spine/body centre).
 HIP_NAMES = ("spine_base", "hip_center")
@@ -157,9 +157,9 @@ class Flip3D(Transform):
 
     def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
         flipped = bool(rng.random() < self.flip_ratio)
-        if flipped:
-            sample["keypoint"], sample["keypoint_score"] = flip_keypoints_3d(
-                sample["keypoint"], sample["keypoint_score"], self.flip_index
+        for kp, score in keypoint_sets(sample) if flipped else ():
+            sample[kp], sample[score] = flip_keypoints_3d(
+                sample[kp], sample[score], self.flip_index
             )
         sample["flipped"] = flipped
         return sample

@@ -142,11 +142,15 @@ def train_loader(
     rank: int = 0,
     accum: int = 1,
     skip_errors: bool = True,
+    next_frames: bool = False,
 ) -> DataLoader:
-    """Shuffled, augmented training batches (see ShardedBatchSampler)."""
+    """Shuffled, augmented training batches (see ShardedBatchSampler); ``next_frames``: see
+    :func:`~mgproto.data.pipelines.build_pipeline`."""
     dataset = ClipDataset(
         records,
-        build_pipeline(cfg, train=True, keypoint_dims=keypoint_dims(records)),
+        build_pipeline(
+            cfg, train=True, keypoint_dims=keypoint_dims(records), next_frames=next_frames
+        ),
         seed=seed,
         video_root=root,
         long_videos=cfg.video_mode == "long",
@@ -186,11 +190,16 @@ def eval_loader(
     num_workers: int,
     world_size: int = 1,
     rank: int = 0,
+    next_frames: bool = False,
 ) -> DataLoader:
     """Deterministic multi-clip test batches; rank r takes records r, r + W, ... ."""
+    dims = keypoint_dims(records)
+    pipeline = build_pipeline(
+        cfg, train=False, num_clips=num_clips, keypoint_dims=dims, next_frames=next_frames
+    )
     dataset = ClipDataset(
         records,
-        build_pipeline(cfg, train=False, num_clips=num_clips, keypoint_dims=keypoint_dims(records)),
+        pipeline,
         video_root=root,
         long_videos=cfg.video_mode == "long",
         skip_errors=False,

@@ -88,15 +88,18 @@ def build_pipeline(
     num_clips: int | None = None,
     frame_reader: FrameReader = read_frames,
     keypoint_dims: int = 2,
+    next_frames: bool = False,
 ) -> Compose:
     """The pipeline for ``cfg.modalities``.
 
     ``num_clips`` overrides ``num_clips_test``; ``frame_reader`` replaces per-clip decoding
     (see :class:`~mgproto.data.frames.DecodeFrames`); ``keypoint_dims`` is the records'
-    coordinates per joint (2 = x, y pixels; 3 = x, y, z, see :func:`build_pipeline_3d`).
+    coordinates per joint (2 = x, y pixels; 3 = x, y, z, see :func:`build_pipeline_3d`);
+    ``next_frames`` adds each sampled frame's next frame in the record to the coordinates (six
+    channels, :class:`~mgproto.data.coords.PoseCoords`): the input of the motion streams.
     """
     if keypoint_dims == 3:
-        return build_pipeline_3d(cfg, train=train, num_clips=num_clips)
+        return build_pipeline_3d(cfg, train=train, num_clips=num_clips, next_frames=next_frames)
     if keypoint_dims != 2:
         raise ValueError(f"keypoint_dims must be 2 or 3, got {keypoint_dims}")
     use_rgb, use_pose = "rgb" in cfg.modalities, "pose" in cfg.modalities
@@ -120,7 +123,11 @@ def build_pipeline(
         ),
     ]
     if need_keypoints:
-        steps.append(SelectPoseFrames(inds_key="pose_inds" if use_pose else "rgb_inds"))
+        steps.append(
+            SelectPoseFrames(
+                inds_key="pose_inds" if use_pose else "rgb_inds", next_frames=next_frames
+            )
+        )
     if use_rgb:
         steps.append(DecodeFrames(reader=frame_reader))
     if need_keypoints:
@@ -152,6 +159,7 @@ def build_pipeline(
                 flip_index=get_layout(pose.layout).flip_index,
                 flip_test=flip_test,
                 use_score=pose.use_score,
+                next_frames=next_frames,
             )
         )
     if use_pose and pose.representation != "coords":
@@ -187,7 +195,9 @@ def check_3d_input(cfg: DataConfig) -> None:
         normalization_joints(get_layout(cfg.pose.layout))  # raises naming the missing joints
 
 
-def build_pipeline_3d(cfg: DataConfig, *, train: bool, num_clips: int | None = None) -> Compose:
+def build_pipeline_3d(
+    cfg: DataConfig, *, train: bool, num_clips: int | None = None, next_frames: bool = False
+) -> Compose:
     """The pose-only coordinate pipeline for 3-D keypoints (see the module docstring)."""
     check_3d_input(cfg)
     pose, sampling = cfg.pose, cfg.sampling
@@ -205,7 +215,7 @@ def build_pipeline_3d(cfg: DataConfig, *, train: bool, num_clips: int | None = N
             alignment=cfg.alignment,
             short_clips=sampling.short_clips,
         ),
-        SelectPoseFrames(inds_key="pose_inds"),
+        SelectPoseFrames(inds_key="pose_inds", next_frames=next_frames),
     ]
     if train:
         steps.append(Flip3D(flip_index=layout.flip_index, flip_ratio=pose.flip_ratio))
@@ -214,6 +224,7 @@ def build_pipeline_3d(cfg: DataConfig, *, train: bool, num_clips: int | None = N
             max_persons=pose.max_persons,
             flip_index=layout.flip_index,
             flip_test=sampling.flip_test and not train,
+            next_frames=next_frames,
         )
     )
     return Compose(steps)

@@ -107,22 +107,45 @@ class SampleFrames(Transform):
         return sample
 
 
+NEXT_KEYS = ("keypoint_next", "keypoint_score_next")
+
+
 class SelectPoseFrames(Transform):
     """Keep the keypoints of the sampled frames: (M, T_all, V, 2) -> (M, N * T, V, 2).
 
     ``inds_key`` names the indices to follow (``pose_inds``; ``rgb_inds`` when an RGB-only
     pipeline still needs keypoints of its frames for the compact box).
+
+    With ``next_frames`` the frame after each sampled one in the record is kept too, as
+    ``keypoint_next`` / ``keypoint_score_next`` (same shapes; the geometric transforms move them
+    with the others), and ``has_next`` (N * T,) bool is False where the sampled frame is the
+    record's last: what the motion streams are differenced on (the reference differences the
+    whole record before sampling).
     """
 
-    def __init__(self, *, inds_key: str = "pose_inds") -> None:
-        self.inds_key = inds_key
+    def __init__(self, *, inds_key: str = "pose_inds", next_frames: bool = False) -> None:
+        self.inds_key, self.next_frames = inds_key, next_frames
         self.requires = ("keypoint", "keypoint_score", inds_key)
+        self.adds = (*NEXT_KEYS, "has_next") if next_frames else ()
 
     def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
-        inds = sample[self.inds_key].reshape(-1)
+        num_frames = sample["keypoint"].shape[1]
+        inds = sample[self.inds_key].reshape(-1)  # wrapped into [0, num_frames) by the sampler
+        if self.next_frames:
+            later = np.minimum(inds + 1, num_frames - 1)
+            sample["keypoint_next"] = sample["keypoint"][:, later]
+            sample["keypoint_score_next"] = sample["keypoint_score"][:, later]
+            sample["has_next"] = inds + 1 < num_frames
         sample["keypoint"] = sample["keypoint"][:, inds]
         sample["keypoint_score"] = sample["keypoint_score"][:, inds]
         return sample
+
+
+def keypoint_sets(sample: Sample) -> list[tuple[str, str]]:
+    """The (keypoint, score) keys a geometric transform moves: the sampled frames, and their
+    next frames where :class:`SelectPoseFrames` kept them."""
+    pairs = [("keypoint", "keypoint_score"), NEXT_KEYS]
+    return [(k, s) for k, s in pairs if k in sample]
 
 
 def require_2d(sample: Sample, what: str) -> None:
@@ -143,18 +166,16 @@ class _Geometric(Transform):
 
     @staticmethod
     def crop(sample: Sample, box: G.Box) -> None:
-        if "keypoint" in sample:
-            sample["keypoint"] = G.crop_keypoints(sample["keypoint"], sample["keypoint_score"], box)
+        for kp, score in keypoint_sets(sample):
+            sample[kp] = G.crop_keypoints(sample[kp], sample[score], box)
         sample["img_shape"] = (box[3] - box[1], box[2] - box[0])
         if "imgs" in sample:
             sample["imgs"] = G.crop_frames(sample["imgs"], box)
 
     @staticmethod
     def resize(sample: Sample, shape: tuple[int, int]) -> None:
-        if "keypoint" in sample:
-            sample["keypoint"] = G.resize_keypoints(
-                sample["keypoint"], sample["keypoint_score"], sample["img_shape"], shape
-            )
+        for kp, score in keypoint_sets(sample):
+            sample[kp] = G.resize_keypoints(sample[kp], sample[score], sample["img_shape"], shape)
         sample["img_shape"] = tuple(shape)
         if "imgs" in sample:
             sample["imgs"] = G.resize_frames(sample["imgs"], shape)
@@ -239,12 +260,9 @@ class Flip(Transform):
     def __call__(self, sample: Sample, rng: np.random.Generator) -> Sample:
         require_2d(sample, "Flip")
         flipped = bool(rng.random() < self.flip_ratio)
-        if flipped and "keypoint" in sample:
-            sample["keypoint"], sample["keypoint_score"] = G.flip_keypoints(
-                sample["keypoint"],
-                sample["keypoint_score"],
-                sample["img_shape"][1],
-                self.flip_index,
+        for kp, score in keypoint_sets(sample) if flipped else ():
+            sample[kp], sample[score] = G.flip_keypoints(
+                sample[kp], sample[score], sample["img_shape"][1], self.flip_index
             )
         if flipped and "imgs" in sample:
             sample["imgs"] = G.flip_frames(sample["imgs"])

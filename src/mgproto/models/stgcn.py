@@ -33,37 +33,48 @@ Feature = Literal["joint", "bone", "joint_motion", "bone_motion"]
 def skeleton_features(
     coords: torch.Tensor, parent: torch.Tensor, feature: Feature, *, xyz: bool = False
 ) -> torch.Tensor:
-    """(B, M, T, V, 3) x, y, score (or x, y, z) -> (B, M, T, V, 3) joint / bone / their motion.
+    """(B, M, T, V, 3 | 6) coordinates -> (B, M, T, V, 3) joint / bone / their motion.
 
     Args:
-        coords: (B, M, T, V, 3) the sampled clip.
+        coords: (B, M, T, V, 3) x, y, score (or x, y, z) of the sampled frames; or
+            (B, M, T, V, 6) with the channels of each frame's next frame in the record after
+            them (``PoseCoords(next_frames=True)``), which the motion streams difference against.
         parent: (V,) each joint's bone parent (itself for a root, whose bone is 0).
         feature: which stream.
         xyz: channel 3 is z, not a score.
 
-    A bone is the joint minus its parent; motion is the forward difference to the next frame,
-    zero at the last frame (reference ``JointToBone`` / ``ToMotion``). With a 2-D score channel
-    the score is not differenced: a bone keeps the mean score of its two joints, motion the mean
-    score of its two frames. With ``xyz`` all three channels are differenced.
+    A bone is the joint minus its parent; motion is the difference to the next frame (reference
+    ``JointToBone`` / ``ToMotion``, computed on the whole record before frame sampling). Given
+    only the sampled frames (C = 3), motion is differenced along the clip, zero at its last
+    frame: the same thing for a clip of consecutive frames. With a 2-D score channel the score
+    is not differenced: a bone keeps the mean score of its two joints, motion the mean score of
+    its two frames. With ``xyz`` all three channels are differenced.
     """
-    x = coords
-    if feature in ("bone", "bone_motion"):
-        other = x[..., parent, :]
-        if xyz:
-            x = x - other
-        else:
-            x = torch.cat([x[..., :2] - other[..., :2], (x[..., 2:] + other[..., 2:]) / 2], -1)
-    if feature in ("joint_motion", "bone_motion"):
-        motion = torch.zeros_like(x)
-        now, later = x[:, :, :-1], x[:, :, 1:]  # (B, M, T - 1, V, 3)
-        if xyz:
-            motion[:, :, :-1] = later - now
-        else:
-            motion[:, :, :-1] = torch.cat(
-                [later[..., :2] - now[..., :2], (later[..., 2:] + now[..., 2:]) / 2], -1
-            )
-        x = motion
-    return x
+    bones = feature in ("bone", "bone_motion")
+    now = _bones(coords[..., :3], parent, xyz) if bones else coords[..., :3]
+    if feature in ("joint", "bone"):
+        return now
+    if coords.shape[-1] == 6:
+        later = _bones(coords[..., 3:], parent, xyz) if bones else coords[..., 3:]
+        return _difference(now, later, xyz)
+    motion = torch.zeros_like(now)
+    motion[:, :, :-1] = _difference(now[:, :, :-1], now[:, :, 1:], xyz)
+    return motion
+
+
+def _bones(x: torch.Tensor, parent: torch.Tensor, xyz: bool) -> torch.Tensor:
+    """(..., V, 3) -> each joint minus its parent (2-D: the score is the pair's mean)."""
+    other = x[..., parent, :]
+    if xyz:
+        return x - other
+    return torch.cat([x[..., :2] - other[..., :2], (x[..., 2:] + other[..., 2:]) / 2], -1)
+
+
+def _difference(now: torch.Tensor, later: torch.Tensor, xyz: bool) -> torch.Tensor:
+    """later - now (2-D: the score is the mean of the two)."""
+    if xyz:
+        return later - now
+    return torch.cat([later[..., :2] - now[..., :2], (later[..., 2:] + now[..., 2:]) / 2], -1)
 
 
 class GraphConv(nn.Module):
@@ -196,7 +207,8 @@ class STGCN(nn.Module):
 
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
         """coords (B, M, T, V, C) -> features (B, C_out, T', V, M), a 5-D map the standard
-        heads pool (their global mean = PYSKL's mean over T, V, then persons)."""
+        heads pool (their global mean = PYSKL's mean over T, V, then persons). C may be twice
+        ``in_channels``: the next frames after the sampled ones (:func:`skeleton_features`)."""
         x = skeleton_features(coords, self.parent, self.feature, xyz=self.xyz)
         n, m, t, v, c = x.shape
         x = x.permute(0, 1, 3, 4, 2).reshape(n * m, v * c, t)  # (B', V * C, T)
