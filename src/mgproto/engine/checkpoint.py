@@ -108,8 +108,8 @@ def model_from_state(
 
 
 def _warn_stream_definition(state: dict[str, Any], cfg: ExperimentConfig, source: str) -> None:
-    """Version 1 computed ST-GCN++ bone streams on the graph's tree and differenced the score
-    channel of motion streams; a model trained so now sees slightly other inputs."""
+    """Version 1 computed ST-GCN++ bone streams on the graph's tree, and motion streams along the
+    sampled clip with the score differenced; a model trained so now sees other inputs."""
     feature = cfg.model.gcn.feature
     if state.get("version", 1) >= 2 or cfg.model.arch != "stgcn" or feature == "joint":
         return
@@ -118,13 +118,12 @@ def _warn_stream_definition(state: dict[str, Any], cfg: ExperimentConfig, source
 
     layout = get_layout(cfg.data.pose.layout)
     bones_moved = "bone" in feature and (bone_parents(layout) != parents(layout)).any()
-    scores_moved = "motion" in feature and cfg.data.pose.keypoint_dims == 2
-    if bones_moved or scores_moved:
+    if bones_moved or "motion" in feature:
         logging.getLogger("mgproto").warning(
             "%s: trained by an earlier mgproto whose %s stream differs from the reference's "
             "(%s); its inputs now follow the reference, so retrain it for exact results",
             source, feature,
-            "bone pairs" if bones_moved else "the score channel of motion",
+            "bone pairs" if bones_moved else "motion to the record's next frame",
         )  # fmt: skip
 
 
