@@ -1,4 +1,6 @@
+import argparse
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +46,7 @@ def test_inspect_and_preview(tmp_path, make_rec, capsys):
     )
     assert main(["inspect", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "4 clips; layout coco17" in out and "class   1 b: 2" in out
+    assert "4 records, all valid; 2-D keypoints; layout coco17" in out and "class   1 b: 2" in out
     png = tmp_path / "sheet.png"
     assert main(["preview-pose", str(path), "-o", str(png), "--frames", "3"]) == 0
     assert png.read_bytes()[:4] == b"\x89PNG"
@@ -76,6 +78,78 @@ def test_convert_formats_listed(fmt, capsys):
     with pytest.raises(SystemExit):
         main(["convert", fmt, "--help"])
     assert "-o" in capsys.readouterr().out
+
+
+def _all_help() -> dict[str, str]:
+    """The help text of `mgproto`, every verb and every `convert` format."""
+    from mgproto.cli import build_parser
+
+    def subparsers(parser):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return action.choices
+        return {}
+
+    root = build_parser()
+    out = {"mgproto": root.format_help()}
+    for verb, parser in subparsers(root).items():
+        out[verb] = parser.format_help()
+        out |= {f"{verb} {name}": p.format_help() for name, p in subparsers(parser).items()}
+    return out
+
+
+def test_help_is_plain_text_for_users():
+    """No reStructuredText markup and no internal module or function names in any help."""
+    texts = _all_help()
+    assert "convert imigue" in texts and "convert utkinect" in texts
+    markup = re.compile(r"``|:(func|class|mod|data|meth):`|mgproto\.[a-z_]+\.|\w+\(\)")
+    bad = {name: markup.search(text).group(0) for name, text in texts.items()
+           if markup.search(text)}  # fmt: skip
+    assert bad == {}
+
+
+def test_every_option_has_help():
+    from mgproto.cli import build_parser
+
+    missing = []
+    parsers = [("mgproto", build_parser())]
+    while parsers:
+        name, parser = parsers.pop()
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                parsers += [(f"{name} {n}", p) for n, p in action.choices.items()]
+            elif action.help is None:
+                missing.append(f"{name} {'/'.join(action.option_strings) or action.dest}")
+    assert missing == []
+
+
+def test_version(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"mgproto {version('mgproto')}"
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path, make_rec):
+    """`mgproto info ... | head`: the reader is gone; no "Broken pipe" message, no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    path = save_annotations(AnnotationFile([make_rec("a")]), tmp_path / "a.pkl")
+    for argv in (["info", str(path)], ["inspect", str(path)], ["--help"]):
+        read, write = os.pipe()
+        os.close(read)  # every write to the pipe fails with EPIPE
+        try:
+            proc = subprocess.run([sys.executable, "-m", "mgproto", *argv], stdout=write,
+                                  stderr=subprocess.PIPE, text=True, timeout=120)  # fmt: skip
+        finally:
+            os.close(write)
+        assert proc.stderr == "", (argv, proc.stderr)
+        # 141 = killed by SIGPIPE, as `cmd | head` leaves C tools; argparse's help ignores it
+        assert proc.returncode == (0 if argv == ["--help"] else 141), argv
 
 
 def test_keypoints_untouched_by_inspect(tmp_path, make_rec):

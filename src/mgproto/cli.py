@@ -3,19 +3,37 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from mgproto.commands import data_cmds, infer_cmds, info, model_cmds, pose_cmds, result_cmds
-from mgproto.config import ConfigError
-from mgproto.data.annotations import AnnotationError
+from mgproto.commands.errors import USER_ERRORS, user_message
 
 MODULES = (data_cmds, info, model_cmds, result_cmds, pose_cmds, infer_cmds)
+# The exit status of a process killed by SIGPIPE (128 + 13), what `cmd | head` leaves a C tool.
+BROKEN_PIPE_EXIT = 141
+
+
+def version() -> str:
+    """The installed package's version (its metadata), else ``mgproto.__version__``."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("mgproto")
+    except PackageNotFoundError:
+        import mgproto
+
+        return getattr(mgproto, "__version__", "unknown")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="mgproto", description="Micro-gesture recognition: data, training, evaluation."
+        prog="mgproto",
+        description="Micro-gesture recognition: data, training, evaluation. "
+        "`mgproto VERB --help` describes each verb.",
     )
+    parser.add_argument("--version", action="version", version=f"mgproto {version()}")
     sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     for module in MODULES:
         module.register(sub)
@@ -23,22 +41,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one verb; returns its exit status (2 for a user's mistake, 141 for a closed pipe)."""
+    try:
+        try:
+            return _run(argv)
+        finally:  # what is still buffered meets a closed pipe here, not at interpreter exit
+            sys.stdout.flush()
+    except BrokenPipeError:  # `mgproto info ... | head`: the reader has all it wants
+        _silence_stdout()
+        return BROKEN_PIPE_EXIT
+
+
+def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ConfigError, AnnotationError, ValueError, KeyError, RuntimeError, OSError) as err:
-        print(f"mgproto {args.verb}: error: {_message(err)}", file=sys.stderr)
+    except BrokenPipeError:
+        raise
+    except USER_ERRORS as err:
+        print(f"mgproto {args.verb}: error: {user_message(err)}", file=sys.stderr)
         return 2
 
 
-def _message(err: BaseException) -> str:
-    """One line for the user: the file and the reason for OS errors, the message otherwise."""
-    if isinstance(err, OSError) and err.filename is not None and err.strerror:
-        return f"{err.filename}: {err.strerror}"
-    if isinstance(err, KeyError) and err.args:
-        return str(err.args[0])
-    text = str(err).strip() or type(err).__name__
-    return text
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's last flush at exit does not fail again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced by a test harness: nothing to do
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -50,3 +50,23 @@ def test_a_file_whose_dimension_differs_from_the_config_is_refused(file_3d):
                        r"data.pose.keypoint_dims is 2; set data.pose.keypoint_dims=3 \(or, if "
                        r"the third value is a detection confidence"):  # fmt: skip
         load_split(cfg.data, "train")
+
+
+def test_a_joint_count_other_than_the_layouts_names_the_config_key(tmp_path, make_rec):
+    """17-joint records with data.pose.layout=imigue22: the message says what to set."""
+    recs = [make_rec(f"c{i}", layout=None) for i in range(2)]
+    path = save_annotations(AnnotationFile(recs, {"train": ["c0", "c1"]}), tmp_path / "p.pkl")
+    cfg = load_config(None, [f"data.annotations={path}", "data.num_classes=2",
+                             "data.pose.layout=imigue22"])  # fmt: skip
+    with pytest.raises(AnnotationError, match=r"p\.pkl: record 0 \('c0'\): keypoint has 17 "
+                       r"joints, but data.pose.layout is 'imigue22' \(22 joints\); set "
+                       r"data.pose.layout=coco17$"):  # fmt: skip
+        load_split(cfg.data, "train")
+    recs = [make_rec(f"c{i}", layout="coco17", num_joints=17) for i in range(2)]
+    ann = AnnotationFile(recs, {"train": ["c0", "c1"]}, {"layout": "coco17"})
+    save_annotations(ann, path)
+    cfg = load_config(None, [f"data.annotations={path}", "data.num_classes=2",
+                             "data.pose.layout=openpose25"])  # fmt: skip
+    with pytest.raises(AnnotationError, match=r"is 'openpose25' \(25 joints\); set "
+                       r"data.pose.layout=coco17$"):  # fmt: skip
+        load_split(cfg.data, "train")

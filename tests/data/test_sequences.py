@@ -147,3 +147,28 @@ def test_overlapping_ranges_are_warned_and_still_written():
     text = report.summary()
     assert "warnings (31;" in text and "clip 18: doubt" in text and "clip 19" not in text
     assert "\n  ... and 11 more\n" in text
+
+
+def test_summary_counts_clips_as_clips_and_videos_as_videos():
+    """358 videos without skeletons are 358 videos (and their clips), not '358 skipped' clips;
+    the entries are summarised by reason with the first few, not listed one per line."""
+    report = ConversionReport(written=56)
+    for v in range(358):
+        report.skip(f"video {v:04d}", "no skeleton folder; its 5 clips are skipped",
+                    kind="no skeleton folder", unit="video", clips=5)  # fmt: skip
+    report.skip("0001_3", "unknown class 40", kind="unknown class")
+    report.skip("0002/f_7.json", "corrupt, kept with score 0", kind="corrupt frame file",
+                unit="frame file")  # fmt: skip
+    assert report.skipped_clips == 358 * 5 + 1
+    text = report.summary(full_list="x.skipped.txt")
+    lines = text.splitlines()
+    assert lines[0] == "wrote 56 clips, skipped 1791 labelled clips"
+    assert lines[1:5] == [
+        "skipped entries by reason (360 in all):",
+        "  358 videos: no skeleton folder (1790 clips)",
+        "  1 clip: unknown class",
+        "  1 frame file: corrupt frame file (no clip lost)",
+    ]
+    assert lines[5] == "first 5 of 360 skipped:" and lines[6].startswith("  video 0000: ")
+    assert lines[11] == "all 360 skipped entries: x.skipped.txt" and len(lines) == 12
+    assert len(report.skip_list().splitlines()) == 360

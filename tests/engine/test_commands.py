@@ -283,3 +283,68 @@ def test_compare_last_reads_the_last_checkpoint_beside_the_best(runs, tmp_path):
     assert not (run / "test_val_last").exists()
     (run / "checkpoints" / "last.pt").unlink()
     assert main(["compare", str(run), "--last", *common]) == 2
+
+
+@pytest.fixture(scope="module")
+def xsub_run(tiny_dataset, tiny_settings, tmp_path_factory):
+    """A pose-only run on the tiny dataset renamed as PYSKL names its splits (xsub_train /
+    xsub_val, no test split), trained with its split names in the config."""
+    from mgproto.data.annotations import AnnotationFile, load_annotations, save_annotations
+
+    root = tmp_path_factory.mktemp("xsub")
+    ann = load_annotations(tiny_dataset)
+    split = {"xsub_train": ann.split["train"], "xsub_val": ann.split["val"]}
+    path = save_annotations(AnnotationFile(ann.annotations, split, ann.meta), root / "xsub.pkl")
+    cfg = root / "empty.yaml"
+    cfg.write_text("{}\n")
+    settings = [*tiny_settings, "train.epochs=1", f"data.annotations={path}",
+                "data.modalities=[pose]", "data.train_split=xsub_train",
+                "data.val_split=xsub_val", "data.test_split=xsub_val"]  # fmt: skip
+    run = root / "run"
+    assert (
+        main(["train", str(cfg), "--run-dir", str(run), "--device", "cpu", *_sets(settings)]) == 0
+    )
+    return run, path
+
+
+def test_verbs_read_the_run_s_own_split_names(xsub_run, tmp_path, capsys):
+    """test, report, compare and ensemble find xsub_val in the run's config (or in the ids.json
+    its test wrote) without a flag; an explicit --split still wins."""
+    run, ann = xsub_run
+    assert (run / "checkpoints" / "best.pt").is_file()  # train validated on xsub_val
+    assert main(["test", str(run), "--device", "cpu"]) == 0
+    metrics = json.loads((run / "test_xsub_val" / "metrics.json").read_text())
+    assert metrics["split"] == "xsub_val" and metrics["pose"]["num_samples"] == 4
+    assert main(["report", str(run), "--device", "cpu"]) == 0
+    assert "(xsub_val split)" in (run / "report" / "report.md").read_text()
+    assert main(["compare", str(run), "--device", "cpu"]) == 0
+    assert "| run | pose |" in capsys.readouterr().out
+    out = tmp_path / "train_split"
+    assert main(["test", str(run), "--split", "xsub_train", "--out", str(out)]) == 0
+    assert json.loads((out / "metrics.json").read_text())["split"] == "xsub_train"
+    scores = [str(run / "test_xsub_val" / n) for n in ("scores.npz", "pose_result.pkl")]
+    ens = tmp_path / "ens.npz"
+    argv = ["ensemble", "--val", *scores, "--test", *scores, "--annotations", str(ann), "-o",
+            str(ens)]  # fmt: skip
+    assert main(argv) == 0, capsys.readouterr().err
+    summary = json.loads(ens.with_suffix(".json").read_text())
+    assert summary["annotations"]["val_split"] == summary["annotations"]["test_split"] == "xsub_val"
+    assert main(["test", str(run), "--split", "test"]) == 2
+    err = capsys.readouterr().err
+    assert "no split 'test'" in err and "xsub_val" in err and "--split" in err
+
+
+def test_without_validation_the_report_shows_the_test_split(xsub_run, tmp_path):
+    """data.val_split "" (no validation): report falls back on the run's data.test_split."""
+    import dataclasses
+
+    from mgproto.engine.checkpoint import save_checkpoint
+    from mgproto.engine.testing import default_split
+
+    last = xsub_run[0] / "checkpoints" / "last.pt"
+    model, cfg = load_model(last)
+    assert default_split(last, "val") == "xsub_val" == default_split(last, "test")
+    data = dataclasses.replace(cfg.data, val_split="", test_split="xsub_train")
+    ckpt = save_checkpoint(tmp_path / "no_val.pt", cfg=dataclasses.replace(cfg, data=data),
+                           model=model)  # fmt: skip
+    assert default_split(ckpt, "val") == "xsub_train"

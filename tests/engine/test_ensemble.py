@@ -179,3 +179,18 @@ def test_ensemble_reports_test_top1_when_the_test_clips_are_labelled(tmp_path, c
     assert summary["test_top1"] == 1.0 > max(summary["test_top1_single"])
     assert (np.load(out)["labels"] >= 0).all()
     assert "ensemble: val top-1 1.0000, test top-1 1.0000" in capsys.readouterr().out
+
+
+def test_ensemble_refuses_a_pickle_without_annotations(tmp_path, capsys):
+    """A .pkl (MMAction2 --dump / PYSKL --out) holds no clip ids: without --annotations its
+    rows would silently take the clip order of another file, so nothing is fused."""
+    rng = np.random.default_rng(3)
+    ids, y = [f"c{i}" for i in range(6)], rng.integers(0, 3, 6)
+    npz = save_scores(_scores(ids, y, rng.uniform(0, 1, (6, 3))), tmp_path / "a.npz")
+    pkl = save_pyskl_results(rng.uniform(0, 1, (6, 3)), tmp_path / "b.pkl")
+    out = tmp_path / "ens.npz"
+    argv = ["ensemble", "--val", str(npz), str(pkl), "--test", str(npz), str(pkl), "-o", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{pkl}: a .pkl score file holds no clip ids" in err and "--annotations" in err
+    assert not out.exists() and not out.with_suffix(".json").exists()

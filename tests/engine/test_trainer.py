@@ -154,8 +154,9 @@ def test_train_log_holds_the_console_and_periodic_lines(tiny_dataset, make_cfg, 
     run = tmp_path / "run"
     train(cfg, run_dir=run, device="cpu")
     text = (run / "train.log").read_text()
-    assert "step 2/12 epoch 0: loss" in text and "samples/s" in text
-    assert "epoch 1: val fused top1" in text and "\r" not in text
+    assert "epoch 1/2 step 2/12: loss" in text and "samples/s" in text
+    assert "epoch 1/2: val fused top1" in text and "\r" not in text
+    assert "epoch 2/2 step 12/12: loss" in text  # epochs counted from 1 in both kinds of line
     train(cfg, run_dir=run, device="cpu", resume=True)  # resumed runs append
     assert (run / "train.log").read_text().startswith(text)
 
@@ -232,3 +233,25 @@ def test_two_stream_runs_of_one_config_are_identical(tiny_dataset, make_cfg, tmp
     a, b = _state(tmp_path / "a"), _state(tmp_path / "b")
     for key in a:
         assert torch.equal(a[key], b[key]), key
+
+
+@pytest.mark.parametrize("val_split", ["", "missing"])
+def test_a_run_without_validation_says_so_and_logs_every_epoch(
+    tiny_dataset, make_cfg, tmp_path, val_split
+):
+    """An epoch shorter than log_every still gets its line (console and metrics.jsonl); no val
+    split is said once, with the checkpoint to use; a warm-up longer than the run is flagged."""
+    cfg = make_cfg(tiny_dataset, "data.modalities=[pose]", f"data.val_split={val_split!r}",
+                   "train.log_every=50", "train.epochs=2", "train.warmup_epochs=3")  # fmt: skip
+    run = tmp_path / "run"
+    train(cfg, run_dir=run, device="cpu")
+    text = (run / "train.log").read_text()
+    assert "epoch 1/2 step 6/12: loss" in text and "epoch 2/2 step 12/12: loss" in text
+    records = read_metrics(run)
+    assert [(r["kind"], r["epoch"], r["step"]) for r in records] == [
+        ("train", 1, 6), ("train", 2, 12)]  # fmt: skip
+    assert not (run / "checkpoints" / "best.pt").exists()
+    no_val = [line for line in text.splitlines() if "no validation during training" in line]
+    assert len(no_val) == 1 and "WARNING" in no_val[0] and "checkpoints/last.pt" in no_val[0]
+    assert ("is empty" in no_val[0]) == (val_split == "")
+    assert "train.warmup_epochs (3) is longer than train.epochs (2)" in text

@@ -243,3 +243,51 @@ def test_pose_model_with_a_coordinate_stream_predicts_a_timeline(interview, tmp_
     assert np.isfinite(scores["pose"]).all() and np.isfinite(scores["coords"]).all()
     np.testing.assert_allclose(scores["fused"], (scores["pose"] + scores["coords"]) / 2, atol=1e-6)
     assert not np.allclose(scores["pose"], scores["coords"]) and doc["modalities"] == ["pose"]
+
+
+def test_an_empty_timeline_says_why_and_a_run_folder_is_a_checkpoint(interview, tmp_path, capsys):
+    """A weak (untrained) model whose confidence never reaches --min-confidence 0.3: the
+    console, timeline.json and the page give the highest confidence (when, which class) and the
+    threshold; the page plots the confidence over time. ``--checkpoint`` takes a run folder, as
+    ``mgproto test`` does (here one with only a last.pt)."""
+    cfg = load_config(None, ["data.modalities=[pose]", "data.num_classes=15",
+                             "data.pose.layout=imigue22", "data.pose.clip_len=16",
+                             "data.pose.test_size=8", "model.preset=tiny"])  # fmt: skip
+    run = tmp_path / "run"
+    ckpt = save_checkpoint(run / "checkpoints" / "last.pt", cfg=cfg, model=model_from_config(cfg))
+    out = tmp_path / "pred"
+    code = main(["predict", str(interview.video), "--checkpoint", str(run), "--pose",
+                 str(interview.pose), "-o", str(out), "--no-video"])  # fmt: skip
+    printed, err = capsys.readouterr()
+    assert code == 0, err
+    doc = json.loads((out / "timeline.json").read_text())
+    peak = doc["peak"]
+    assert doc["segments"] == [] and 0 < peak["confidence"] < 0.3
+    assert doc["checkpoint"] == str(ckpt.resolve())
+    expected = (
+        f"no frame reaches --min-confidence 0.3: the highest confidence is "
+        f"{peak['confidence']:.3f} ({peak['label']!r} at {peak['time_s']:.2f} s)"
+    )
+    assert doc["no_segments_reason"].startswith(expected)
+    assert "0 segments; classified at" in printed and f"no segment: {expected}" in printed
+    page = (out / "index.html").read_text()
+    assert "No segment: no frame reaches --min-confidence 0.3" in page
+    assert "data:image/png;base64," in page
+    assert (out / "confidence.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_predict_help_shows_every_default(capsys):
+    with pytest.raises(SystemExit):
+        main(["predict", "--help"])
+    options = capsys.readouterr().out.split("options:")[1]
+    blocks: list[str] = []  # one per option, its wrapped help joined
+    for line in options.splitlines():
+        if line.startswith("  -"):
+            blocks.append(line)
+        elif blocks:
+            blocks[-1] += " " + line.strip()
+    flags = [b.split()[0] for b in blocks]
+    assert {"--window", "--min-confidence", "--hide", "--no-video", "--pose"} <= set(flags)
+    missing = [f for f, b in zip(flags, blocks) if "(default: " not in b]
+    assert missing == ["-h,", "--checkpoint"], missing  # help, and the one required option
+    assert "unlabelled (default: 0.3)" in " ".join(blocks)

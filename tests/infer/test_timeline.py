@@ -10,10 +10,12 @@ from mgproto.infer.timeline import (
     frame_probs,
     make_windows,
     match_segments,
+    peak_confidence,
     read_segments,
     segment_iou,
     segments_from_probs,
     smooth_probs,
+    why_no_segments,
     write_timeline,
 )
 
@@ -99,3 +101,28 @@ def test_timeline_files_round_trip(tmp_path):
     assert read_segments(truth, fps=10.0)[0].end_frame == 12
     with pytest.raises(ValueError, match=r"truth\.csv: segment 0: .*frame rate"):
         read_segments(truth)
+
+
+def test_an_empty_timeline_says_why_and_names_the_setting_to_change():
+    """A weak model: the top class peaks at 0.4 ('b', frame 5 = 0.5 s at 10 fps), below the
+    threshold; then above it but too briefly; then every frame's top class hidden."""
+    probs = np.full((10, 3), 0.3)
+    probs[5] = [0.3, 0.4, 0.3]
+    probs[:2] = np.nan  # no evidence: never the peak
+    peak = peak_confidence(probs, 10.0, NAMES)
+    assert (peak.frame, peak.time_s, peak.label, peak.label_id) == (5, 0.5, "b", 1)
+    assert peak.confidence == pytest.approx(0.4)
+    options = {"min_confidence": 0.5, "min_duration_s": 0.3}
+    assert segments_from_probs(probs, 10.0, NAMES, **options) == []
+    reason = why_no_segments(probs, 10.0, NAMES, **options)
+    assert "highest confidence is 0.400 ('b' at 0.50 s)" in reason
+    assert "--min-confidence 0.5" in reason and "e.g. 0.4" in reason
+    reason = why_no_segments(probs, 10.0, NAMES, min_confidence=0.35, min_duration_s=0.3)
+    assert "last at most 0.10 s" in reason and "--min-duration 0.3" in reason
+    assert peak_confidence(probs, 10.0, NAMES, hide=[1]).label == "a"  # first of the ties
+    all_b = np.tile([0.1, 0.8, 0.1], (10, 1))
+    assert peak_confidence(all_b, 10.0, NAMES, hide=[1]) is None
+    assert "--hide" in why_no_segments(all_b, 10.0, NAMES, hide=[1], **options)
+    nothing = np.full((10, 3), np.nan)
+    assert peak_confidence(nothing, 10.0, NAMES) is None
+    assert "--min-person" in why_no_segments(nothing, 10.0, NAMES, **options)

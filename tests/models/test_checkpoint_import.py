@@ -1,4 +1,3 @@
-import pytest
 import torch
 
 from mgproto.cli import main
@@ -108,40 +107,3 @@ def test_cli_import_of_a_pose_checkpoint_into_a_model_with_a_coordinate_stream(t
     assert model.streams == ("pose", "coords")
     for key in ("head.pose.fc.weight", "backbone.conv1.conv.weight"):
         torch.testing.assert_close(model.state_dict()[key], src.state_dict()[key])
-
-
-def test_mmengine_checkpoints_load_without_trusting_their_metadata(tmp_path, monkeypatch):
-    import os
-    import sys
-    import types
-
-    from mgproto.models.checkpoint_import import read_state_dict
-
-    class HistoryBuffer:  # stands for mmengine's message-hub buffers in a 1.x checkpoint's meta
-        def __init__(self):
-            self.log = [1, 2]
-
-    HistoryBuffer.__module__ = "mmengine.logging.history_buffer"
-    HistoryBuffer.__qualname__ = "HistoryBuffer"
-    module = types.ModuleType(HistoryBuffer.__module__)
-    module.HistoryBuffer = HistoryBuffer
-    for name in ("mmengine", "mmengine.logging"):
-        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
-    monkeypatch.setitem(sys.modules, HistoryBuffer.__module__, module)
-    state = {"backbone.conv1.conv.weight": torch.ones(2)}
-    torch.save({"meta": {"hub": HistoryBuffer()}, "state_dict": state}, tmp_path / "mm.pth")
-    for name in ("mmengine", "mmengine.logging", HistoryBuffer.__module__):
-        monkeypatch.delitem(sys.modules, name)  # mmengine is not installed
-    assert torch.equal(read_state_dict(tmp_path / "mm.pth")["backbone.conv1.conv.weight"],
-                       torch.ones(2))  # fmt: skip
-
-    class Evil:
-        def __reduce__(self):
-            return (os.system, ("echo owned",))
-
-    Evil.__qualname__ = "Evil"
-    Evil.__module__ = __name__
-    monkeypatch.setattr(sys.modules[__name__], "Evil", Evil, raising=False)
-    torch.save({"meta": Evil(), "state_dict": state}, tmp_path / "evil.pth")
-    with pytest.raises(ValueError, match="holds objects beyond tensors"):
-        read_state_dict(tmp_path / "evil.pth")

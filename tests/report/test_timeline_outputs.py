@@ -6,6 +6,7 @@ import numpy as np
 
 from mgproto.data.video import probe_video, read_frames, write_video
 from mgproto.infer.timeline import Segment
+from mgproto.report.plots import plot_confidence
 from mgproto.report.timeline_page import write_timeline_page
 from mgproto.report.timeline_video import MIN_SIDE, class_colors, render_annotated_video
 
@@ -40,6 +41,29 @@ def test_page_links_large_videos_relative_to_itself(tmp_path):
     )  # fmt: skip
     text = page.read_text()
     assert 'src="../v.mp4"' in text and "base64" not in text and "no segments" in text
+
+
+def test_an_empty_page_says_why_and_shows_the_confidence_over_time(tmp_path):
+    """The model's confidence is plotted (a PNG embedded in the page) whether or not segments
+    passed; an empty timeline's reason is shown above its lanes."""
+    probs = np.full((20, 2), 0.5)
+    probs[:4] = np.nan  # the first window was not classified
+    windows = np.array([[0, 10], [10, 20]])
+    window_probs = np.array([[np.nan, np.nan], [0.6, 0.4]])
+    png = plot_confidence(probs, windows, window_probs, tmp_path / "c.png", fps=25,
+                          min_confidence=0.7)  # fmt: skip
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    reason = "no frame reaches --min-confidence 0.7: the highest confidence is 0.500 (<b>)"
+    info = {"duration_s": 0.8, "no_segments_reason": reason}
+    for segments in ([], SEGMENTS):
+        page = write_timeline_page(
+            tmp_path / "index.html", video=_video(tmp_path), segments=segments, info=info,
+            class_names=NAMES, confidence_plot=png,
+        )  # fmt: skip
+        text = page.read_text()
+        assert text.count("data:image/png;base64,") == 1 and "Confidence over time" in text
+        assert ("No segment: no frame reaches --min-confidence 0.7" in text) == (not segments)
+        assert "(&lt;b&gt;)" in text or segments
 
 
 def test_annotated_video_draws_label_strip_and_skeleton(tmp_path):

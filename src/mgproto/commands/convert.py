@@ -1,7 +1,8 @@
 """``mgproto convert <format>``: the command-line face of the dataset converters.
 
-Each format has its options here and calls its converter's plain ``convert(...)`` function
-(``mgproto.data.converters.<format>``), which returns ``(AnnotationFile, ConversionReport)``.
+Each format has its options and its user-facing description here, and calls its converter's
+plain ``convert(...)`` function (``mgproto.data.converters.<format>``, whose docstring holds the
+details for developers), which returns ``(AnnotationFile, ConversionReport)``.
 """
 
 from __future__ import annotations
@@ -17,10 +18,77 @@ from mgproto.data.converters import imigue, miga2023, miga2025, smg, utkinect
 
 @dataclass(frozen=True)
 class Format:
-    help: str
-    module: object  # the converter module (its docstring is the verb's description)
+    help: str  # one line, in `mgproto convert --help`
+    description: str  # `mgproto convert <format> --help`: what is read, how clips are made
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], tuple]
+
+
+# What every conversion prints and writes, after the format's own description.
+COMMON = (
+    "Clips that cannot be converted (an unknown class, a range outside the recording, no "
+    "skeleton) are skipped; the summary counts them and shows the first few, and a file beside "
+    "the output lists them all (out.pkl -> out.skipped.txt). docs/datasets.md gives each "
+    "format's details and sources."
+)
+
+IMIGUE = """\
+Read the iMiGUE raw release: one folder per video (named by its number, e.g. 298 or 0298) of
+OpenPose JSON files, one per frame (*_<12-digit frame>_keypoints.json), and the dataset's
+label CSV (columns video_id, start_frame, end_frame, class, subject_id, ...).
+
+Each label row becomes one clip, <video>_<k> (k counts the video's rows by start frame). The
+main person is followed from frame to frame; frames with no person or a missing file get score
+0. Class 99 (non-micro-gesture) becomes class 31, the others class - 1.
+
+Splits: the MiGA track-1 split (val: videos 1-4 and 6-11; test: the subjects outside the
+official training subjects; train: the rest), or your own with --split-file. Coordinates
+refer to --img-shape (default 720 1280)."""
+
+MIGA2023 = """\
+Read the MiGA 2023 skeleton package: per video, a folder <vid4> holding <vid4>_light_hand.csv
+(one row per frame: an index, then 35 joints x (x, y, confidence): OpenPose BODY_25 plus five
+fingertips per hand) and <vid4>_label.csv (rows class,start,end; frames from 0, end included).
+
+Each label row becomes one clip, <vid4>_<k>. Class 99 (non-micro-gesture) becomes class 31,
+the others class - 1. A missing skeleton or label file is an error naming the file.
+
+Give the folders of video folders: the split of each is guessed from its name (train, val or
+test in the name; else no split), or named with --split-root NAME=PATH. A folder holding
+such folders also works. Coordinates refer to --img-shape (default 1080 1920)."""
+
+MIGA2025 = """\
+Read the MiGA 2025 skeleton package: per video, a folder <vid4> holding <vid4>_openpose.xlsx
+(or the same sheet saved as <vid4>_openpose.csv, which reads much faster; one row per frame,
+137 OpenPose keypoints x (x, y, confidence); a header row and an index column are detected)
+and <vid4>_label.csv (rows class,start,end; frames from 0, end included).
+
+Clips, classes and splits as for miga2023. The default layout is imigue36 (the 36 points
+MM-Gesture used); coordinates refer to --img-shape (default 720 1280)."""
+
+SMG = """\
+Read the SMG dataset (Kinect v2, 17 micro-gesture classes): per sample, a folder SampleXXXX
+holding SampleXXXX_skeleton.csv (one row per frame, 25 joints x 11 values),
+SampleXXXX_finelabels.csv (rows label,start,end; labels 1-17, frames from 0, end included) and
+optionally SampleXXXX_data.csv (the frame rate).
+
+Each label row becomes one clip, SampleXXXX_<k>, of class label - 1, in layout kinect25 with
+2-D points in the colour image (1080 x 1920) or, with --coords depth, the depth image
+(424 x 512). Split: cross-subject, the sample number is the subject; test subjects 36-40 unless
+--test-subjects says otherwise."""
+
+UTKINECT = """\
+Read UTKinect-Action3D (Kinect v1, 20 joints, 10 actions): joints_sSS_eEE.txt (one line per
+frame: a frame id, then 20 joints x (x, y, z) in metres) and the label file actionLabel.txt
+(per recording, "action: start end" in frame ids).
+
+Each action of a recording becomes one clip, sSS_eEE_<action>, in layout kinect20: by default
+the joints projected into the 640 x 480 depth image (--coords 2d), or the native x, y, z in
+metres (--coords 3d, for the coordinate models). Split: cross-subject, odd subjects train and
+even subjects test unless --test-subjects says otherwise.
+
+--yaw and --frame-step make a different dataset from the same people (a camera to the side, a
+lower frame rate), to check that a recipe carries over."""
 
 
 def _img_shape(parser: argparse.ArgumentParser, default: tuple[int, int], why: str) -> None:
@@ -42,7 +110,7 @@ def _imigue_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("root", help="folder with one OpenPose JSON folder per video")
     p.add_argument("--labels", required=True, help="the dataset label CSV")
     p.add_argument("--layout", choices=imigue.LAYOUTS, default="imigue22", help="output layout")
-    _img_shape(p, imigue.IMG_SHAPE, "HFUT'23 used 1080 1920")
+    _img_shape(p, imigue.IMG_SHAPE, "some MiGA 2023 entries used 1080 1920")
     p.add_argument(
         "--split-file", default=None,
         help="JSON {split: [video ids]} (default: the MiGA track-1 train/val/test split)",
@@ -140,27 +208,29 @@ def _utkinect_args(p: argparse.ArgumentParser) -> None:
 FORMATS: dict[str, Format] = {
     "imigue": Format(
         "iMiGUE raw release (OpenPose JSON per frame + the dataset label CSV)",
-        imigue, _imigue_args, _imigue_run,
+        IMIGUE, _imigue_args, _imigue_run,
     ),
     "miga2023": Format(
         "MiGA 2023 skeleton package (<vid4>_light_hand.csv + <vid4>_label.csv per video)",
-        miga2023,
-        _package_args(miga2023.LAYOUTS, "imigue22", miga2023.IMG_SHAPE, "as HFUT'23 used"),
+        MIGA2023,
+        _package_args(miga2023.LAYOUTS, "imigue22", miga2023.IMG_SHAPE,
+                      "as a MiGA 2023 entry's code assumed"),
         _package_run(miga2023),
     ),
     "miga2025": Format(
         "MiGA 2025 skeleton package (<vid4>_openpose.xlsx or .csv + <vid4>_label.csv per video)",
-        miga2025,
-        _package_args(miga2025.LAYOUTS, "imigue36", miga2025.IMG_SHAPE, "as MM-Gesture used"),
+        MIGA2025,
+        _package_args(miga2025.LAYOUTS, "imigue36", miga2025.IMG_SHAPE,
+                      "as the MM-Gesture code of MiGA 2025 used"),
         _package_run(miga2025),
     ),
     "smg": Format(
-        "SMG skeletons (SampleXXXX_skeleton.csv + SampleXXXX_finelabels.csv)", smg, _smg_args,
+        "SMG skeletons (SampleXXXX_skeleton.csv + SampleXXXX_finelabels.csv)", SMG, _smg_args,
         lambda a: smg.convert(Path(a.root), coords=a.coords,
                               test_subjects=tuple(a.test_subjects) if a.test_subjects else None),
     ),
     "utkinect": Format(
-        "UTKinect-Action3D skeletons (joints_sSS_eEE.txt + actionLabel.txt)", utkinect,
+        "UTKinect-Action3D skeletons (joints_sSS_eEE.txt + actionLabel.txt)", UTKINECT,
         _utkinect_args,
         lambda a: utkinect.convert(Path(a.root), labels=a.labels, test_subjects=a.test_subjects,
                                    coords=a.coords, yaw=a.yaw, frame_step=a.frame_step),

@@ -3,35 +3,37 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 from pathlib import Path
 
+from mgproto.commands import inspect_file
 from mgproto.commands.argtypes import add_set_option, positive_int
 from mgproto.commands.outputs import add_force, output_of
 from mgproto.config import dump_config, load_config
 from mgproto.data.annotations import load_annotations, save_annotations
 from mgproto.data.records import keypoint_dims
+from mgproto.fileio import atomic_write_text
+
+
+def skipped_list_path(output: Path) -> Path:
+    """The sidecar listing every skipped entry of a conversion: ``x.pkl`` -> ``x.skipped.txt``."""
+    return output.with_suffix(".skipped.txt")
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
     out = output_of(args)
+    sidecar = skipped_list_path(out)
     ann, report = args.converter(args)
     save_annotations(ann, out)
+    if report.skipped:
+        atomic_write_text(sidecar, report.skip_list())
+    elif sidecar.is_file():  # an earlier conversion's list would describe another output
+        sidecar.unlink()
     classes = ann.meta.get("classes")
-    print(report.summary(list(classes) if classes else None))
+    listed = str(sidecar) if report.skipped else None
+    print(report.summary(list(classes) if classes else None, full_list=listed))
     splits = ", ".join(f"{k}: {len(v)}" for k, v in ann.split.items())
     print(f"saved {len(ann.annotations)} clips to {out} (splits: {splits or 'none'})")
-    return 0
-
-
-def _cmd_inspect(args: argparse.Namespace) -> int:
-    from mgproto.commands.info import describe, describe_skeletons
-
-    path = Path(args.file)
-    if path.suffix in (".pt", ".pth") or path.is_dir():  # not a skeleton file: say what it is
-        lines = describe(path)
-        print("\n".join([*lines, "(inspect validates skeleton files; this is `mgproto info`)"]))
-        return 0
-    print("\n".join(describe_skeletons(path)))
     return 0
 
 
@@ -114,26 +116,26 @@ def _cmd_config(args: argparse.Namespace) -> int:
 
 
 def _add_convert(sub: argparse._SubParsersAction) -> None:
-    from mgproto.commands.convert import FORMATS
+    from mgproto.commands.convert import COMMON, FORMATS
 
-    p = sub.add_parser("convert", help="convert a dataset to the skeleton interchange format")
+    p = sub.add_parser(
+        "convert",
+        help="convert a released dataset to a skeleton file (.pkl or .npz)",
+        description="Convert a released skeleton dataset into one skeleton file that every "
+        "verb reads (the PYSKL / MMAction2 pickle, or mgproto's pickle-free .npz). "
+        "`mgproto convert FORMAT --help` says what each format reads.",
+    )
     fmts = p.add_subparsers(dest="format", required=True, metavar="FORMAT")
     for name, fmt in FORMATS.items():
         fp = fmts.add_parser(
             name,
             help=fmt.help,
-            description=fmt.module.__doc__,
+            description=f"{fmt.description}\n\n{textwrap.fill(COMMON, 95)}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         fmt.add_arguments(fp)
         add_force(fp)
         fp.set_defaults(func=_cmd_convert, converter=fmt.run)
-
-
-def _add_inspect(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("inspect", help="validate a skeleton file and print its statistics")
-    p.add_argument("file", help=".pkl or .npz skeleton file")
-    p.set_defaults(func=_cmd_inspect)
 
 
 def _add_preview_pose(sub: argparse._SubParsersAction) -> None:
@@ -165,8 +167,8 @@ def _add_noise(sub: argparse._SubParsersAction) -> None:
         "add-noise",
         help="copy a 2-D skeleton file with pose-estimator-like noise (a robustness check)",
         description="Per-frame joint jitter, lost joints and lost frames, with confidences "
-        "that fall with the error (mgproto.data.corruption). A level sets all three; "
-        "--jitter / --drop-joint / --drop-frame override one.",
+        "that fall with the error, as a pose estimator's output has them. A level sets all "
+        "three; --jitter / --drop-joint / --drop-frame override one.",
     )
     p.add_argument("file", help=".pkl or .npz skeleton file (2-D pixels)")
     p.add_argument("-o", "--output", required=True, help="file to write (.pkl or .npz)")
@@ -204,5 +206,6 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    for add in (_add_synth, _add_convert, _add_inspect, _add_preview_pose, _add_noise, _add_config):
+    for add in (_add_synth, _add_convert, inspect_file.register, _add_preview_pose, _add_noise,
+                _add_config):  # fmt: skip
         add(sub)

@@ -52,45 +52,63 @@ def register(sub: argparse._SubParsersAction) -> None:
         "pipeline, smooth over time and merge into segments (docs/inference.md).",
     )
     p.add_argument("video", help="video file")
-    p.add_argument("--checkpoint", required=True, help="an mgproto checkpoint (.pt)")
     p.add_argument(
-        "--pose", default=None, help="pre-extracted pose (.pkl/.npz, one record): skips MediaPipe"
+        "--checkpoint",
+        required=True,
+        help="an mgproto checkpoint (.pt), or a run folder (its best.pt, else last.pt)",
     )
-    p.add_argument("-o", "--out", default=None, help="output folder (default: VIDEO_timeline/)")
+    p.add_argument(
+        "--pose",
+        default=None,
+        help="pre-extracted pose (.pkl/.npz, one record): skips MediaPipe (default: extract it "
+        "and save OUT/pose.pkl)",
+    )
+    p.add_argument(
+        "-o", "--out", default=None, help="output folder (default: VIDEO_timeline/ beside VIDEO)"
+    )
     d = PredictOptions()
-    p.add_argument("--window", type=positive_float, default=d.window_s, help="window length, s")
-    p.add_argument("--stride", type=positive_float, default=d.stride_s, help="window step, s")
-    p.add_argument("--clips", type=positive_int, default=d.num_clips, help="test clips per window")
+    value_options = (  # flag, type, default, help; each help ends with its default
+        ("--window", positive_float, d.window_s, "window length, s"),
+        ("--stride", positive_float, d.stride_s, "window step, s"),
+        ("--clips", positive_int, d.num_clips, "test clips per window"),
+        ("--batch-size", positive_int, d.batch_size, "windows per forward pass"),
+        ("--smooth", non_negative_float, d.smooth_s, "smoothing width, s"),
+        ("--min-confidence", unit_float, d.min_confidence,
+         "frames whose top-class probability is lower stay unlabelled"),
+        ("--min-duration", non_negative_float, d.min_duration_s, "shortest segment, s"),
+        ("--min-person", unit_float, d.min_person_share,
+         "classify a window only if this share of its frames shows a person (0 = all)"),
+    )  # fmt: skip
+    for flag, kind, default, text in value_options:
+        p.add_argument(flag, type=kind, default=default, help=f"{text} (default: %(default)s)")
     p.add_argument(
-        "--batch-size", type=positive_int, default=d.batch_size, help="windows per forward"
+        "--hide",
+        action="append",
+        default=[],
+        metavar="CLASS",
+        help="class name not to report; repeatable (default: none hidden)",
     )
     p.add_argument(
-        "--smooth", type=non_negative_float, default=d.smooth_s, help="smoothing width, s"
+        "--truth",
+        default=None,
+        help="true segments (CSV/JSON): report temporal IoU (default: none)",
+    )
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] (default: %(default)s)")
+    p.add_argument(
+        "--render-size",
+        type=positive_int,
+        default=640,
+        help="annotated video's longer side, pixels (default: %(default)s)",
     )
     p.add_argument(
-        "--min-confidence", type=unit_float, default=d.min_confidence, help="unlabelled below this"
+        "--no-video", action="store_true", help="skip the annotated mp4 (default: written)"
     )
+    p.add_argument("--no-html", action="store_true", help="skip the HTML page (default: written)")
     p.add_argument(
-        "--min-duration",
-        type=non_negative_float,
-        default=d.min_duration_s,
-        help="shortest segment, s",
+        "--force",
+        action="store_true",
+        help="extract again over an existing OUT/pose.pkl (default: refuse, reuse it with --pose)",
     )
-    p.add_argument(
-        "--min-person",
-        type=unit_float,
-        default=d.min_person_share,
-        help="classify a window only if this share of its frames shows a person (0 = all)",
-    )
-    p.add_argument("--hide", action="append", default=[], help="class name not to report")
-    p.add_argument("--truth", default=None, help="true segments (CSV/JSON): report temporal IoU")
-    p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N]")
-    p.add_argument(
-        "--render-size", type=positive_int, default=640, help="annotated video's longer side"
-    )
-    p.add_argument("--no-video", action="store_true", help="skip the annotated mp4")
-    p.add_argument("--no-html", action="store_true", help="skip the HTML page")
-    p.add_argument("--force", action="store_true", help="extract again over an existing pose.pkl")
     p.set_defaults(func=_cmd_predict)
 
     s = sub.add_parser(

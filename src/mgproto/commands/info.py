@@ -1,50 +1,60 @@
-"""``mgproto info PATH``: what a checkpoint, a run folder, a score file or a skeleton file holds.
+"""``mgproto info PATH...``: a short summary of what a checkpoint, a run folder, a score file or a
+skeleton file holds (``mgproto inspect`` checks a skeleton file record by record).
 
-Every kind of file the project writes is recognised by its content, not only its name: an
-mgproto checkpoint (``format`` key), a run folder (``checkpoints/`` + ``config.yaml``), our
-``scores.npz`` (``frame_dirs`` + ``fused``), a PYSKL result pickle (a list of score arrays),
-a skeleton file (``.pkl`` / ``.npz`` with records).
+Every kind of file the project writes or reads is recognised by its content, not only its name:
+an mgproto checkpoint (``format`` key), a run folder (``checkpoints/`` + ``config.yaml``), our
+``scores.npz`` (``frame_dirs`` + ``fused``), a PYSKL / MMAction2 0.x result pickle (a list of
+score arrays), an MMAction2 1.x ``--dump`` pickle (a list of dicts with ``pred_score``), a
+skeleton file (``.pkl`` / ``.npz`` with records).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 
+from mgproto.commands.errors import USER_ERRORS, user_message
 from mgproto.fileio import NPZ_ERRORS, check_input, check_npz, safe_unpickle
 
 
+def layout_text(meta: dict, records: list[dict]) -> str:
+    """The layout of a skeleton file as ``info`` and ``inspect`` print it: its name, whether it
+    is inferred from the joint count, or ``?`` with the reason."""
+    from mgproto.data.records import file_layout
+
+    name, how = file_layout(meta, records)
+    if name is None:
+        return f"? ({how})"
+    return f"{name} ({how})" if how else name
+
+
 def describe_skeletons(path: Path) -> list[str]:
-    """Clips, layout, splits, frame counts and per-class counts of a skeleton file."""
+    """A short summary of a skeleton file: clips, layout, splits, clip lengths, classes."""
     from mgproto.data.annotations import load_annotations
-    from mgproto.data.records import class_counts, label_doubts
-    from mgproto.data.sequences import MAX_WARNINGS_SHOWN
+    from mgproto.data.records import keypoint_dims
 
     ann = load_annotations(path)
-    meta = ann.meta
-    lines = [f"{path}: skeleton file, {len(ann.annotations)} clips; layout "
-             f"{meta.get('layout', '?')}; dataset {meta.get('dataset', '?')}"]  # fmt: skip
-    lines += [f"  split {name}: {len(ids)} clips" for name, ids in ann.split.items()]
-    if ann.annotations:
-        frames = sorted(r["total_frames"] for r in ann.annotations)
-        shapes = sorted({tuple(r["keypoint"].shape[::2]) for r in ann.annotations})
-        lines.append(f"  frames per clip: min {frames[0]}, median {frames[len(frames) // 2]}, "
-                     f"max {frames[-1]}; (persons, joints): {shapes}")  # fmt: skip
-        num_classes = max(r["label"] for r in ann.annotations) + 1
-        names = meta.get("classes") or [str(k) for k in range(num_classes)]
-        counts = class_counts(ann.annotations, max(num_classes, len(names)))
-        lines += [f"  class {k:3d} {names[k] if k < len(names) else k}: {n}"
-                  for k, n in enumerate(counts)]  # fmt: skip
-        doubts = label_doubts(ann.annotations)
-        if doubts:
-            lines.append(f"  label ranges to check ({len(doubts)}; mgproto.data.records."
-                         "label_doubts):")  # fmt: skip
-            lines += [f"    {d}" for d in doubts[:MAX_WARNINGS_SHOWN]]
-            if len(doubts) > MAX_WARNINGS_SHOWN:
-                lines.append(f"    ... and {len(doubts) - MAX_WARNINGS_SHOWN} more")
+    records, meta = ann.annotations, ann.meta
+    lines = [f"{path}: skeleton file, {len(records)} clips; layout "
+             f"{layout_text(meta, records)}; dataset {meta.get('dataset', '?')}"]  # fmt: skip
+    splits = ", ".join(f"{name} {len(ids)}" for name, ids in ann.split.items())
+    lines.append(f"  splits (clips): {splits or 'none'}")
+    if records:
+        frames = sorted(r["total_frames"] for r in records)
+        persons = sorted({r["keypoint"].shape[0] for r in records})
+        lines.append(f"  {keypoint_dims(records)}-D keypoints; frames per clip: min {frames[0]}, "
+                     f"median {frames[len(frames) // 2]}, max {frames[-1]}; persons "
+                     f"{'/'.join(map(str, persons))}")  # fmt: skip
+        labels = [r["label"] for r in records if r["label"] >= 0]
+        names = meta.get("classes")
+        classes = len(names) if names else max(labels, default=-1) + 1
+        lines.append(f"  {classes} classes; {len(labels)} clips labelled, "
+                     f"{len(records) - len(labels)} not")  # fmt: skip
+    lines.append("  (`mgproto inspect` checks every record and lists clips per class)")
     return lines
 
 
@@ -153,36 +163,87 @@ def describe(path: str | Path) -> list[str]:
             raise ValueError(f"{path}: not a readable .npz ({type(err).__name__})") from None
         return describe_skeletons(path)
     if path.suffix in (".pt", ".pth"):
-        import torch
-
-        from mgproto.engine.checkpoint import FORMAT, load_checkpoint
+        from mgproto.engine.checkpoint import load_checkpoint
+        from mgproto.models.foreign_checkpoint import read_foreign_checkpoint
 
         try:
             return describe_checkpoint(path, load_checkpoint(path))
-        except ValueError:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-            if isinstance(state, dict) and state.get("format") != FORMAT:
-                tensors = state.get("state_dict", state)
-                return [f"{path}: a foreign checkpoint (MMAction2 / PYSKL?) with {len(tensors)} "
-                        "entries; convert it with `mgproto import-checkpoint`"]  # fmt: skip
-            raise
-    obj = safe_unpickle(path.read_bytes(), source=str(path))
+        except ValueError:  # not ours: read safely, runner state as inert stand-ins
+            foreign = read_foreign_checkpoint(path)
+            return [f"{path}: a foreign checkpoint (MMAction2 / PYSKL?) with "
+                    f"{len(foreign.state)} tensors; convert it with `mgproto import-checkpoint`",
+                    *foreign.summary().splitlines()]  # fmt: skip
+    obj = safe_unpickle(path.read_bytes(), source=str(path), tensors=True)
     if isinstance(obj, list) and obj and not isinstance(obj[0], dict):
         shapes = sorted({np.shape(x) for x in obj})
         return [f"{path}: result pickle (PYSKL / MMAction2 0.x), {len(obj)} clips, score shapes "
                 f"{shapes}; clip ids come from the annotation file's split order"]  # fmt: skip
+    if isinstance(obj, list) and obj and all(isinstance(x, dict) and "pred_score" in x
+                                             for x in obj):  # fmt: skip
+        return describe_dump(path, obj)
     return describe_skeletons(path)
 
 
+def _label_of(item: dict) -> int | None:
+    """The true class of one ``--dump`` item (``gt_label``, or 1.0's ``gt_labels.item``)."""
+    value = item.get("gt_label", item.get("gt_labels"))
+    if isinstance(value, dict):
+        value = value.get("item")
+    if value is None:
+        return None
+    flat = np.asarray(value).reshape(-1)
+    return int(flat[0]) if flat.size == 1 and np.issubdtype(flat.dtype, np.integer) else None
+
+
+def describe_dump(path: Path, items: list[dict]) -> list[str]:
+    """An MMAction2 1.x ``--dump`` pickle: clips, classes, labels and clip ids if it has them."""
+    sizes = sorted({np.size(x["pred_score"]) for x in items})
+    classes = f"{sizes[0]} classes" if len(sizes) == 1 else f"score lengths {sizes} (differ!)"
+    lines = [f"{path}: result pickle (MMAction2 1.x --dump), {len(items)} clips, {classes}"]
+    labels = [_label_of(x) for x in items]
+    known = [(k, x) for k, x in zip(labels, items) if k is not None]
+    if known:
+        right = sum(int(np.argmax(x["pred_score"])) == k for k, x in known)
+        lines.append(f"  labels: in the file for {len(known)} of {len(items)} clips; top-1 "
+                     f"against them {right / len(known):.4f}")  # fmt: skip
+    else:
+        lines.append("  labels: not in the file")
+    ids = [x.get("frame_dir") for x in items]
+    if all(isinstance(x, str) for x in ids):
+        lines.append(f"  clip ids: in the file ({', '.join(ids[:3])}{', ...' * (len(ids) > 3)})")
+    else:
+        lines.append("  clip ids: not in the file; they come from the annotation file's split "
+                     "order (`mgproto ensemble --annotations`)")  # fmt: skip
+    return lines
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
+    """Describe each path; a path that fails is reported on stderr and the rest still run."""
+    failed = 0
     for path in args.paths:
-        print("\n".join(describe(path)))
-    return 0
+        try:
+            lines = describe(path)
+        except BrokenPipeError:
+            raise
+        except USER_ERRORS as err:
+            print(f"mgproto info: error: {user_message(err)}", file=sys.stderr)
+            failed += 1
+            continue
+        print("\n".join(lines), flush=True)
+    if failed and len(args.paths) > 1:
+        print(f"mgproto info: {failed} of {len(args.paths)} paths could not be described",
+              file=sys.stderr)  # fmt: skip
+    return 2 if failed else 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "info", help="what a checkpoint, run folder, score file or skeleton file holds"
+        "info",
+        help="a short summary of any file mgproto reads or writes (checkpoint, run folder, "
+        "score or result file, skeleton file)",
+        description="One short summary per path. A path that cannot be read is reported and "
+        "the others are still described (the exit status is then 2). To check a skeleton "
+        "file record by record, use `mgproto inspect`.",
     )
     p.add_argument("paths", nargs="+", help="files or run folders")
     p.set_defaults(func=_cmd_info)

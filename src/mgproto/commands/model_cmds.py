@@ -58,22 +58,23 @@ def resolve_checkpoint(path: str | Path) -> Path:
 
 
 def _cmd_test(args: argparse.Namespace) -> int:
-    from mgproto.engine.testing import run_test
+    from mgproto.engine.testing import default_split, run_test
     from mgproto.report.test_figures import write_test_figures
 
     ckpt = resolve_checkpoint(args.checkpoint)
+    split = args.split or default_split(ckpt, "test", args.set)
     out_dir = (
         Path(args.out)
         if args.out
         else (
-            ckpt.parent.parent / f"test_{args.split}"
+            ckpt.parent.parent / f"test_{split}"
             if ckpt.parent.name == "checkpoints"
-            else ckpt.with_name(f"{ckpt.stem}_test_{args.split}")
+            else ckpt.with_name(f"{ckpt.stem}_test_{split}")
         )
     )
     report = run_test(
         ckpt,
-        split=args.split,
+        split=split,
         out_dir=out_dir,
         overrides=args.set,
         num_clips=args.clips,
@@ -103,7 +104,7 @@ def _cmd_merge_init(args: argparse.Namespace) -> int:
     from mgproto.build import model_from_config
     from mgproto.engine.checkpoint import load_checkpoint, save_checkpoint
     from mgproto.engine.merge import merge_unimodal
-    from mgproto.models.checkpoint_import import read_state_dict
+    from mgproto.models.foreign_checkpoint import read_foreign_checkpoint
 
     def state_of(path: str) -> tuple[dict, dict | None]:
         path = resolve_checkpoint(path)
@@ -111,7 +112,10 @@ def _cmd_merge_init(args: argparse.Namespace) -> int:
             ck = load_checkpoint(path)
             return ck["model"], ck
         except ValueError:  # not ours: an MMAction2 / PYSKL single-stream checkpoint
-            return read_state_dict(path, trust_file=args.trust_file), None
+            source = read_foreign_checkpoint(path, trust_file=args.trust_file)
+            for line in source.summary().splitlines():
+                print(f"{path}: {line}")
+            return source.state, None
 
     inputs = [resolve_checkpoint(args.rgb), resolve_checkpoint(args.pose)]
     output = output_of(args, inputs=inputs)
@@ -169,7 +173,11 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 def _add_test(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("test", help="evaluate a run or checkpoint: metrics, scores, figures")
     p.add_argument("checkpoint", help="run directory (best.pt) or checkpoint file")
-    p.add_argument("--split", default="test", help="split of the annotation file")
+    p.add_argument(
+        "--split",
+        default=None,
+        help="split of the annotation file (default: the run's data.test_split)",
+    )
     p.add_argument(
         "--clips", type=positive_int, default=None, help="test clips (default: the config's)"
     )
@@ -182,7 +190,10 @@ def _add_test(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=None, help="output folder (default: RUN/test_<split>)")
     add_set_option(p, "override data fields, e.g. data.annotations=other.pkl")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
-    p.add_argument("--batch-size", type=positive_int, default=None)
+    p.add_argument(
+        "--batch-size", type=positive_int, default=None,
+        help="test clips per forward pass (default: the config's train.batch_size)",
+    )  # fmt: skip
     p.set_defaults(func=_cmd_test)
 
 
@@ -212,14 +223,15 @@ def _add_merge_init(sub: argparse._SubParsersAction) -> None:
 def _cmd_import_checkpoint(args: argparse.Namespace) -> int:
     from mgproto.build import model_from_config
     from mgproto.engine.checkpoint import save_checkpoint
-    from mgproto.models.checkpoint_import import load_mmaction_weights, read_state_dict
+    from mgproto.models.checkpoint_import import load_mmaction_weights
+    from mgproto.models.foreign_checkpoint import read_foreign_checkpoint
 
     output = output_of(args)
     cfg = load_config(args.config, args.set)
     model = model_from_config(cfg)
-    state = read_state_dict(args.source, trust_file=args.trust_file)
-    report = load_mmaction_weights(model, state, modalities=cfg.data.modalities)
-    print(report.summary())
+    source = read_foreign_checkpoint(args.source, trust_file=args.trust_file)
+    report = load_mmaction_weights(model, source.state, modalities=cfg.data.modalities)
+    print("\n".join(filter(None, [source.summary(), report.summary()])))
     if report.shape_mismatch and not args.allow_mismatch:
         raise ValueError(
             f"{args.source}: {len(report.shape_mismatch)} tensors do not fit the "

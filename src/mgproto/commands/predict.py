@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mgproto.commands.model_cmds import resolve_checkpoint
 from mgproto.data.annotations import load_annotations, save_annotations
 from mgproto.data.video import probe_video
 from mgproto.engine.checkpoint import load_checkpoint, model_from_state
@@ -86,6 +87,8 @@ def _print_result(args: argparse.Namespace, result, summary: dict) -> None:
     for s in result.segments:
         print(f"  {s.start:8.2f} - {s.end:8.2f} s  {s.label}  ({s.confidence:.2f})")
     print(f"{len(result.segments)} segments; classified at {summary['classify_fps']} frames/s")
+    if result.no_segments_reason and result.person.any():
+        print(f"no segment: {result.no_segments_reason}")
     if "truth" in summary:
         print(f"mean temporal IoU with {args.truth}: {summary['truth']['mean_tiou']:.3f}")
 
@@ -93,7 +96,9 @@ def _print_result(args: argparse.Namespace, result, summary: dict) -> None:
 def _write_outputs(
     args: argparse.Namespace, out: Path, result, summary: dict, record: dict, layout: str
 ) -> list[Path]:
-    """timeline.json/csv, window_scores.npz, and unless switched off the mp4 and the page."""
+    """timeline.json/csv, window_scores.npz, confidence.png, and unless switched off the mp4
+    and the page."""
+    from mgproto.report.plots import plot_confidence
     from mgproto.report.timeline_page import write_timeline_page
     from mgproto.report.timeline_video import render_annotated_video
 
@@ -104,6 +109,11 @@ def _write_outputs(
             lambda f: np.savez(f, windows=result.windows, **result.window_probs),
         )
     )
+    plot = plot_confidence(
+        result.probs, result.windows, result.window_probs["fused"], out / "confidence.png",
+        fps=result.fps, min_confidence=args.min_confidence,
+    )  # fmt: skip
+    written.append(plot)
     shown = Path(args.video)
     if not args.no_video:
         shown = render_annotated_video(
@@ -120,6 +130,7 @@ def _write_outputs(
                 segments=result.segments,
                 info=summary,
                 class_names=result.class_names,
+                confidence_plot=plot,
             )
         )
     return written
@@ -131,8 +142,9 @@ def run_predict(args: argparse.Namespace) -> int:
     from mgproto.build import resolve_device
 
     info = probe_video(args.video)  # a clear error for a missing / empty / corrupt file
-    state = load_checkpoint(args.checkpoint)
-    model, cfg = model_from_state(state, source=str(args.checkpoint))
+    checkpoint = resolve_checkpoint(args.checkpoint)  # a run folder: its best, else last
+    state = load_checkpoint(checkpoint)
+    model, cfg = model_from_state(state, source=str(checkpoint))
     video = Path(args.video)
     out = Path(args.out) if args.out else video.with_name(f"{video.stem}_timeline")
     layout = cfg.data.pose.layout
@@ -149,7 +161,7 @@ def run_predict(args: argparse.Namespace) -> int:
         )  # fmt: skip
     summary = {
         **result.info(),
-        "checkpoint": str(Path(args.checkpoint).resolve()),
+        "checkpoint": str(checkpoint.resolve()),
         "modalities": list(cfg.data.modalities),
         "options": {k: getattr(options, k) for k in options.__dataclass_fields__},
         "classify_fps": round(result.num_frames / max(time.perf_counter() - start, 1e-9), 1),

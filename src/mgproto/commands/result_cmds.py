@@ -23,6 +23,36 @@ def _ids_and_labels(args: argparse.Namespace, split: str) -> tuple[list[str] | N
     return [r["frame_dir"] for r in records], {r["frame_dir"]: r["label"] for r in records}
 
 
+def _recorded_split(paths: list[str], flag: str, fallback: str) -> str:
+    """The split the score files were computed on, as ``mgproto test`` records it in the
+    ``ids.json`` beside its outputs; ``fallback`` where no file has one (other tools' files)."""
+    found: dict[str, str] = {}
+    for path in paths:
+        try:
+            split = json.loads(Path(path).with_name("ids.json").read_text()).get("split")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(split, str) and split:
+            found[path] = split
+    if len(set(found.values())) > 1:
+        which = ", ".join(f"{p} on {s!r}" for p, s in found.items())
+        raise ValueError(f"the score files were computed on different splits ({which}); {flag} "
+                         "names the split of --annotations they all hold")  # fmt: skip
+    return next(iter(found.values()), fallback)
+
+
+def _check_pickles_have_ids(args: argparse.Namespace) -> None:
+    """A .pkl score file (PYSKL / MMAction2 output) holds no clip ids: without --annotations,
+    nothing says which clip a row is, and another file's clip order would be a guess."""
+    pickles = [p for p in [*args.val, *args.test] if Path(p).suffix != ".npz"]
+    if pickles and not args.annotations:
+        raise ValueError(
+            f"{pickles[0]}: a .pkl score file holds no clip ids, so its rows cannot be matched "
+            "to clips; pass --annotations FILE (the rows are then read in the order of its "
+            "--val-split / --test-split, and their number must be the split's)"
+        )
+
+
 def _read_all(paths: list[str], order: list[str] | None, stream: str) -> tuple[list[str], list]:
     from mgproto.engine.ensemble import align
     from mgproto.engine.scores import load_scores
@@ -45,8 +75,11 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
         raise ValueError(f"{len(args.val)} validation score files but {len(args.test)} test ones")
     if args.weights:
         check_weights(args.weights, len(args.val))
-    val_order, val_labels = _ids_and_labels(args, args.val_split)
-    test_order, test_labels = _ids_and_labels(args, args.test_split)
+    _check_pickles_have_ids(args)
+    val_split = args.val_split or _recorded_split(args.val, "--val-split", "val")
+    test_split = args.test_split or _recorded_split(args.test, "--test-split", "test")
+    val_order, val_labels = _ids_and_labels(args, val_split)
+    test_order, test_labels = _ids_and_labels(args, test_split)
     val_order, val_scores = _read_all(args.val, val_order, args.stream)
     if not val_labels:  # labels from our own .npz files
         val_labels = load_labels(args.val[0])
@@ -78,6 +111,9 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
         "val": args.val,
         "test": args.test,
     }
+    if args.annotations:
+        summary["annotations"] = {"file": args.annotations, "val_split": val_split,
+                                  "test_split": test_split}  # fmt: skip
     if test_y is not None:  # labelled test clips (a benchmark, not a challenge's hidden test)
         summary["test_top1_single"] = [topk_accuracy(x, test_y) for x in test_scores]
         summary["test_top1"] = topk_accuracy(fused, test_y)
@@ -124,34 +160,37 @@ def _cmd_submit(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from mgproto.commands.model_cmds import resolve_checkpoint
-    from mgproto.engine.testing import metrics_match, run_test
+    from mgproto.engine.testing import default_split, metrics_match, run_test
     from mgproto.report.run_report import build_report
     from mgproto.report.test_figures import write_test_figures
 
     run_dir = Path(args.run_dir)
     ckpt = resolve_checkpoint(run_dir)
-    test_dir = run_dir / f"test_{args.split}"
+    split = args.split or default_split(ckpt, "val")
+    test_dir = run_dir / f"test_{split}"
     if args.refresh or not metrics_match(test_dir / "metrics.json", ckpt):
-        print(f"evaluating {ckpt} on {args.split} (no metrics of this checkpoint yet)")
-        run_test(ckpt, split=args.split, out_dir=test_dir, device=args.device)
+        print(f"evaluating {ckpt} on {split} (no metrics of this checkpoint yet)")
+        run_test(ckpt, split=split, out_dir=test_dir, device=args.device)
         write_test_figures(test_dir)
     out = build_report(run_dir, test_dir=test_dir, checkpoint=ckpt)
     print(f"wrote {out / 'index.html'} and {out / 'report.md'}")
     return 0
 
 
-def _test_dir(run: str, split: str, device: str, last: bool = False) -> Path:
-    """The folder of the run's test outputs on ``split``, evaluated unless its metrics are of
-    the checkpoint: ``RUN/test_<split>`` for the best (else last) checkpoint; with ``last``,
-    the last checkpoint's, read from ``RUN/test_<split>`` where that holds it (a run without
-    best.pt) and otherwise written to ``RUN/test_<split>_last``, so the best one's stay."""
+def _test_dir(run: str, split: str | None, device: str, last: bool = False) -> Path:
+    """The folder of the run's test outputs on ``split`` (None: the run's data.test_split),
+    evaluated unless its metrics are of the checkpoint: ``RUN/test_<split>`` for the best (else
+    last) checkpoint; with ``last``, the last checkpoint's, read from ``RUN/test_<split>`` where
+    that holds it (a run without best.pt) and otherwise written to ``RUN/test_<split>_last``,
+    so the best one's stay."""
     from mgproto.commands.model_cmds import resolve_checkpoint
-    from mgproto.engine.testing import metrics_match, run_test
+    from mgproto.engine.testing import default_split, metrics_match, run_test
 
     run_dir = Path(run)
     ckpt = run_dir / "checkpoints" / "last.pt" if last else resolve_checkpoint(run_dir)
     if not ckpt.is_file():
         raise FileNotFoundError(f"{run_dir}: no checkpoints/last.pt in this run directory")
+    split = split or default_split(ckpt, "test")
     dirs = [run_dir / f"test_{split}", *([run_dir / f"test_{split}_last"] if last else [])]
     for test_dir in dirs:
         if metrics_match(test_dir / "metrics.json", ckpt) and (test_dir / "scores.npz").is_file():
@@ -229,7 +268,9 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--stream", default="fused", help="which scores to compare with --vs")
     p.add_argument("--level", type=unit_float, default=0.95, help="interval level with --vs")
-    p.add_argument("--split", default="test")
+    p.add_argument(
+        "--split", default=None, help="split to compare (default: each run's data.test_split)"
+    )
     p.add_argument(
         "--last",
         action="store_true",
@@ -243,7 +284,12 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
 def _add_report(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="HTML + Markdown report of a run (evaluates if needed)")
     p.add_argument("run_dir", help="run directory")
-    p.add_argument("--split", default="val", help="split to evaluate and show")
+    p.add_argument(
+        "--split",
+        default=None,
+        help="split to evaluate and show (default: the run's data.val_split; its "
+        "data.test_split if it validated on none)",
+    )
     p.add_argument("--refresh", action="store_true", help="re-run the evaluation")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.set_defaults(func=_cmd_report)
@@ -258,13 +304,28 @@ def _add_ensemble(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--annotations",
         default=None,
-        help="annotation file: clip order and labels (needed for .pkl score files)",
+        help="annotation file: clip order and labels; required with .pkl score files, whose "
+        "rows are read in the order of its splits (default: none, the .npz files' own ids)",
     )
-    p.add_argument("--val-split", default="val")
-    p.add_argument("--test-split", default="test")
-    p.add_argument("--stream", default="fused", help="which scores of our .npz files")
+    for flag, files, fallback in (
+        ("--val-split", "--val", "val"),
+        ("--test-split", "--test", "test"),
+    ):
+        p.add_argument(
+            flag,
+            default=None,
+            help=f"split of --annotations the {files} scores are of (default: the split in the "
+            f"ids.json that mgproto test writes beside the {files} files, else {fallback})",
+        )
     p.add_argument(
-        "--weights", nargs="+", type=float, default=None, help="fixed weights, one per model"
+        "--stream", default="fused", help="which scores of our .npz files (default: fused)"
+    )
+    p.add_argument(
+        "--weights",
+        nargs="+",
+        type=float,
+        default=None,
+        help="fixed weights, one per model (default: searched on the validation scores)",
     )
     p.add_argument("-o", "--output", required=True, help="fused test scores (.npz)")
     add_force(p)

@@ -115,6 +115,8 @@ class DataConfig:
     train_split: str = "train"  # the split trained on (a name inside the annotation file)
     val_split: str = "val"  # the split validated on each epoch, which picks best.pt; "" = no
     # validation (a name the file lacks too, with a warning), and no best.pt
+    test_split: str = "test"  # the split `mgproto test` and `compare` evaluate (and `report`
+    # where val_split is ""), unless --split names another
     pose: PoseInputConfig = field(default_factory=PoseInputConfig)
     rgb: RGBInputConfig = field(default_factory=RGBInputConfig)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)

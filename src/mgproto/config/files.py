@@ -27,7 +27,6 @@ T = TypeVar("T")
 ANY_VALUE = object()  # a retired key that did nothing whatever its value
 
 RETIRED: dict[tuple[str, ...], tuple[Any, str]] = {
-    ("data", "test_split"): (ANY_VALUE, "it did nothing; `mgproto test --split` picks the split"),
     ("data", "rgb", "clip_norm"): (False, "per-clip standardisation of the RGB input"),
     ("data", "pose", "motion"): (False, "the heatmaps' temporal differences as more channels"),
     ("data", "pose", "rotate_degrees"): (0.0, "random rotation of the keypoints in training"),

@@ -126,6 +126,7 @@ def validate_record(
     source: str = "<memory>",
     num_classes: int | None = None,
     num_joints: int | None = None,
+    joints_of: str | None = None,
 ) -> dict[str, Any]:
     """Check one record and return it normalised (float32 arrays, tuples, NaNs of missing joints
     set to 0). Raises AnnotationError naming the file, the record index and its frame_dir.
@@ -134,6 +135,8 @@ def validate_record(
         record: the record dict.
         num_classes: if given, labels must lie in [0, num_classes) (or be -1 = unlabelled).
         num_joints: if given, V must equal it (e.g. the layout's joint count).
+        joints_of: what ``num_joints`` is the joint count of, for the message (e.g.
+            ``"the file's layout 'coco17'"``).
     """
     where = _where(source, index, record)
     if not isinstance(record, dict):
@@ -162,8 +165,7 @@ def validate_record(
     if t < 1:
         raise AnnotationError(f"{where}: empty clip (0 frames)")
     if num_joints is not None and v != num_joints:
-        layout = out.get("layout")
-        what = f"layout {layout!r} expects" if layout else "expected"
+        what = f"{joints_of} has" if joints_of else "expected"
         raise AnnotationError(f"{where}: keypoint has {v} joints, {what} {num_joints}")
     if "keypoint_score" in out and out["keypoint_score"] is not None:
         score = _array(out["keypoint_score"], "keypoint_score", where)
@@ -253,14 +255,16 @@ def validate_file(
     num_joints: int | None = None,
 ) -> AnnotationFile:
     """Validate every record and the split lists; returns the normalised file."""
+    joints_of = None
     if num_joints is None and ann.meta.get("layout"):
         try:
             num_joints = get_layout(str(ann.meta["layout"])).num_joints
         except KeyError as err:
             raise AnnotationError(f"{source}: meta: {err.args[0]}") from None
+        joints_of = f"the file's layout {ann.meta['layout']!r} (meta)"
+    checks = dict(num_classes=num_classes, num_joints=num_joints, joints_of=joints_of)
     records = [
-        validate_record(r, index=i, source=source, num_classes=num_classes, num_joints=num_joints)
-        for i, r in enumerate(ann.annotations)
+        validate_record(r, index=i, source=source, **checks) for i, r in enumerate(ann.annotations)
     ]
     for i, r in enumerate(records):
         dims, first = r["keypoint"].shape[-1], records[0]["keypoint"].shape[-1]

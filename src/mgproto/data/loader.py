@@ -9,7 +9,6 @@ micro-batches sees exactly what 2 DDP processes see. Resuming mid-epoch starts a
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,11 +18,11 @@ import torch
 from torch.utils.data import DataLoader, Sampler
 
 from mgproto.config import DataConfig
-from mgproto.data.annotations import AnnotationError, load_annotations
+from mgproto.data.annotations import AnnotationError, AnnotationFile, load_annotations
 from mgproto.data.dataset import INPUT_KEYS, ClipDataset, collate
 from mgproto.data.layouts import get_layout
 from mgproto.data.pipelines import build_pipeline, check_3d_input
-from mgproto.data.records import keypoint_dims
+from mgproto.data.records import file_layout, keypoint_dims, layouts_with_joints
 
 
 def load_split(cfg: DataConfig, split: str) -> tuple[list[dict[str, Any]], Path, dict]:
@@ -34,9 +33,8 @@ def load_split(cfg: DataConfig, split: str) -> tuple[list[dict[str, Any]], Path,
             "(`mgproto synth` makes the synthetic benchmark)"
         )
     path = Path(cfg.annotations)
-    ann = load_annotations(
-        path, num_classes=cfg.num_classes, num_joints=get_layout(cfg.pose.layout).num_joints
-    )
+    ann = load_annotations(path, num_classes=cfg.num_classes)
+    check_joint_count(ann, cfg.pose.layout, source=str(path))
     dims = keypoint_dims(ann.annotations)
     if dims != cfg.pose.keypoint_dims:
         score_hint = (
@@ -58,22 +56,38 @@ def load_split(cfg: DataConfig, split: str) -> tuple[list[dict[str, Any]], Path,
     return ann.select(split), root, ann.meta
 
 
-def load_val_split(cfg: DataConfig) -> tuple[list[dict[str, Any]], Path | None]:
-    """Validation records and their video folder; ``([], None)`` without a validation split.
+def check_joint_count(ann: AnnotationFile, layout: str, *, source: str) -> None:
+    """Refuse records whose joint count is not that of ``layout`` (``data.pose.layout``), with
+    the layout that would fit: the file's own, or the one its joint count means."""
+    expected = get_layout(layout).num_joints
+    for i, r in enumerate(ann.annotations):
+        v = int(r["keypoint"].shape[2])
+        if v == expected:
+            continue
+        own, _ = file_layout(ann.meta, ann.annotations)
+        fits = [own] if own else layouts_with_joints(v)
+        hint = (f"; set data.pose.layout={fits[0]}" if len(fits) == 1 else
+                f"; set data.pose.layout to one of {', '.join(fits)}" if fits else
+                f"; no known layout has {v} joints")  # fmt: skip
+        raise AnnotationError(
+            f"{source}: record {i} ({r['frame_dir']!r}): keypoint has {v} joints, but "
+            f"data.pose.layout is {layout!r} ({expected} joints){hint}"
+        )
 
-    ``data.val_split: ""`` turns validation off; a named split missing from the file does too,
-    with a warning (no validation means no ``best.pt``).
+
+def load_val_split(cfg: DataConfig) -> tuple[list[dict[str, Any]], Path | None, str]:
+    """Validation records, their video folder, and why there are none (``""`` if there are).
+
+    ``data.val_split: ""`` turns validation off; a named split missing from the file does too
+    (the reason names the file's splits). Without validation there is no ``best.pt``.
     """
+    if not cfg.val_split:
+        return [], None, "validation is off (data.val_split is empty)"
     try:
         records, root, _ = load_split(cfg, cfg.val_split)
     except KeyError as err:
-        if cfg.val_split:
-            logging.getLogger("mgproto").warning(
-                "%s: training WITHOUT validation, no best.pt (data.val_split='' says so)",
-                err.args[0],
-            )
-        return [], None
-    return records, root
+        return [], None, f"{err.args[0]} (data.val_split={cfg.val_split!r})"
+    return records, root, ""
 
 
 class ShardedBatchSampler(Sampler[list[int]]):

@@ -27,6 +27,7 @@ MAX_FRAME = 10_000_000
 # many as it has: more means a frame number is wrong, and the gap would be allocated as frames.
 MAX_GAP_FRAMES = 1000
 MAX_WARNINGS_SHOWN = 20  # warnings a conversion summary lists one by one (the rest are counted)
+MAX_SKIPS_SHOWN = 5  # skipped entries a conversion summary lists (all go to a sidecar file)
 
 
 class UnknownClassError(ValueError):
@@ -110,22 +111,48 @@ class ClipRange:
 
 @dataclass
 class ConversionReport:
-    """What a conversion wrote and what it skipped, with reasons."""
+    """What a conversion wrote and what it skipped, with reasons.
+
+    A skipped entry is a clip, or a larger or smaller unit (a video without skeletons, a corrupt
+    frame file kept with score 0); each entry says how many labelled clips it cost, so the
+    summary counts clips as clips and videos as videos.
+    """
 
     written: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (clip or file, reason)
     per_class: Counter = field(default_factory=Counter)
     kinds: Counter = field(default_factory=Counter)  # short reason -> number of skips
+    units: dict[str, str] = field(default_factory=dict)  # short reason -> what one skip is
+    lost: Counter = field(default_factory=Counter)  # short reason -> labelled clips not written
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (clip, concern): written
 
     def warn(self, what: str, concern: str) -> None:
         """Record a doubt about a clip that was written all the same."""
         self.warnings.append((what, concern))
 
-    def skip(self, what: str, reason: str, *, kind: str | None = None) -> None:
-        """Record a skipped clip or file; ``kind`` groups reasons that differ only in numbers."""
+    def skip(
+        self, what: str, reason: str, *, kind: str | None = None, unit: str = "clip",
+        clips: int | None = None,
+    ) -> None:  # fmt: skip
+        """Record a skipped clip, video or file.
+
+        Args:
+            what: the clip id, video or file.
+            reason: why, for the user.
+            kind: a short reason that groups skips differing only in numbers.
+            unit: what ``what`` is: ``clip``, ``video``, ``frame file``, ...
+            clips: labelled clips this skip leaves unwritten (default: 1 for a clip, else 0).
+        """
+        kind = kind or reason
         self.skipped.append((what, reason))
-        self.kinds[kind or reason] += 1
+        self.kinds[kind] += 1
+        self.units.setdefault(kind, unit)
+        self.lost[kind] += (1 if unit == "clip" else 0) if clips is None else clips
+
+    @property
+    def skipped_clips(self) -> int:
+        """Labelled clips that were not written."""
+        return sum(self.lost.values())
 
     def nothing_written(self, source: str) -> str:
         """The message for a conversion of ``source`` that wrote no clip: skips by reason."""
@@ -138,10 +165,28 @@ class ConversionReport:
             f"({kinds}); first skipped: {what}: {reason}"
         )
 
-    def summary(self, class_names: list[str] | None = None) -> str:
-        lines = [f"wrote {self.written} clips, skipped {len(self.skipped)}"]
-        for what, reason in self.skipped:
-            lines.append(f"  skipped {what}: {reason}")
+    def skip_list(self) -> str:
+        """Every skip, one ``what: reason`` line each (the sidecar file of a conversion)."""
+        return "".join(f"{what}: {reason}\n" for what, reason in self.skipped)
+
+    def summary(self, class_names: list[str] | None = None, *, full_list: str | None = None) -> str:
+        """What was written, the skips by reason with the first few, the warnings and the clips
+        per class; ``full_list`` names the file that lists every skip."""
+        lines = [f"wrote {self.written} clips, skipped {self.skipped_clips} labelled clips"]
+        if self.skipped:
+            lines.append(f"skipped entries by reason ({len(self.skipped)} in all):")
+            for kind, n in self.kinds.most_common():
+                unit, lost = self.units.get(kind, "clip"), self.lost[kind]
+                cost = f" ({lost} clip{'s' * (lost != 1)})" if lost else " (no clip lost)"
+                cost = "" if unit == "clip" else cost
+                lines.append(f"  {n} {unit}{'s' * (n != 1)}: {kind}{cost}")
+            shown = self.skipped[:MAX_SKIPS_SHOWN]
+            more = len(shown) < len(self.skipped)
+            lines.append(f"first {len(shown)} of {len(self.skipped)} skipped:" if more
+                         else "skipped:")  # fmt: skip
+            lines += [f"  {what}: {reason}" for what, reason in shown]
+            if full_list:
+                lines.append(f"all {len(self.skipped)} skipped entries: {full_list}")
         if self.warnings:
             lines.append(f"warnings ({len(self.warnings)}; the clips were written):")
             shown = self.warnings[:MAX_WARNINGS_SHOWN]

@@ -61,12 +61,12 @@ def detach_log_file(handler: logging.Handler | None) -> None:
         handler.close()
 
 
-def progress_line(record: dict[str, Any], total_steps: int) -> str:
-    """One periodic training line from a ``metrics.jsonl`` train record."""
+def progress_line(record: dict[str, Any], total_steps: int, total_epochs: int) -> str:
+    """One periodic training line from a ``metrics.jsonl`` train record (epochs from 1)."""
     shown = [k for k in record if k in ("loss", "top1") or k.startswith(("ce_", "pr_"))]
     extra = " ".join(f"{k} {record[k]:.4g}" for k in shown)
-    return (f"step {record['step']}/{total_steps} epoch {record['epoch']}: {extra} "
-            f"lr {record['lr']:.4g} {record['samples_per_s']:.1f} samples/s")  # fmt: skip
+    return (f"epoch {record['epoch']}/{total_epochs} step {record['step']}/{total_steps}: "
+            f"{extra} lr {record['lr']:.4g} {record['samples_per_s']:.1f} samples/s")  # fmt: skip
 
 
 def git_commit() -> str | None:
@@ -144,14 +144,16 @@ class RunLogger:
 
     def drop_after(self, step: int, epoch: int) -> None:
         """Remove records a resumed run will write again: those after ``step`` (and the epoch-end
-        records of ``step`` itself when the checkpoint is from before that epoch's end)."""
+        records of ``step`` itself when the checkpoint, ``epoch`` epochs done, is from before
+        that epoch's end). A step's train record is written before any checkpoint of it."""
+
+        def kept(r: dict[str, Any]) -> bool:
+            at, done = r.get("step", 0), r.get("epoch", 0)
+            return at < step or (at == step and (r.get("kind") == "train" or done <= epoch))
+
         if not self.enabled or not self.path.is_file():
             return
-        keep = [
-            r
-            for r in read_metrics(self.path.parent)
-            if r.get("step", 0) < step or (r.get("step") == step and r.get("epoch", 0) <= epoch)
-        ]
+        keep = [r for r in read_metrics(self.path.parent) if kept(r)]
         atomic_write_text(self.path, "".join(json.dumps(r) + "\n" for r in keep))
 
     def close(self) -> None:

@@ -10,12 +10,20 @@ import hashlib
 import json
 import math
 from pathlib import Path
+from typing import Literal
 
 import torch
 from tqdm import tqdm
 
 from mgproto.build import evaluation_loader, model_inputs
-from mgproto.config import ConfigError, ExperimentConfig, from_dict, merge_overrides, to_dict
+from mgproto.config import (
+    ConfigError,
+    ExperimentConfig,
+    from_dict,
+    load_config_text,
+    merge_overrides,
+    to_dict,
+)
 from mgproto.data.loader import load_split
 from mgproto.engine.checkpoint import load_checkpoint, model_from_state
 from mgproto.engine.distributed import init_distributed, pick_device
@@ -57,6 +65,20 @@ def metrics_match(metrics_path: Path, ckpt: Path) -> bool:
     except (OSError, ValueError, AttributeError):
         return False
     return saved == file_digest(ckpt)
+
+
+def default_split(
+    ckpt: Path, role: Literal["test", "val"], overrides: list[str] | None = None
+) -> str:
+    """The split a verb evaluates when no ``--split`` is given, from the run's own config (saved
+    in the checkpoint, with ``test --set`` ``overrides``): ``data.test_split`` for ``"test"``;
+    ``data.val_split`` for ``"val"``, or ``data.test_split`` where the run validated on nothing
+    (``val_split: ""``)."""
+    cfg = load_config_text(load_checkpoint(ckpt)["config"], source=str(ckpt))
+    data = _test_config(cfg, overrides, None).data if overrides else cfg.data
+    if role == "val":
+        return data.val_split or data.test_split
+    return data.test_split
 
 
 def _test_config(
@@ -102,7 +124,12 @@ def run_test(
     if overrides or flip is not None:
         cfg = _test_config(cfg, overrides or [], flip)
     clips = num_clips or cfg.data.sampling.num_clips_test
-    records, root, meta = load_split(cfg.data, split)
+    try:
+        records, root, meta = load_split(cfg.data, split)
+    except KeyError as err:  # a split name the annotation file lacks
+        raise KeyError(
+            f"{cfg.data.annotations}: {err.args[0]}; name one of them with --split"
+        ) from None
     class_names = meta.get("classes") or state.get("class_names")
     loader = evaluation_loader(
         cfg, records, root, num_clips=clips, batch_size=batch_size,

@@ -100,6 +100,7 @@ class Trainer:
         if self.info.is_main:  # every check has passed: now the run folder is written
             write_run_dir(self.run_dir, cfg, resume=resume)
             self.log_file = attach_log_file(self.run_dir / "train.log")
+            self._say_settings()
         self._setup_model()
         self._setup_optimization()
         self.state = TrainState()
@@ -115,13 +116,35 @@ class Trainer:
         self.records, self.root, meta = load_split(cfg.data, cfg.data.train_split)
         require_labels(self.records, split=cfg.data.train_split, source=cfg.data.annotations)
         self.class_names = meta.get("classes")
+        val_records, val_root, self.no_val = load_val_split(cfg.data)
         self.validate = Validator(
-            cfg, val=load_val_split(cfg.data), train=(self.records, self.root),
+            cfg, val=(val_records, val_root), train=(self.records, self.root),
             info=self.info, device=self.device,
         )  # fmt: skip
         world = {"world_size": self.info.world_size, "rank": self.info.rank}
         self.loader = training_loader(cfg, self.records, self.root, **world)
         self.steps_per_epoch = self.loader.batch_sampler.steps_per_epoch
+
+    def _say_settings(self) -> None:
+        """Once, into the console and train.log: what the run will not do that a user may
+        expect (validate, reach the base lr, print a line every log_every steps)."""
+        t = self.t
+        if self.no_val:
+            log.warning(
+                "%s: no validation during training, so no best.pt; checkpoints/last.pt (the "
+                "model after the last epoch) is the one to test", self.no_val,
+            )  # fmt: skip
+        if t.warmup_epochs > t.epochs:
+            log.warning(
+                "train.warmup_epochs (%g) is longer than train.epochs (%d): the learning rate "
+                "never reaches train.lr (%g); lower train.warmup_epochs", t.warmup_epochs,
+                t.epochs, t.lr,
+            )  # fmt: skip
+        if t.log_every > self.steps_per_epoch:
+            log.info(
+                "an epoch has %d steps, fewer than train.log_every (%d): one line per epoch",
+                self.steps_per_epoch, t.log_every,
+            )  # fmt: skip
 
     def _setup_model(self) -> None:
         """The objective on the device, channels-last on CUDA, DDP-wrapped under torchrun."""
@@ -264,8 +287,9 @@ class Trainer:
                         loss=f"{stats.get('loss', math.nan):.3f}",
                         acc=f"{stats.get('top1', math.nan):.2f}",
                     )
-                    if self.state.global_step % t.log_every == 0:
-                        self._log_window(window, tic)
+                    epoch_end = self.state.step_in_epoch == self.steps_per_epoch
+                    if self.state.global_step % t.log_every == 0 or (epoch_end and window):
+                        self._log_window(window, tic)  # at least once per epoch
                         window, tic = {}, time.perf_counter()
                     if t.checkpoint_every and self.state.global_step % t.checkpoint_every == 0:
                         self._save("last.pt")
@@ -289,14 +313,15 @@ class Trainer:
         steps = len(next(iter(window.values()), [1]))
         record.update(
             kind="train",
-            epoch=self.state.epoch,
+            epoch=self.state.epoch + 1,  # the epoch in progress, from 1 (as val records)
             step=self.state.global_step,
             lr=max(g["lr"] for g in self.optimizer.param_groups),  # the heads' lr
             bad_clips=self.state.bad,
             samples_per_s=steps * self.loader.batch_sampler.global_batch / seconds,
         )
         self.logger.write(record, step=self.state.global_step)
-        progress_log.info(progress_line(record, self.t.epochs * self.steps_per_epoch))
+        total = self.t.epochs * self.steps_per_epoch
+        progress_log.info(progress_line(record, total, self.t.epochs))
 
     def _prototype_drift(self) -> float | None:
         """Max difference of the prototypes (and centre memories) across ranks (0 when
@@ -330,8 +355,9 @@ class Trainer:
                 step=self.state.global_step,
             )
             log.info(
-                "epoch %d: val fused top1 %.4f (%s)",
+                "epoch %d/%d: val fused top1 %.4f (%s)",
                 self.state.epoch,
+                self.t.epochs,
                 val["fused_top1"],
                 ", ".join(f"{k} {v:.4f}" for k, v in val.items() if k.endswith("top1")),
             )

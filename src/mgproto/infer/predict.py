@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from mgproto.build import next_frames
 from mgproto.config import ExperimentConfig
 from mgproto.data.dataset import INPUT_KEYS, ClipDataset, collate
 from mgproto.data.loader import batch_to_device
@@ -30,11 +31,14 @@ from mgproto.data.transforms import SampleFrames
 from mgproto.data.video import VideoError, iter_frames
 from mgproto.infer.options import PredictOptions
 from mgproto.infer.timeline import (
+    Peak,
     Segment,
     frame_probs,
     make_windows,
+    peak_confidence,
     segments_from_probs,
     smooth_probs,
+    why_no_segments,
 )
 from mgproto.models.recognizer import Recognizer
 
@@ -50,6 +54,9 @@ class VideoPrediction:
         probs: (T, K) smoothed per-frame probabilities (NaN = no evidence).
         segments: the timeline.
         person: (T,) bool, frames where a person was detected.
+        peak: the most confident frame of ``probs`` (hidden classes left out); None without
+            evidence.
+        no_segments_reason: why ``segments`` is empty ("" when it is not).
         seconds: wall time of the stages.
     """
 
@@ -63,6 +70,8 @@ class VideoPrediction:
     probs: np.ndarray
     segments: list[Segment]
     person: np.ndarray
+    peak: Peak | None = None
+    no_segments_reason: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
 
     def info(self) -> dict[str, Any]:
@@ -78,6 +87,8 @@ class VideoPrediction:
             "num_windows": len(self.windows),
             "num_windows_classified": int(classified.sum()),
             "person_share": round(float(self.person.mean()) if self.person.size else 0.0, 4),
+            "peak": asdict(self.peak) if self.peak else None,
+            **({"no_segments_reason": self.no_segments_reason} if not self.segments else {}),
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
         }
 
@@ -174,6 +185,7 @@ def classify_windows(
         short = options.decode_short_side or max(2 * data.rgb.test_size, 128)
         reader = StreamingFrames(video, needed, size=_decode_size(record["img_shape"], short))
     extra = {"frame_reader": reader} if reader is not None else {}
+    extra["next_frames"] = next_frames(cfg)  # the motion streams' input
     pipeline = build_pipeline(data, train=False, num_clips=options.num_clips, **extra)
     dataset = ClipDataset(records, pipeline, long_videos=True)
     num_classes = data.num_classes
@@ -254,14 +266,13 @@ def predict_video(
         frame_probs(window_probs["fused"], windows, num_frames),
         max(1, round(options.smooth_s * fps)),
     )
-    segments = segments_from_probs(
-        probs,
-        fps,
-        class_names,
-        min_confidence=options.min_confidence,
-        min_duration_s=options.min_duration_s,
-        hide=[list(class_names).index(h) for h in options.hide],
-    )
+    hide = [list(class_names).index(h) for h in options.hide]
+    thresholds = {
+        "min_confidence": options.min_confidence,
+        "min_duration_s": options.min_duration_s,
+    }
+    segments = segments_from_probs(probs, fps, class_names, hide=hide, **thresholds)
+    reason = "" if segments else why_no_segments(probs, fps, class_names, hide=hide, **thresholds)
     return VideoPrediction(
         video=str(video),
         fps=fps,
@@ -273,5 +284,7 @@ def predict_video(
         probs=probs,
         segments=segments,
         person=person,
+        peak=peak_confidence(probs, fps, class_names, hide=hide),
+        no_segments_reason=reason,
         seconds=seconds,
     )

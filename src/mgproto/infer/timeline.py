@@ -8,6 +8,8 @@
 4. ``segments_from_probs``: per-frame arg-max, frames below ``min_confidence`` left unlabelled,
    runs of one label become segments; runs shorter than ``min_duration_s`` are dropped and
    same-label segments that a dropped run separated are merged.
+5. ``why_no_segments``: where step 4 finds nothing, the reason in one sentence (the highest
+   confidence reached, when and for which class, against the threshold).
 
 Axis legend: W windows, T frames, K classes.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -129,6 +132,19 @@ def _runs(labels: np.ndarray) -> list[tuple[int, int, int]]:
     return [(int(labels[s]), int(s), int(e)) for s, e in zip(starts, ends)]
 
 
+def frame_labels(
+    probs: np.ndarray, *, min_confidence: float = 0.0, hide: Sequence[int] = ()
+) -> np.ndarray:
+    """(T,) arg-max class of (T, K) per-frame probabilities; -1 where a frame has no evidence
+    (NaN row), its top probability is below ``min_confidence``, or its top class is hidden."""
+    valid = np.isfinite(probs).all(1)
+    safe = np.where(valid[:, None], probs, -1.0)
+    labels = safe.argmax(1)
+    labels[~valid | (safe.max(1) < min_confidence)] = -1
+    labels[np.isin(labels, list(hide))] = -1
+    return labels
+
+
 def segments_from_probs(
     probs: np.ndarray,
     fps: float,
@@ -152,11 +168,7 @@ def segments_from_probs(
     Returns:
         Segments in time order.
     """
-    valid = np.isfinite(probs).all(1)
-    safe = np.where(valid[:, None], probs, -1.0)
-    labels = safe.argmax(1)
-    labels[~valid | (safe.max(1) < min_confidence)] = -1
-    labels[np.isin(labels, list(hide))] = -1
+    labels = frame_labels(probs, min_confidence=min_confidence, hide=hide)
     min_len = round(min_duration_s * fps)
     runs = [r for r in _runs(labels) if r[0] >= 0 and r[2] - r[1] >= max(min_len, 1)]
     merged: list[list[int]] = []
@@ -177,6 +189,65 @@ def segments_from_probs(
         )
         for label, start, end in merged
     ]
+
+
+@dataclass(frozen=True)
+class Peak:
+    """The most confident frame: where a segment would appear first as the threshold drops."""
+
+    time_s: float
+    frame: int
+    label: str
+    label_id: int
+    confidence: float
+
+
+def peak_confidence(
+    probs: np.ndarray, fps: float, class_names: Sequence[str], *, hide: Sequence[int] = ()
+) -> Peak | None:
+    """The frame of (T, K) probabilities whose top class (not hidden) is most probable; None
+    where no frame has evidence or every frame's top class is hidden."""
+    labels = frame_labels(probs, hide=hide)
+    frames = np.flatnonzero(labels >= 0)
+    if frames.size == 0:
+        return None
+    t = int(frames[np.argmax(probs[frames, labels[frames]])])
+    k = int(labels[t])
+    return Peak(round(t / fps, 3), t, str(class_names[k]), k, round(float(probs[t, k]), 4))
+
+
+def why_no_segments(
+    probs: np.ndarray,
+    fps: float,
+    class_names: Sequence[str],
+    *,
+    min_confidence: float,
+    min_duration_s: float,
+    hide: Sequence[int] = (),
+) -> str:
+    """Why :func:`segments_from_probs` with these settings finds no segment, in one sentence
+    that names the setting to change."""
+    if not np.isfinite(probs).all(1).any():
+        return (
+            "no window was classified: none shows a person in enough of its frames (--min-person)"
+        )
+    peak = peak_confidence(probs, fps, class_names, hide=hide)
+    if peak is None:
+        return "every classified frame's most likely class is a hidden one (--hide)"
+    if probs[peak.frame, peak.label_id] < min_confidence:  # not the rounded peak.confidence
+        lower = math.floor(100 * peak.confidence) / 100
+        return (
+            f"no frame reaches --min-confidence {min_confidence:g}: the highest confidence is "
+            f"{peak.confidence:.3f} ({peak.label!r} at {peak.time_s:.2f} s); lower "
+            f"--min-confidence (e.g. {lower:g}) to see what the model sees"
+        )
+    labels = frame_labels(probs, min_confidence=min_confidence, hide=hide)
+    longest = max(end - start for label, start, end in _runs(labels) if label >= 0)
+    return (
+        f"frames above --min-confidence {min_confidence:g} (highest {peak.confidence:.3f}, "
+        f"{peak.label!r} at {peak.time_s:.2f} s) last at most {longest / fps:.2f} s, shorter "
+        f"than --min-duration {min_duration_s:g} s; lower --min-duration"
+    )
 
 
 def segment_iou(a: Segment, b: Segment) -> float:

@@ -28,20 +28,20 @@ torchvision ``patch_embed|features|norm.*``     ``backbone.`` + the same name
 torchvision ``head.*`` / MMAction2 ``cls_head.fc_cls.*``  ``head.rgb.fc.*``
 =============================================  ==============================================
 
-Checkpoints are loaded with ``torch.load(weights_only=True)``: a file that needs arbitrary
-unpickling (some mmengine ``meta`` entries) is refused unless the caller passes
-``trust_file=True`` for a file they trust.
+Files are read by :mod:`mgproto.models.foreign_checkpoint`: tensors weights-only, MMEngine
+runner state (message hub, optimizer, schedulers) as inert stand-ins, never run.
 """
 
 from __future__ import annotations
 
-import pickle
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from torch import nn
+
+from mgproto.models.foreign_checkpoint import read_foreign_checkpoint
 
 _HEAD = {"cls_head.fc_rgb.": "head.rgb.fc.", "cls_head.fc_pose.": "head.pose.fc."}
 _FUSION = {
@@ -81,52 +81,9 @@ class ImportReport:
         return "\n".join(lines)
 
 
-# Metadata classes of MMEngine / MMAction2 1.x checkpoints (message hub, history buffers, numpy
-# scalars in ``meta``): read as inert placeholders, never run.
-INERT_PREFIXES = ("mmengine.", "mmcv.", "mmaction.", "numpy.")
-
-
-class _Inert:
-    """Stands in for a metadata object of a foreign checkpoint: takes any arguments and state."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        pass
-
-    def __setstate__(self, state: object) -> None:
-        pass
-
-
-def _load_with_inert_metadata(path: Path) -> object | None:
-    """Load ``path`` weights-only with its MMEngine / numpy metadata globals as ``_Inert``;
-    None if it needs any other global (then only ``--trust-file`` can read it)."""
-    names = torch.serialization.get_unsafe_globals_in_checkpoint(path)
-    if not names or not all(n.startswith(INERT_PREFIXES) for n in names):
-        return None
-    with torch.serialization.safe_globals([(_Inert, n) for n in names]):
-        return torch.load(path, map_location="cpu", weights_only=True)
-
-
 def read_state_dict(path: str | Path, *, trust_file: bool = False) -> dict[str, torch.Tensor]:
-    """The ``state_dict`` of a checkpoint file (unwrapped if nested), tensors only."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: checkpoint not found")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=not trust_file)
-    except pickle.UnpicklingError as err:
-        obj = _load_with_inert_metadata(path)
-        if obj is None:
-            raise ValueError(
-                f"{path}: the file holds objects beyond tensors ({str(err).splitlines()[0]}); "
-                "load it with trust_file=True (--trust-file) only if you trust its source"
-            ) from None
-    except (RuntimeError, EOFError, OSError) as err:
-        raise ValueError(f"{path}: not a readable checkpoint ({err})") from None
-    if isinstance(obj, dict) and "state_dict" in obj:
-        obj = obj["state_dict"]
-    if not isinstance(obj, dict):
-        raise ValueError(f"{path}: expected a state dict, got {type(obj).__name__}")
-    return {k: v for k, v in obj.items() if isinstance(v, torch.Tensor)}
+    """The ``state_dict`` tensors of a checkpoint file (see :func:`read_foreign_checkpoint`)."""
+    return read_foreign_checkpoint(path, trust_file=trust_file).state
 
 
 _SWIN_BLOCK = re.compile(r"^backbone\.layers\.(\d+)\.blocks\.(\d+)\.")

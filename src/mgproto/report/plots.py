@@ -1,4 +1,5 @@
-"""Figures of a run: training curves, confusion matrix, per-class accuracy, embedding map.
+"""Figures of a run: training curves, confusion matrix, per-class accuracy, embedding map; and
+of a predicted timeline: the model's confidence over time.
 
 Every function writes one PNG atomically and returns its path.
 """
@@ -29,31 +30,45 @@ def _names(num: int, class_names: list[str] | None) -> list[str]:
     return list(class_names) if class_names else [str(k) for k in range(num)]
 
 
+def confusion_cells(cm: np.ndarray) -> tuple[np.ndarray, list[list[str]]]:
+    """(K, K) row shares of a confusion matrix of counts, and the text of each cell: the share
+    in percent (empty for 0, so the eye finds the errors); a class with no clips has shares 0."""
+    cm = np.asarray(cm, dtype=float)
+    totals = cm.sum(1, keepdims=True)
+    shares = np.divide(cm, totals, out=np.zeros_like(cm), where=totals > 0)
+    texts = [[f"{100 * x:.0f}" if c else "" for c, x in zip(row_c, row_s)]
+             for row_c, row_s in zip(cm, shares)]  # fmt: skip
+    return shares, texts
+
+
 def plot_confusion(
     cm: np.ndarray,
     path: str | Path,
     *,
     class_names: list[str] | None = None,
-    title: str = "confusion matrix (rows: true, normalised)",
+    title: str = "confusion matrix",
 ) -> Path:
-    """Row-normalised (K, K) confusion matrix with class names."""
+    """(K, K) confusion matrix of counts, drawn row-normalised: colour and number are the share
+    (%) of the true class's clips given each prediction; each row's name carries its clip count.
+    ``title`` gets the ``(% of each true class)`` note appended."""
+    cm = np.asarray(cm, dtype=float)
     k = cm.shape[0]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        norm = cm / cm.sum(1, keepdims=True)
+    shares, texts = confusion_cells(cm)
     size = max(5.0, 0.35 * k + 2)
     fig, ax = subplots(figsize=(size, size))
-    ax.imshow(np.nan_to_num(norm), cmap="Blues", vmin=0, vmax=1)
+    ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
     names = _names(k, class_names)
+    totals = cm.sum(1).astype(int)
     ax.set_xticks(range(k), names, rotation=90, fontsize=7)
-    ax.set_yticks(range(k), names, fontsize=7)
+    ax.set_yticks(range(k), [f"{n} ({t})" for n, t in zip(names, totals)], fontsize=7)
     for i in range(k):
         for j in range(k):
-            if cm[i, j]:
-                color = "white" if norm[i, j] > 0.5 else "black"
-                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=6, color=color)
+            if texts[i][j]:
+                color = "white" if shares[i, j] > 0.5 else "black"
+                ax.text(j, i, texts[i][j], ha="center", va="center", fontsize=6, color=color)
     ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(title)
+    ax.set_ylabel("true (clips)")
+    ax.set_title(f"{title} (% of each true class)")
     return save_figure(fig, path)
 
 
@@ -134,4 +149,45 @@ def plot_embeddings(
         ax.scatter(p2[c, 0], p2[c, 1], s=180, marker="*", color=cmap(c), edgecolor="black")
     ax.set_title(title or "embeddings (PCA), prototypes as stars")
     ax.legend(fontsize=6, ncol=2, markerscale=2, loc="best")
+    return save_figure(fig, path)
+
+
+def plot_confidence(
+    probs: np.ndarray,
+    windows: np.ndarray,
+    window_probs: np.ndarray,
+    path: str | Path,
+    *,
+    fps: float,
+    min_confidence: float,
+) -> Path:
+    """What the model sees in a video: the top class's probability over time, per frame
+    (smoothed: what ``--min-confidence`` is compared with) and per window (at its centre), with
+    the threshold line and the highest value marked. Gaps are frames / windows not classified.
+
+    Args:
+        probs: (T, K) per-frame probabilities, NaN rows without evidence.
+        windows: (W, 2) [start, end) frames.
+        window_probs: (W, K) window probabilities, NaN rows not classified.
+    """
+    valid = np.isfinite(probs).all(1)
+    top = np.where(valid, np.where(valid[:, None], probs, 0.0).max(1), np.nan)  # (T,)
+    seconds = np.arange(len(probs)) / fps
+    fig, ax = subplots(figsize=(10, 2.8))
+    ax.plot(seconds, top, color="#333", lw=1.2, label="per frame (smoothed)")
+    done = np.isfinite(window_probs).all(1)
+    if done.any():
+        centres = windows[done].mean(1) / fps
+        ax.scatter(centres, window_probs[done].max(1), s=10, color="#1f77b4", label="per window")
+    ax.axhline(min_confidence, color="#d62728", ls="--", lw=1,
+               label=f"--min-confidence {min_confidence:g}")  # fmt: skip
+    if valid.any():
+        t = int(np.nanargmax(top))
+        ax.annotate(f"max {top[t]:.3f}", (seconds[t], top[t]), xytext=(4, 4),
+                    textcoords="offset points", fontsize=8)  # fmt: skip
+    ax.set_xlim(0, max(len(probs) / fps, 1e-3))
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("top-class probability")
+    ax.legend(fontsize=7, loc="upper right")
     return save_figure(fig, path)

@@ -28,7 +28,7 @@ def write_test_figures(test_dir: str | Path) -> list[Path]:
             np.asarray(r["confusion"], dtype=float),
             test_dir / f"confusion_{name}.png",
             class_names=names,
-            title=f"{name}: confusion (row-normalised)",
+            title=f"{name}: confusion",
         )
         for name, r in streams.items()
     ]

@@ -3,7 +3,9 @@
 The (annotated) video is embedded as a base64 data URI when it is smaller than
 ``embed_limit_mb`` (the page then works on its own, e-mailed or archived); a larger video is
 linked by its path relative to the page. One lane per class that occurs; clicking a segment,
-or a row of the segment table, seeks the video there. No scripts or styles are fetched.
+or a row of the segment table, seeks the video there. Below them, the model's confidence over
+time (a PNG, embedded) shows what it sees whether or not a segment passed the threshold; an
+empty timeline says why. No scripts or styles are fetched.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ video{max-width:100%;background:#000;display:block}
 .seg:hover{opacity:1;outline:2px solid #333}
 #head{position:absolute;top:0;bottom:0;width:2px;background:#d00;pointer-events:none}
 table{border-collapse:collapse;font-size:14px}td,th{padding:3px 10px;border-bottom:1px solid #eee}
+.note{background:#fff4d6;border-left:4px solid #e0a000;padding:8px 12px}
+img.plot{max-width:100%;display:block}
 tr.row{cursor:pointer}tr.row:hover{background:#f4f4f4}.sw{display:inline-block;width:12px;
 height:12px;border-radius:2px;margin-right:6px;vertical-align:middle}
 """
@@ -63,6 +67,7 @@ def write_timeline_page(
     segments: Sequence[Segment],
     info: dict[str, Any],
     class_names: Sequence[str],
+    confidence_plot: str | Path | None = None,
     embed_limit_mb: float = 64.0,
 ) -> Path:
     """Write the page (atomically).
@@ -71,8 +76,11 @@ def write_timeline_page(
         path: output .html.
         video: the mp4 to show (normally the annotated video).
         segments: the timeline.
-        info: the run summary (``VideoPrediction.info()`` plus settings), shown as a table.
+        info: the run summary (``VideoPrediction.info()`` plus settings), shown as a table;
+            its ``no_segments_reason`` is shown above an empty timeline.
         class_names: K names (colours follow class indices, as in the annotated video).
+        confidence_plot: a PNG of the confidence over time (``report.plots.plot_confidence``),
+            embedded under the lanes.
         embed_limit_mb: embed the video up to this size, link it beyond.
     """
     path = Path(path)
@@ -103,8 +111,18 @@ def write_timeline_page(
     summary = "".join(
         f"<tr><th align=left>{esc(str(k))}</th><td>{esc(json.dumps(v))}</td></tr>"
         for k, v in info.items()
-        if k not in ("classes",)
+        if k not in ("classes", "no_segments_reason")
     )
+    reason = info.get("no_segments_reason")
+    note = f'<p class="note">No segment: {esc(reason)}</p>' if reason and not segments else ""
+    plot = ""
+    if confidence_plot is not None:
+        data = base64.b64encode(Path(confidence_plot).read_bytes()).decode("ascii")
+        plot = (
+            "<h3>Confidence over time</h3>"
+            f'<img class="plot" alt="top-class confidence over time" '
+            f'src="data:image/png;base64,{data}">'
+        )
     title = esc(Path(str(info.get("video", video))).name)
     body = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{title}: micro-gestures"
@@ -112,8 +130,9 @@ def write_timeline_page(
         f"<h2>Micro-gesture timeline: {title}</h2>"
         f'<video id="video" controls src="{src}"></video>'
         f"<p style='font-size:12px;color:#777'>video {esc(how)}; click a segment to play it</p>"
+        f"{note}"
         f'<div class="lanes">{"".join(lanes) or "<p>&nbsp;no segments</p>"}'
-        f'<div id="head"></div></div>'
+        f'<div id="head"></div></div>{plot}'
         f"<h3>{len(segments)} segments</h3><table><tr><th>start (s)</th><th>end (s)</th>"
         f"<th>label</th><th>confidence</th></tr>{rows}</table>"
         f"<h3>Run</h3><table>{summary}</table>"

@@ -128,6 +128,13 @@ def test_report_and_splits(dataset: tuple[Path, Path]) -> None:
     assert "1 missing frame files" in reasons[str(skel / "0054")]
     assert "no skeleton folder" in reasons["video 0077"]
     assert ann.split == {"test": ["0054_0", "0054_2"], "val": ["0001_0"], "train": ["0020_0"]}
+    # 8 label rows: 5 written, 2 clips skipped, 1 video (its 1 clip) without a folder; the
+    # missing frame of video 54 costs no clip
+    assert (report.written, report.skipped_clips, len(report.skipped)) == (5, 3, 4)
+    text = report.summary()
+    assert text.startswith("wrote 5 clips, skipped 3 labelled clips\n")
+    assert "  1 video: no skeleton folder (1 clip)\n" in text
+    assert "  1 video: missing frame files, those frames get score 0 (no clip lost)\n" in text
 
 
 def test_miga_split_rule() -> None:

@@ -69,7 +69,7 @@ def test_cli_round_trip(utkinect_root, tmp_path, capsys):
     assert len(load_annotations(out, num_classes=10).annotations) == 199
     assert main(["inspect", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "split train: 100 clips" in text and "label ranges to check (5;" in text
+    assert "split train: 100 clips" in text and "warning: label ranges to check (5):" in text
     assert "s03_e01_push: 170 frames, 17.9 x its class's median 9.5" in text
 
 

@@ -183,11 +183,14 @@ def read_video(
     img_shape: tuple[int, int],
     report: ConversionReport,
     skip_corrupt: bool = False,
+    num_clips: int = 0,
 ) -> Recording | None:
-    """Read one video folder into a Recording (M=1, V of ``layout``); None if it has no frames."""
+    """Read one video folder into a Recording (M=1, V of ``layout``); None if it has no frames
+    (reported as a skipped video costing its ``num_clips`` labelled clips)."""
     files = frame_files(folder)
     if not files:
-        report.skip(str(folder), "no *_<frame>_keypoints.json files", kind="no frame files")
+        report.skip(str(folder), "no *_<frame>_keypoints.json files", kind="no frame files",
+                    unit="video", clips=num_clips)  # fmt: skip
         return None
     check_frame_span(min(files), max(files), len(files), source=str(folder))
     frame_ids = np.arange(min(files), max(files) + 1)
@@ -206,7 +209,8 @@ def read_video(
             report.skip(
                 str(path),
                 f"corrupt frame file, frame kept with score 0: {err}",
-                kind="corrupt frame file",
+                kind="corrupt frame file, kept with score 0",
+                unit="frame file",
             )
             people.append(_NO_PERSON)
     if missing:
@@ -214,7 +218,8 @@ def read_video(
             str(folder),
             f"{len(missing)} missing frame files (first: frame {missing[0]}); "
             "those frames get score 0",
-            kind="missing frame files",
+            kind="missing frame files, those frames get score 0",
+            unit="video",
         )
     chosen = select_main_person(people)
     full = np.zeros((len(frame_ids), NUM_POINTS, 3), np.float32)
@@ -315,6 +320,8 @@ def convert(
                 f"video {video:04d}",
                 f"no skeleton folder under {root}; its {len(info.segments)} clips are skipped",
                 kind="no skeleton folder",
+                unit="video",
+                clips=len(info.segments),
             )
             continue
         seq = read_video(
@@ -325,13 +332,13 @@ def convert(
             img_shape=tuple(img_shape),
             report=report,
             skip_corrupt=skip_corrupt,
+            num_clips=len(info.segments),
         )
         if seq is not None:
             records += cut_clips(seq, info.segments, label_of=imigue_label, report=report)
     for video in sorted(set(folders) - set(videos)):
-        report.skip(
-            str(folders[video]), f"video {video} has no rows in {labels}", kind="no label rows"
-        )
+        report.skip(str(folders[video]), f"video {video} has no rows in {labels}",
+                    kind="no label rows", unit="video")  # fmt: skip
     by_video = read_split_file(split_file) if split_file else None
 
     def split_of(r: dict[str, Any]) -> str | None:

@@ -225,7 +225,8 @@ def convert(
     for name, segments in read_labels(label_path).items():
         path = root / f"joints_{name}.txt"
         if not path.is_file():
-            report.skip(str(path), "joints file not found", kind="joints file not found")
+            report.skip(str(path), "joints file not found", kind="joints file not found",
+                        unit="recording", clips=len(segments))  # fmt: skip
             continue
         recording = read_joints(path, coords=coords, yaw=yaw, frame_step=frame_step)
         records += cut_clips(recording, segments, label_of=label_of, report=report)
