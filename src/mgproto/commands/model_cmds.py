@@ -46,18 +46,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def resolve_checkpoint(path: str | Path) -> Path:
-    """A checkpoint file, or a run directory's best (else last) checkpoint."""
-    path = Path(path)
-    if path.is_dir():
-        for name in ("best.pt", "last.pt"):
-            if (path / "checkpoints" / name).is_file():
-                return path / "checkpoints" / name
-        raise FileNotFoundError(f"{path}: no checkpoints/best.pt or last.pt in this run directory")
-    return path
-
-
 def _cmd_test(args: argparse.Namespace) -> int:
+    from mgproto.engine.checkpoint import resolve_checkpoint
     from mgproto.engine.testing import default_split, run_test
     from mgproto.report.test_figures import write_test_figures
 
@@ -102,7 +92,7 @@ def _cmd_test(args: argparse.Namespace) -> int:
 
 def _cmd_merge_init(args: argparse.Namespace) -> int:
     from mgproto.build import model_from_config
-    from mgproto.engine.checkpoint import load_checkpoint, save_checkpoint
+    from mgproto.engine.checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint
     from mgproto.engine.merge import merge_unimodal
     from mgproto.models.foreign_checkpoint import read_foreign_checkpoint
 

@@ -9,60 +9,17 @@ from pathlib import Path
 
 import numpy as np
 
-from mgproto.commands.model_cmds import resolve_checkpoint
-from mgproto.data.annotations import load_annotations, save_annotations
 from mgproto.data.video import probe_video
-from mgproto.engine.checkpoint import load_checkpoint, model_from_state
+from mgproto.engine.checkpoint import (
+    class_names,
+    load_checkpoint,
+    model_from_state,
+    resolve_checkpoint,
+)
 from mgproto.fileio import atomic_write
 from mgproto.infer.options import PredictOptions
-from mgproto.infer.predict import predict_video
+from mgproto.infer.predict import predict_video, video_pose
 from mgproto.infer.timeline import match_segments, read_segments, write_timeline
-
-
-def _class_names(state: dict, cfg) -> list[str]:
-    names = state.get("class_names")
-    if not names and cfg.data.annotations and Path(cfg.data.annotations).is_file():
-        names = load_annotations(cfg.data.annotations).meta.get("classes")
-    names = list(names or [])
-    return names + [f"class {k}" for k in range(len(names), cfg.data.num_classes)]
-
-
-def _pose_record(args: argparse.Namespace, layout: str, out: Path, num_frames: int) -> dict:
-    """The whole video's pose: from ``--pose``, or extracted now (and saved for next time)."""
-    if args.pose:
-        ann = load_annotations(args.pose)
-        if len(ann.annotations) != 1:
-            raise ValueError(
-                f"{args.pose}: expected one record for the whole video, found "
-                f"{len(ann.annotations)}"
-            )
-        have = ann.meta.get("layout")
-        if have and have != layout:
-            raise ValueError(f"{args.pose}: layout {have!r}, but the checkpoint expects {layout!r}")
-        record = ann.annotations[0]
-        if int(record.get("start_frame", 0)):
-            raise ValueError(f"{args.pose}: the pose must start at the video's first frame")
-    else:
-        from mgproto.infer.pose import extract_pose
-
-        if (out / "pose.pkl").exists() and not args.force:
-            raise ValueError(
-                f"{out / 'pose.pkl'}: already exists; reuse it with --pose, or pass --force to "
-                "extract the pose again"
-            )
-        ann = extract_pose(args.video, layout=layout, progress=True)
-        save_annotations(ann, out / "pose.pkl")
-        record = ann.annotations[0]
-        print(f"pose extracted with MediaPipe: {out / 'pose.pkl'} (reuse it with --pose)")
-    if num_frames and abs(int(record["total_frames"]) - num_frames) > 1:
-        raise ValueError(
-            f"{args.pose or args.video}: the pose has {record['total_frames']} frames but the "
-            f"video {args.video} has {num_frames}; is it the pose of another video?"
-        )
-    shape = record["keypoint"].shape[2]
-    if record["keypoint_score"].shape[2] != shape:
-        raise ValueError(f"{args.pose}: keypoint and keypoint_score disagree on joints")
-    return record
 
 
 def _options(args: argparse.Namespace) -> PredictOptions:
@@ -148,7 +105,10 @@ def run_predict(args: argparse.Namespace) -> int:
     video = Path(args.video)
     out = Path(args.out) if args.out else video.with_name(f"{video.stem}_timeline")
     layout = cfg.data.pose.layout
-    record = _pose_record(args, layout, out, info.num_frames)
+    record = video_pose(args.video, layout=layout, pose=args.pose, num_frames=info.num_frames,
+                        save_to=out / "pose.pkl", force=args.force)  # fmt: skip
+    if not args.pose:
+        print(f"pose extracted with MediaPipe: {out / 'pose.pkl'} (reuse it with --pose)")
     fps = float(record.get("fps") or info.fps)
     options = _options(args)
     device = resolve_device(args.device)
@@ -156,7 +116,7 @@ def run_predict(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     with tqdm(desc="windows", unit="win", leave=False, disable=None) as bar:
         result = predict_video(
-            model, cfg, record, args.video, fps=fps, class_names=_class_names(state, cfg),
+            model, cfg, record, args.video, fps=fps, class_names=class_names(state, cfg),
             options=options, device=device, progress=bar.update,
         )  # fmt: skip
     summary = {

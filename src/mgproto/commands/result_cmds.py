@@ -159,7 +159,7 @@ def _cmd_submit(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from mgproto.commands.model_cmds import resolve_checkpoint
+    from mgproto.engine.checkpoint import resolve_checkpoint
     from mgproto.engine.testing import default_split, metrics_match, run_test
     from mgproto.report.run_report import build_report
     from mgproto.report.test_figures import write_test_figures
@@ -183,7 +183,7 @@ def _test_dir(run: str, split: str | None, device: str, last: bool = False) -> P
     last) checkpoint; with ``last``, the last checkpoint's, read from ``RUN/test_<split>`` where
     that holds it (a run without best.pt) and otherwise written to ``RUN/test_<split>_last``,
     so the best one's stay."""
-    from mgproto.commands.model_cmds import resolve_checkpoint
+    from mgproto.engine.checkpoint import resolve_checkpoint
     from mgproto.engine.testing import default_split, metrics_match, run_test
 
     run_dir = Path(run)

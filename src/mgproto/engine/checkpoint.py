@@ -72,6 +72,29 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     return state
 
 
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A checkpoint file, or a run directory's best (else last) checkpoint."""
+    path = Path(path)
+    if path.is_dir():
+        for name in ("best.pt", "last.pt"):
+            if (path / "checkpoints" / name).is_file():
+                return path / "checkpoints" / name
+        raise FileNotFoundError(f"{path}: no checkpoints/best.pt or last.pt in this run directory")
+    return path
+
+
+def class_names(state: dict[str, Any], cfg: ExperimentConfig) -> list[str]:
+    """The K class names of a loaded checkpoint: saved in it, else from its annotation file's
+    meta if that file is still there, else ``class k``."""
+    from mgproto.data.annotations import load_annotations
+
+    names = state.get("class_names")
+    if not names and cfg.data.annotations and Path(cfg.data.annotations).is_file():
+        names = load_annotations(cfg.data.annotations).meta.get("classes")
+    names = list(names or [])
+    return names + [f"class {k}" for k in range(len(names), cfg.data.num_classes)]
+
+
 def load_model(path: str | Path) -> tuple[Recognizer, ExperimentConfig]:
     """Rebuild the model of a checkpoint from its saved config and load its weights."""
     return model_from_state(load_checkpoint(path), source=str(path))

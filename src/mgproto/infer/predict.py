@@ -24,6 +24,7 @@ import torch
 
 from mgproto.build import next_frames
 from mgproto.config import ExperimentConfig
+from mgproto.data.annotations import load_annotations, save_annotations
 from mgproto.data.dataset import INPUT_KEYS, ClipDataset, collate
 from mgproto.data.loader import batch_to_device
 from mgproto.data.pipelines import build_pipeline
@@ -91,6 +92,66 @@ class VideoPrediction:
             **({"no_segments_reason": self.no_segments_reason} if not self.segments else {}),
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
         }
+
+
+def video_pose(
+    video: str | Path,
+    *,
+    layout: str,
+    pose: str | Path | None = None,
+    num_frames: int = 0,
+    save_to: Path | None = None,
+    force: bool = False,
+    progress: bool = True,
+) -> dict:
+    """The whole video's pose record, read from ``pose`` or extracted now.
+
+    Args:
+        video: the video the pose is of.
+        layout: the model's keypoint layout.
+        pose: a skeleton file of one record (``mgproto extract-pose``): in ``layout``, from the
+            video's first frame; None extracts the pose with MediaPipe (the ``pose`` extra).
+        num_frames: the video's frame count, to catch the pose of another video (0: no check).
+        save_to: where an extracted pose is saved (never over an existing file unless
+            ``force``); None keeps it in memory.
+        progress: show the extraction's progress bar.
+
+    Raises:
+        ValueError: naming the file, for a pose that does not fit the video or the model.
+    """
+    source = pose or video
+    if pose:
+        ann = load_annotations(pose)
+        if len(ann.annotations) != 1:
+            raise ValueError(
+                f"{pose}: expected one record for the whole video, found {len(ann.annotations)}"
+            )
+        have = ann.meta.get("layout")
+        if have and have != layout:
+            raise ValueError(f"{pose}: layout {have!r}, but the checkpoint expects {layout!r}")
+        record = ann.annotations[0]
+        if int(record.get("start_frame", 0)):
+            raise ValueError(f"{pose}: the pose must start at the video's first frame")
+    else:
+        from mgproto.infer.pose import extract_pose
+
+        if save_to is not None and save_to.exists() and not force:
+            raise ValueError(
+                f"{save_to}: already exists; reuse it with --pose, or pass --force to extract "
+                "the pose again"
+            )
+        ann = extract_pose(video, layout=layout, progress=progress)
+        if save_to is not None:
+            save_annotations(ann, save_to)
+        record = ann.annotations[0]
+    if num_frames and abs(int(record["total_frames"]) - num_frames) > 1:
+        raise ValueError(
+            f"{source}: the pose has {record['total_frames']} frames but the video {video} has "
+            f"{num_frames}; is it the pose of another video?"
+        )
+    if record["keypoint_score"].shape[2] != record["keypoint"].shape[2]:
+        raise ValueError(f"{source}: keypoint and keypoint_score disagree on joints")
+    return record
 
 
 def person_frames(record: dict, *, min_score: float = 0.3, min_share: float = 0.3) -> np.ndarray:
