@@ -1,5 +1,5 @@
 """Shared fixtures: tiny synthetic skeleton records, a tiny pose + RGB dataset on disk, and the
-real UTKinect folder."""
+real UTKinect and UTD-MHAD folders."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from mgproto.data.video import write_video
 
 SHARED = Path(os.environ.get("MGPROTO_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 UTKINECT = SHARED / "data" / "utkinect"
+UTDMHAD = SHARED / "data" / "utd_mhad"
 
 
 @pytest.fixture
@@ -26,6 +27,17 @@ def utkinect_root() -> Path:
             "folder that holds data/utkinect; CI always has it)"
         )
     return UTKINECT
+
+
+@pytest.fixture(scope="session")
+def utdmhad_root() -> Path:
+    """The real UTD-MHAD skeletons (skips with a clear reason where absent)."""
+    if not (UTDMHAD / "a1_s1_t1_skeleton.mat").is_file():
+        pytest.skip(
+            f"real-data fixture not found at {UTDMHAD} (set MGPROTO_SHARED to the "
+            "folder that holds data/utd_mhad)"
+        )
+    return UTDMHAD
 
 
 def make_record(

@@ -73,7 +73,7 @@ def test_python_dash_m_entry_point():
     assert "convert" in out.stdout and "inspect" in out.stdout
 
 
-@pytest.mark.parametrize("fmt", ["imigue", "miga2023", "miga2025", "smg", "utkinect"])
+@pytest.mark.parametrize("fmt", ["imigue", "miga2023", "miga2025", "smg", "utdmhad", "utkinect"])
 def test_convert_formats_listed(fmt, capsys):
     with pytest.raises(SystemExit):
         main(["convert", fmt, "--help"])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mgproto.commands.argtypes import positive_int
-from mgproto.data.converters import imigue, miga2023, miga2025, smg, utkinect
+from mgproto.data.converters import imigue, miga2023, miga2025, smg, utdmhad, utkinect
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,18 @@ even subjects test unless --test-subjects says otherwise.
 
 --yaw and --frame-step make a different dataset from the same people (a camera to the side, a
 lower frame rate), to check that a recipe carries over."""
+
+UTDMHAD = """\
+Read the UTD-MHAD skeletons (Kinect v1, 20 joints, 27 actions, 8 subjects): one
+aA_sS_tT_skeleton.mat per sequence (action A, subject S, trial T), a MATLAB file holding
+d_skel, 20 joints x (x, y, z) in metres x frames. Other .mat files are not read.
+
+Each file becomes one clip, aA_sS_tT, of class A - 1. The joints are reordered by name from
+the dataset's order (head first) into layout kinect20, as for UTKinect: by default projected
+into the 640 x 480 depth image (--coords 2d), or the native x, y, z in metres (--coords 3d).
+Split: cross-subject, odd subjects train and even subjects test unless --test-subjects says
+otherwise. --yaw and --frame-step make the variants that utkinect's do. UTD-MHAD is free for
+research use only; cite its paper (docs/datasets.md)."""
 
 
 def _img_shape(parser: argparse.ArgumentParser, default: tuple[int, int], why: str) -> None:
@@ -192,6 +204,13 @@ def _utkinect_args(p: argparse.ArgumentParser) -> None:
         help="2d: joints projected to 640x480 pixels (default); 3d: the native x, y, z in "
         "metres (for the coordinate models; data.pose.representation=coords)",
     )
+    _variants(p)
+    _test_subjects(p, "the even ones")
+    _output(p)
+
+
+def _variants(p: argparse.ArgumentParser) -> None:
+    """The view and frame-rate variants of the Kinect v1 converters (30 fps recordings)."""
     p.add_argument(
         "--yaw",
         type=float,
@@ -201,7 +220,17 @@ def _utkinect_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--frame-step", type=int, default=1, help="keep every n-th frame (30 fps -> 30 / n)",
     )  # fmt: skip
-    _test_subjects(p, "the even ones")
+
+
+def _utdmhad_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("root", help="folder with the aA_sS_tT_skeleton.mat files")
+    p.add_argument(
+        "--coords", choices=utdmhad.COORDS, default="2d",
+        help="2d: joints projected to 640x480 pixels (default); 3d: the native x, y, z in "
+        "metres (for the coordinate models; data.pose.representation=coords)",
+    )  # fmt: skip
+    _test_subjects(p, "2 4 6 8")
+    _variants(p)
     _output(p)
 
 
@@ -228,6 +257,11 @@ FORMATS: dict[str, Format] = {
         "SMG skeletons (SampleXXXX_skeleton.csv + SampleXXXX_finelabels.csv)", SMG, _smg_args,
         lambda a: smg.convert(Path(a.root), coords=a.coords,
                               test_subjects=tuple(a.test_subjects) if a.test_subjects else None),
+    ),
+    "utdmhad": Format(
+        "UTD-MHAD skeletons (aA_sS_tT_skeleton.mat)", UTDMHAD, _utdmhad_args,
+        lambda a: utdmhad.convert(Path(a.root), coords=a.coords, test_subjects=a.test_subjects,
+                                  yaw=a.yaw, frame_step=a.frame_step),
     ),
     "utkinect": Format(
         "UTKinect-Action3D skeletons (joints_sSS_eEE.txt + actionLabel.txt)", UTKINECT,

@@ -1,10 +1,11 @@
 """The shared converter core: a long skeleton sequence plus labelled frame ranges -> clips.
 
-Every dataset converter (iMiGUE, MiGA, SMG, UTKinect) reads its files into :class:`Recording`
-objects and :class:`ClipRange` lists, then calls :func:`cut_clips`. The core applies the class
-mapping, cuts the ranges, and records every clip it skips and why in a :class:`ConversionReport`,
-with a warning for each pair of ranges of one sequence that share more than a boundary frame
-(a typo in a label file, or actions that really co-occur: the clips are written either way).
+Every dataset converter (iMiGUE, MiGA, SMG, UTKinect, UTD-MHAD) reads its files into
+:class:`Recording` objects and :class:`ClipRange` lists, then calls :func:`cut_clips`. The core
+applies the class mapping, cuts the ranges, and records every clip it skips and why in a
+:class:`ConversionReport`, with a warning for each pair of ranges of one sequence that share
+more than a boundary frame (a typo in a label file, or actions that really co-occur: the clips
+are written either way).
 
 Axis legend: M persons, T frames, V joints.
 """
