@@ -50,6 +50,12 @@ class PoseInputConfig:
     compact_padding: NonNegFloat = 0.25  # PoseCompact: box grown by this share on each side
     compact_threshold: NonNegInt = 10  # PoseCompact: no crop if the box is smaller (pixels)
     flip_ratio: Prob = 0.5  # probability of a horizontal flip in training
+    rotate: Annotated[float, Range(ge=0, le=180)] = 0.0  # training: turn the joints by an angle
+    # drawn in +- this many degrees (data/augment.py; pose-only coordinates); 0 = off (reference)
+    shear: Annotated[float, Range(ge=0, le=1)] = 0.0  # training: shear the joints, x += s * y
+    # with s drawn in +- this (pose-only coordinates); 0 = off (reference)
+    drop_joints: Dropout = 0.0  # training: each joint lost for the whole clip with this
+    # probability (data/augment.py); 0 = off (reference)
     fill_gaps: NonNegInt = 0  # track clean-up before sampling (data/tracks.py): fill runs of
     # <= this many lost frames per joint; 0 = off (reference)
     normalize_3d: bool = True  # 3-D keypoints (x, y, z): PYSKL's PreNormalize3D first (centre on
@@ -127,6 +133,12 @@ class DataConfig:
             raise ConfigError(
                 f"data.modalities must be a non-empty subset of ['rgb', 'pose'], "
                 f"got {list(self.modalities)}"
+            )
+        geometric = self.pose.rotate or self.pose.shear
+        if geometric and (self.pose.representation != "coords" or "rgb" in self.modalities):
+            raise ConfigError(
+                "data.pose.rotate / data.pose.shear turn the joints, not the frames or heatmaps: "
+                "they need data.modalities=[pose] and data.pose.representation=coords"
             )
 
 

@@ -2,6 +2,8 @@
 
 Training: sample frames -> compact box -> resize (short side ``pre_crop_size``) -> random
 resized crop -> resize to ``train_size`` -> flip -> heatmaps / normalised frames.
+Skeleton augmentation can follow the flip (:mod:`mgproto.data.augment`): rotation and shear
+(``pose.rotate``, ``pose.shear``; pose-only coordinates) and joint dropout (``pose.drop_joints``).
 Testing: ``num_clips_test`` deterministic clips -> compact box -> resize to ``test_size`` ->
 heatmaps / frames (+ the mirrored view with ``flip_test``).
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from mgproto.config import DataConfig, PoseInputConfig
+from mgproto.data.augment import DropJoints, RandomRotateShear
 from mgproto.data.coords import PoseCoords
 from mgproto.data.coords3d import Flip3D, PreNormalize3D, normalization_joints
 from mgproto.data.frames import DecodeFrames, FormatRGB, FrameReader
@@ -79,6 +82,17 @@ def _heatmaps(cfg: PoseInputConfig, *, scaling: float, flip_test: bool) -> PoseH
 def _track_steps(cfg: PoseInputConfig) -> list[Transform]:
     """The record-level track steps that ``pose.fill_gaps`` asks for."""
     return [FillGaps(max_gap=cfg.fill_gaps)] if cfg.fill_gaps else []
+
+
+def _augment_steps(cfg: PoseInputConfig) -> list[Transform]:
+    """The skeleton augmentation that ``pose.rotate`` / ``shear`` / ``drop_joints`` ask for
+    (training only; :mod:`mgproto.data.augment`)."""
+    steps: list[Transform] = []
+    if cfg.rotate or cfg.shear:
+        steps.append(RandomRotateShear(degrees=cfg.rotate, shear=cfg.shear))
+    if cfg.drop_joints:
+        steps.append(DropJoints(p=cfg.drop_joints))
+    return steps
 
 
 def build_pipeline(
@@ -149,6 +163,7 @@ def build_pipeline(
         steps.append(
             Flip(flip_index=get_layout(pose.layout).flip_index, flip_ratio=pose.flip_ratio)
         )
+        steps += _augment_steps(pose) if use_pose else []
     else:
         steps.append(Resize(size=(test_size, test_size)))
     flip_test = sampling.flip_test and not train
@@ -191,6 +206,11 @@ def check_3d_input(cfg: DataConfig) -> None:
             "3-D keypoints (x, y, z) need data.pose.representation=coords: pseudo-heatmaps "
             "are drawn at 2-D pixel positions"
         )
+    if cfg.pose.rotate or cfg.pose.shear:
+        raise ValueError(
+            "data.pose.rotate / data.pose.shear turn 2-D pixel skeletons; 3-D keypoints take "
+            "data.pose.drop_joints only (set rotate and shear to 0)"
+        )
     if cfg.pose.normalize_3d:
         normalization_joints(get_layout(cfg.pose.layout))  # raises naming the missing joints
 
@@ -219,6 +239,7 @@ def build_pipeline_3d(
     ]
     if train:
         steps.append(Flip3D(flip_index=layout.flip_index, flip_ratio=pose.flip_ratio))
+        steps += _augment_steps(pose)
     steps.append(
         PoseCoords(
             max_persons=pose.max_persons,
