@@ -8,9 +8,16 @@ refused command that still wrote, replaced or deleted anything fails its row.
 from __future__ import annotations
 
 import argparse
+import errno
+import gc
 import hashlib
+import json
 import os
 import pickle
+import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +81,58 @@ def world(tmp_path_factory, tiny_dataset, tiny_settings):
     (w / "a_file").write_text("not a folder")
     (w / "folder").mkdir()
     os.mkfifo(w / "fifo")
+    _issue41_files(w, ann, ids, rng)
     return w
+
+
+class _Payload:
+    """A pickle that would leave a file named ``pwned`` if anything unpickled it."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def _zip_bomb(path: Path, megabytes: int) -> None:
+    """An .npz of one float32 member of ``megabytes`` MiB of zeros, ~1000x compressed."""
+    header = {"descr": "<f4", "fortran_order": False, "shape": (megabytes << 18,)}
+    with (
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z,
+        z.open("fused.npy", "w", force_zip64=True) as f,
+    ):
+        np.lib.format.write_array_header_1_0(f, header)
+        for _ in range(megabytes):
+            f.write(bytes(1 << 20))
+
+
+def _issue41_files(w: Path, ann: AnnotationFile, ids: list[str], rng) -> None:
+    """Files that are not what their name says, damaged checkpoints and label problems."""
+    (w / "png.pt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    (w / "random.pt").write_bytes(np.random.default_rng(1).bytes(512))
+    (w / "json.pt").write_text('{"model": {}}')
+    (w / "payload.pt").write_bytes(pickle.dumps(_Payload(w / "pwned"), protocol=4))
+    torch.save({"format": "mgproto-checkpoint", "config": "name: x\n"}, w / "no_model.pt")
+    state = torch.load(w / "run" / "checkpoints" / "last.pt", weights_only=True)
+    weight = next(k for k, v in state["model"].items() if v.is_floating_point())
+    state["model"][weight] = torch.full_like(state["model"][weight], float("nan"))
+    torch.save(state, w / "nan.pt")
+    shutil.copytree(w / "run", w / "run_nan")
+    torch.save(state, w / "run_nan" / "checkpoints" / "last.pt")
+    _scores(w / "unlabelled_val.npz", ids, rng.uniform(0, 1, (4, 3)), labels=np.full(4, -1))
+    _scores(w / "other_labels.npz", ids, rng.uniform(0, 1, (4, 3)), labels=np.arange(4) + 5)
+    _scores(w / "big.npz", ids, np.full((4, 3), 1e38))
+    _zip_bomb(w / "bomb.npz", 96)  # 96 MiB declared in ~100 kB: over 64 per byte + 64 MiB
+    (w / "ids_repeat.txt").write_text("\n".join([*ids, "c01"]) + "\n")
+    (w / "bin.yaml").write_bytes(b"\x89PNG\r\n\x1a\nname: x\n")
+    (w / "bad.yaml").write_text("data:\n  pose: {sigma: 0.7\nname: x\n")
+    (w / "empty_truth.csv").write_text("start,end,label\n")
+    (w / "e2.json").write_text("{}")  # the summary beside e2.npz: an existing result
+    (w / "e3.json").mkdir()  # ... and beside e3.npz: a folder
+    save_annotations(AnnotationFile(ann.annotations, ann.split, {"layout": "bogus"}),
+                     w / "bogus_layout.pkl")  # fmt: skip
+    save_annotations(AnnotationFile(ann.annotations[:1], {}, ann.meta), w / "pose.pkl")
 
 
 def _snapshot(root: Path) -> dict[str, str]:
@@ -189,11 +247,106 @@ CASES = [
     ("meta-not-a-dict", "inspect {w}/bad_meta.pkl", 2, "bad_meta.pkl"),
     ("missing-config", "train {w}/gone.yaml", 2, "config file not found"),
     ("resume-without-config-or-run", "train --resume", 2, "give a config file"),
+    # issue 41 -- 2: every output of a verb checked before the first is written
+    ("ensemble-summary-exists", _ensemble("{w}/a.npz {w}/b.npz", "{w}/a.npz {w}/b.npz",
+                                          "-o", "{w}/e2.npz"), 2,
+     "e2.json: already exists; pass --force"),
+    ("ensemble-summary-is-a-folder", _ensemble("{w}/a.npz {w}/b.npz", "{w}/a.npz {w}/b.npz",
+                                               "-o", "{w}/e3.npz", "--force"), 2,
+     "e3.json: exists and is not a regular file"),
+    # 6: a .pt that is no checkpoint is named for what it is; nothing of it is unpickled
+    ("info-png-as-checkpoint", "info {w}/png.pt", 2,
+     "png.pt: not a readable checkpoint: a PNG image, not a torch.save file"),
+    ("info-random-bytes", "info {w}/random.pt", 2, "random.pt: not a readable checkpoint: bytes"),
+    ("info-json-as-checkpoint", "info {w}/json.pt", 2,
+     "json.pt: not a readable checkpoint: JSON text"),
+    ("info-payload", "info {w}/payload.pt", 2,
+     "payload.pt: not a readable checkpoint: a Python pickle without torch's header"),
+    ("merge-payload", "merge-init --rgb {w}/payload.pt --pose {w}/run -o {w}/x.pt --trust-file",
+     2, "payload.pt: not a readable checkpoint: a Python pickle"),
+    # 7: sizes have upper bounds, in the schema and on the command line
+    ("pose-train-size-huge", "train {w}/cfg.yaml --run-dir {w}/new {set} "
+     "--set data.pose.train_size=100000", 2,
+     "data.pose.train_size: 100000 is out of range, expected >= 1 and <= 1024"),
+    ("pose-test-size-huge", "test {w}/run --split val --set data.pose.test_size=100000", 2,
+     "data.pose.test_size: 100000 is out of range, expected >= 1 and <= 1024"),
+    ("classes-huge", "train {w}/cfg.yaml --run-dir {w}/new {set} "
+     "--set data.num_classes=2000000000", 2,
+     "data.num_classes: 2000000000 is out of range, expected >= 1 and <= 100000"),
+    ("test-clips-huge", "test {w}/run --split val --clips 100000", 2,
+     "argument --clips: 100000 is out of range, expected > 0 and <= 100"),
+    ("predict-smooth-huge", "predict {d}/videos/c00.mp4 --checkpoint {w}/run --pose {w}/pose.pkl "
+     "-o {w}/pr --smooth 1e9", 2, "argument --smooth: 1e9 is out of range, expected >= 0 and <="),
+    ("predict-clips-huge", "predict {d}/videos/c00.mp4 --checkpoint {w}/run --pose {w}/pose.pkl "
+     "-o {w}/pr --clips 100000", 2, "argument --clips: 100000 is out of range"),
+    # 8: non-finite results are refused
+    ("weights-overflow", _ensemble("{w}/a.npz {w}/b.npz", "{w}/a.npz {w}/b.npz",
+                                   "--weights", "1e308", "1e308", "-o", "{w}/e.npz"), 2,
+     "weights must be finite, >= 0 and <= 1e+06"),
+    ("fused-overflow", _ensemble("{w}/big.npz {w}/big.npz", "{w}/big.npz {w}/big.npz",
+                                 "--weights", "10", "10", "-o", "{w}/e.npz"), 2,
+     "the fused scores overflow float32"),
+    ("merge-nan-weights", "merge-init --rgb {w}/two_stream.pt --pose {w}/nan.pt -o {w}/x.pt "
+     "--allow-partial {set}", 2, "nan.pt: 1 weight tensors hold NaN or inf"),
+    # 9: no weight search on nothing
+    ("ensemble-val-unlabelled", _ensemble("{w}/unlabelled_val.npz {w}/b.npz",
+                                          "{w}/a.npz {w}/b.npz", "-o", "{w}/e.npz"), 2,
+     "none of the 4 validation clips has a label"),
+    ("ensemble-val-labels-of-other-data", _ensemble("{w}/other_labels.npz {w}/b.npz",
+                                                    "{w}/a.npz {w}/b.npz", "-o", "{w}/e.npz"),
+     2, "other_labels.npz: clip 'c00' has label 5, but the scores have 3 classes"),
+    # 10: one row per clip
+    ("submit-repeated-id", "submit {w}/a.npz --ids {w}/ids_repeat.txt -o {w}/s.zip", 2,
+     "ids_repeat.txt: line 5: clip id 'c01' is listed twice (first on line 2)"),
+    # 11: a zip bomb is refused before anything is decompressed
+    ("npz-bomb-info", "info {w}/bomb.npz", 2, "bomb.npz: refusing it: its members would "
+     "decompress to 100663424 bytes"),
+    ("npz-bomb-submit", "submit {w}/bomb.npz --ids {w}/ids.txt -o {w}/s.zip", 2, "a zip bomb?"),
+    ("npz-bomb-ensemble", _ensemble("{w}/a.npz {w}/b.npz", "{w}/bomb.npz {w}/b.npz",
+                                    "-o", "{w}/e.npz"), 2, "bomb.npz: refusing it"),
+    # 15: previews are bounded
+    ("preview-frames-huge", "preview-pose {d}/annotations.pkl -o {w}/p.png --frames 1000", 2,
+     "argument --frames: 1000 is out of range, expected > 0 and <= 64"),
+    # 17: one line naming the file and what is wrong
+    ("checkpoint-without-model", "test {w}/no_model.pt", 2,
+     "no_model.pt: an mgproto checkpoint without its model"),
+    ("merge-checkpoint-without-model", "merge-init --rgb {w}/no_model.pt --pose {w}/run "
+     "-o {w}/x.pt", 2, "no_model.pt: an mgproto checkpoint without its model"),
+    ("scores-as-checkpoint", "test {w}/a.npz", 2, "a.npz: not a readable checkpoint: an .npz"),
+    ("binary-config", "train {w}/bin.yaml", 2,
+     "bin.yaml: not a text file (byte 0x89 at offset 0 is not UTF-8)"),
+    ("yaml-error-one-line", "train {w}/bad.yaml", 2,
+     "bad.yaml: not valid YAML at line 3, column 5: expected ',' or '}'"),
+    ("override-yaml-one-line", "config --set data.pose.sigma=[1", 2,
+     "the value is not valid YAML (at line 1, column 3: expected ',' or ']'"),
+    ("binary-id-list", "submit {w}/a.npz --ids {w}/png.pt -o {w}/s.zip", 2,
+     "png.pt: not a text file (byte 0x89 at offset 0 is not UTF-8); the id list is UTF-8"),
+    ("binary-truth", "predict {d}/videos/c00.mp4 --checkpoint {w}/run --pose {w}/pose.pkl "
+     "-o {w}/pr --truth {w}/png.pt", 2, "png.pt: not a text file"),
+    # 18: the minor ones
+    ("empty-truth", "predict {d}/videos/c00.mp4 --checkpoint {w}/run --pose {w}/pose.pkl "
+     "-o {w}/pr --truth {w}/empty_truth.csv", 2, "empty_truth.csv: no segments"),
+    ("trailing-slash-submit", "submit {w}/a.npz --ids {w}/ids.txt -o {w}/newdir/", 2,
+     "newdir/: names a folder"),
+    ("trailing-slash-merge", "merge-init --rgb {w}/two_stream.pt --pose {w}/two_stream.pt "
+     "-o {w}/newdir/ --allow-partial {set}", 2, "newdir/: names a folder"),
+    ("trailing-slash-add-noise", "add-noise {d}/annotations.pkl --level mild -o {w}/newdir/",
+     2, "newdir/: names a folder"),
+    ("convert-to-txt", "convert utkinect {w}/folder -o {w}/x.txt", 2,
+     "x.txt: a skeleton file is .pkl (PYSKL / MMAction2) or .npz (mgproto)"),
+    ("yaw-nan", "convert utkinect {w}/folder -o {w}/x.pkl --yaw nan", 2,
+     "argument --yaw: nan is out of range"),
+    ("train-unknown-meta-layout", "train {w}/cfg.yaml --run-dir {w}/new {set} "
+     "--set data.annotations={w}/bogus_layout.pkl", 2, "meta: unknown layout 'bogus'"),
+    ("resume-nan-last", "train --resume --run-dir {w}/run_nan {set}", 2,
+     "last.pt: 1 weight tensors hold NaN or inf (first: "),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(("case", "command", "code", "fragment"), CASES, ids=[c[0] for c in CASES])
-def test_bad_input_is_refused_and_nothing_changes(world, capsys, case, command, code, fragment):
+def test_bad_input_is_refused_and_nothing_changes(
+    world, tiny_dataset, capsys, case, command, code, fragment
+):
     settings = (world / "settings.txt").read_text().split("\n")
     argv = []
     for token in command.split():
@@ -201,13 +354,14 @@ def test_bad_input_is_refused_and_nothing_changes(world, capsys, case, command, 
             for s in settings:
                 argv += ["--set", s]
         else:
-            argv.append(token.replace("{w}", str(world)))
+            argv.append(token.replace("{w}", str(world)).replace("{d}", str(tiny_dataset.parent)))
     before = _snapshot(world)
     capsys.readouterr()
     try:
         got = main(argv)
     except SystemExit as exit_:  # argparse's own usage errors
         got = exit_.code
+    gc.collect()  # a writer's half-closed zip would complain here ("Exception ignored ...")
     assert got == code
     err = capsys.readouterr().err
     assert fragment in err, err
@@ -233,3 +387,68 @@ def test_partial_merge_is_written_only_when_allowed(world, capsys):
     argv = ["merge-init", "--rgb", two, "--pose", two, "-o", str(out), *settings]
     assert main([*argv, "--allow-partial"]) == 0
     assert "coverage" in capsys.readouterr().out and out.is_file()
+
+
+def test_predict_refuses_the_device_before_extracting_the_pose(world, tiny_dataset, capsys):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    video, out = tiny_dataset.parent / "videos" / "c00.mp4", world / "pose_first"
+    argv = ["predict", str(video), "--checkpoint", str(world / "run"), "-o", str(out)]
+    assert main([*argv, "--device", "cuda"]) == 2  # no --pose: MediaPipe would run first
+    assert "--device cuda: this torch" in capsys.readouterr().err
+    assert not out.exists()  # no pose.pkl extracted for a command that was refused
+
+
+def test_preview_shows_a_short_clip_frame_by_frame(tiny_dataset):
+    from mgproto.report.pose_preview import pose_preview_figure
+
+    records = load_annotations(tiny_dataset).annotations[:2]  # 12 frames each
+    fig = pose_preview_figure(records, layout="imigue22", num_frames=64)
+    drawn = [ax for ax in fig.axes if ax.axison and ax.images]
+    assert fig.axes[0].get_gridspec().ncols == 12 and len(drawn) == 24
+
+
+# A script run with a file size limit: every write fails as on a full disk (with EFBIG).
+_LIMITED = """
+import contextlib, gc, io, json, resource, sys
+from mgproto.cli import main
+resource.setrlimit(resource.RLIMIT_FSIZE, (100, resource.RLIM_INFINITY))
+for argv in json.loads(sys.argv[1]):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(argv)
+        gc.collect()
+    print(json.dumps([code, err.getvalue()]))
+"""
+
+
+def test_a_failed_write_is_one_line_naming_the_file_and_leaves_nothing(world, tmp_path):
+    settings = [x for s in (world / "settings.txt").read_text().split("\n") for x in ("--set", s)]
+    w, out = str(world), tmp_path
+    two = f"{w}/two_stream.pt"
+    commands = [
+        ["ensemble", "--val", f"{w}/a.npz", f"{w}/b.npz", "--test", f"{w}/a.npz", f"{w}/b.npz",
+         "-o", f"{out}/e.npz"],
+        ["submit", f"{w}/a.npz", "--ids", f"{w}/ids.txt", "-o", f"{out}/s.zip"],
+        ["merge-init", "--rgb", two, "--pose", two, "-o", f"{out}/m.pt", "--allow-partial",
+         *settings],
+    ]  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-c", _LIMITED, json.dumps(commands)],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    results = [json.loads(line) for line in run.stdout.splitlines()]
+    for name, (code, err) in zip(["e.npz", "s.zip", "m.pt"], results, strict=True):
+        assert code == 2 and err.count("\n") == 1, err  # one line: no "Exception ignored"
+        assert f"{out}/{name}: not written: file too large" in err, err
+    assert list(out.iterdir()) == []  # no result, no temporary file
+    # a full disk says so, also through torch.save's RuntimeError ("unexpected pos")
+    from mgproto.fileio import write_failure
+
+    full = RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 704 vs 598")
+    full.__context__ = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    assert (
+        str(write_failure(out / "x.pt", full, tmp=out / ".x.tmp")) == f"{out}/x.pt: not "
+        "written: disk full"
+    )

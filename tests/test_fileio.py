@@ -96,3 +96,61 @@ def test_cli_prints_os_errors_as_one_line(monkeypatch, capsys):
     assert capsys.readouterr().err == (
         "mgproto inspect: error: /data/out.npz: No space left on device\n"
     )
+
+
+def test_check_outputs_checks_every_file_against_every_input_by_identity(tmp_path):
+    """A verb's output folder: each file it writes is compared with each input, by path and by
+    file identity (a hard link or symlink to an input is that input)."""
+    from mgproto.fileio import check_outputs
+
+    video = tmp_path / "in.mp4"
+    video.write_bytes(b"video")
+    out = tmp_path / "out"
+    out.mkdir()
+    os.link(video, out / "scores.npz")  # a hard link: another path, the same file
+    files = [out / "timeline.json", out / "scores.npz"]
+    with pytest.raises(OutputError, match=r"out/scores.npz: is also an input .*in.mp4\); move"):
+        check_outputs(files, inputs=[None, "", video], hint="move")
+    (out / "scores.npz").unlink()
+    (out / "annotated.mp4").symlink_to(video)
+    with pytest.raises(OutputError, match="annotated.mp4: is also an input"):
+        check_outputs([*files, out / "annotated.mp4"], inputs=[video])
+    assert check_outputs(files, inputs=[video]) == files  # nothing there is an input
+    assert video.read_bytes() == b"video"
+
+
+def test_files_found_under_an_input_folder_are_inputs(tmp_path):
+    """A folder the command scans: an existing file under it (or reached through a symlinked
+    folder inside it) is an input; a new file, or one elsewhere, is not."""
+    root = tmp_path / "dataset"
+    (root / "0054").mkdir(parents=True)
+    label = root / "0054" / "0054_label.csv"
+    label.write_text("5,0,2\n")
+    elsewhere = tmp_path / "elsewhere" / "0004"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "0004_label.csv").write_text("2,0,2\n")
+    (root / "0004").symlink_to(elsewhere, target_is_directory=True)
+    (root / "loop").symlink_to(root, target_is_directory=True)  # walked once, not forever
+    for taken in (label, elsewhere / "0004_label.csv"):
+        with pytest.raises(OutputError, match=r"a file under the input folder .*dataset\)"):
+            check_output(taken, input_folders=[root], force=True)
+    assert check_output(root / "new.pkl", input_folders=[root]) == root / "new.pkl"
+    other = tmp_path / "other.pkl"
+    other.write_bytes(b"x")
+    assert check_output(other, input_folders=[root], force=True) == other
+
+
+def test_temp_files_are_named_for_their_writer_and_cleaned_by_target(tmp_path):
+    from mgproto.fileio import clean_stale_temps_in, temp_file
+
+    tmp = temp_file(tmp_path / "videos" / "s00_0002.mp4", suffix=".tmp.mp4")
+    assert tmp.name.startswith(f".s00_0002.mp4.pid{os.getpid()}.") and tmp.suffix == ".mp4"
+    dead = tmp_path / "videos" / ".s00_0003.mp4.pid999999999.k3j9x0ab.tmp.mp4"
+    foreign = tmp_path / "videos" / ".s00_0004.mp4.pid999999999.k3j9x0ab.tmp.mp4"
+    notes = tmp_path / "videos" / ".s00_0003.mp4.notes"  # hidden, but not a writer's temp
+    for p in (dead, foreign, notes):
+        p.write_bytes(b"half")
+    ours = {"s00_0002.mp4", "s00_0003.mp4"}.__contains__
+    assert clean_stale_temps_in(tmp_path / "videos", targets=ours) == [dead]
+    assert tmp.exists() and foreign.exists() and notes.exists()  # alive / not ours / not a temp
+    assert clean_stale_temps_in(tmp_path / "missing") == []

@@ -360,6 +360,7 @@ def train(
             nothing to resume.
     """
     from mgproto.config import ExperimentConfig, from_dict, load_config, merge_overrides, to_dict
+    from mgproto.config.files import config_files
     from mgproto.engine.trainer import train as run_training
     from mgproto.fileio import check_input
 
@@ -369,10 +370,12 @@ def train(
                 "train: give a config (or resume=True with run_dir= to continue a run)"
             )
         config = check_input(Path(run_dir) / "config.yaml", what="run config")
+    files: list[Path] = []
     if isinstance(config, ExperimentConfig):
         cfg = from_dict(ExperimentConfig, merge_overrides(to_dict(config), list(overrides)))
     else:
         cfg = load_config(config, list(overrides))
+        files = config_files(config)  # never replaced by the run's config.yaml
     return run_training(
         cfg,
         run_dir=Path(run_dir or Path("runs") / cfg.name),
@@ -380,4 +383,5 @@ def train(
         resume=resume,
         device=device,
         max_steps=max_steps,
+        inputs=tuple(files),
     )

@@ -54,8 +54,32 @@ class Range:
         return " and ".join(parts)
 
 
+# Upper bounds of the sizes a run allocates memory by: generous for real use, small enough that a
+# typo (``train_size=100000``) is one error naming the key, not an allocation of terabytes.
+MAX_SIDE = 1024  # an image or heatmap side, pixels (the references: 56 to 256)
+MAX_FRAMES = 1024  # frames per clip, kernel, stride or bins (the references: 8 to 100)
+MAX_CLIPS = 100  # clips sampled per test sample or window (PoseConv3D: 10)
+MAX_CLASSES = 100_000  # classes of a classifier (iMiGUE: 32, Kinetics: 700)
+MAX_PERSONS = 100  # persons per frame
+MAX_WIDTH = 16_384  # channels, heads or embedding width of a layer (the references: <= 2048)
+MAX_DEPTH = 1_000  # layers, blocks or stages (the references: <= 24)
+MAX_BATCH = 4_096  # clips per batch or per optimiser step
+MAX_EPOCHS = 100_000  # epochs of a run
+MAX_WORKERS = 256  # data-loading processes
+
 PosInt = Annotated[int, Range(ge=1)]
 NonNegInt = Annotated[int, Range(ge=0)]
+Side = Annotated[int, Range(ge=1, le=MAX_SIDE)]
+Frames = Annotated[int, Range(ge=1, le=MAX_FRAMES)]
+Clips = Annotated[int, Range(ge=1, le=MAX_CLIPS)]
+Classes = Annotated[int, Range(ge=1, le=MAX_CLASSES)]
+Persons = Annotated[int, Range(ge=1, le=MAX_PERSONS)]
+Width = Annotated[int, Range(ge=1, le=MAX_WIDTH)]
+WidthOrAuto = Annotated[int, Range(ge=0, le=MAX_WIDTH)]  # 0 = a preset's width
+Depth = Annotated[int, Range(ge=1, le=MAX_DEPTH)]
+Batch = Annotated[int, Range(ge=1, le=MAX_BATCH)]
+Epochs = Annotated[int, Range(ge=1, le=MAX_EPOCHS)]
+Workers = Annotated[int, Range(ge=0, le=MAX_WORKERS)]
 Seed = Annotated[int, Range(ge=0, lt=2**32)]
 PosFloat = Annotated[float, Range(gt=0)]
 NonNegFloat = Annotated[float, Range(ge=0)]
@@ -168,6 +192,18 @@ def to_dict(cfg: Any) -> dict[str, Any]:
     return plain(dataclasses.asdict(cfg))
 
 
+def yaml_problem(err: yaml.YAMLError) -> str:
+    """Where and what a YAML error is, in one line (PyYAML's own message spans 4 to 8 lines,
+    quoting the text with a caret): ``at line 2, column 3: expected ',' or ']', but got ':'``."""
+    if isinstance(err, yaml.reader.ReaderError):  # a character YAML text may not hold
+        char = err.character if isinstance(err.character, int) else ord(err.character)
+        return f"at offset {err.position}: character {char:#04x}: {err.reason}"
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    at = f"at line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    problem = getattr(err, "problem", None) or getattr(err, "context", None)
+    return at + (problem or (str(err).strip().splitlines() or ["parse error"])[0])
+
+
 def parse_override(text: str) -> tuple[list[str], Any]:
     """``"a.b=3"`` -> (["a", "b"], 3); the value is parsed as YAML (numbers, lists, bools)."""
     if "=" not in text:
@@ -179,7 +215,8 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError as err:
-        raise ConfigError(f"override {text!r}: value is not valid YAML ({err})") from None
+        problem = yaml_problem(err)
+        raise ConfigError(f"override {text!r}: the value is not valid YAML ({problem})") from None
     return path, value
 
 

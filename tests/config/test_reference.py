@@ -35,6 +35,6 @@ def test_every_option_has_a_row_with_a_description():
 
 def test_ranges_and_defaults_are_rendered():
     page = render_reference()
-    assert "| `train.batch_size` | int (>= 1) | `10` |" in page
+    assert "| `train.batch_size` | int (>= 1 and <= 4096) | `10` |" in page
     assert '| `data.sampling.short_clips` | one of `loop`, `stretch` | `"loop"` |' in page
     assert "| `train.ema_epochs` | `0.0` |" in page  # retired table

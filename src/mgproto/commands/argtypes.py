@@ -1,4 +1,9 @@
-"""Argument types with ranges: a bad number is argparse's one-line usage error, not a crash."""
+"""Argument types with ranges: a bad number is argparse's one-line usage error, not a crash.
+
+Every count or size a verb allocates memory or time by has an upper bound too (a typo such as
+``--clips 100000`` is refused in a line instead of exhausting memory); the bounds are generous
+for real use and each flag's help states its own.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,21 @@ import argparse
 import math
 from collections.abc import Callable
 
+from mgproto.schema import MAX_BATCH, MAX_CLIPS, MAX_WORKERS  # the config's bounds
 
-def _number(kind: type, low: float, *, strict: bool, high: float | None = None) -> Callable:
+# Upper bounds of the other flags that size work (each flag's help states its own).
+MAX_PIXELS = 4096  # a rendered side, pixels
+MAX_WINDOW_SECONDS = 60.0  # a window or window step of `predict`, seconds
+MAX_SMOOTH_SECONDS = 10.0  # the smoothing width of `predict`, seconds (its cost grows with it)
+MAX_PREVIEW_FRAMES = 64  # frames per clip of a preview sheet (fewer for shorter clips)
+MAX_PREVIEW_CLIPS = 100  # rows of a preview sheet
+
+
+def number_type(
+    kind: type, low: float, *, strict: bool, high: float | None = None
+) -> Callable[[str], float]:
+    """An argparse ``type``: ``kind(text)``, finite, above ``low`` (``> low`` when ``strict``,
+    else ``>= low``) and at most ``high``; else a one-line ``ArgumentTypeError``."""
     bound = f"> {low:g}" if strict else f">= {low:g}"
     if high is not None:
         bound += f" and <= {high:g}"
@@ -26,11 +44,20 @@ def _number(kind: type, low: float, *, strict: bool, high: float | None = None) 
     return parse
 
 
-positive_int = _number(int, 0, strict=True)
-non_negative_int = _number(int, 0, strict=False)
-positive_float = _number(float, 0, strict=True)
-non_negative_float = _number(float, 0, strict=False)
-unit_float = _number(float, 0, strict=False, high=1)
+positive_int = number_type(int, 0, strict=True)
+non_negative_int = number_type(int, 0, strict=False)
+positive_float = number_type(float, 0, strict=True)
+non_negative_float = number_type(float, 0, strict=False)
+unit_float = number_type(float, 0, strict=False, high=1)
+degrees = number_type(float, -360, strict=False, high=360)
+num_clips = number_type(int, 0, strict=True, high=MAX_CLIPS)
+batch_size = number_type(int, 0, strict=True, high=MAX_BATCH)
+pixels = number_type(int, 0, strict=True, high=MAX_PIXELS)
+window_seconds = number_type(float, 0, strict=True, high=MAX_WINDOW_SECONDS)
+smooth_seconds = number_type(float, 0, strict=False, high=MAX_SMOOTH_SECONDS)
+preview_frames = number_type(int, 0, strict=True, high=MAX_PREVIEW_FRAMES)
+preview_clips = number_type(int, 0, strict=True, high=MAX_PREVIEW_CLIPS)
+workers = number_type(int, 0, strict=True, high=MAX_WORKERS)
 
 
 def key_value(text: str) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mgproto.commands.argtypes import positive_int
+from mgproto.commands.argtypes import degrees, positive_int
 from mgproto.data.converters import imigue, miga2023, miga2025, smg, utdmhad, utkinect
 
 
@@ -213,12 +213,14 @@ def _variants(p: argparse.ArgumentParser) -> None:
     """The view and frame-rate variants of the Kinect v1 converters (30 fps recordings)."""
     p.add_argument(
         "--yaw",
-        type=float,
+        type=degrees,
         default=0.0,
-        help="turn the view by this many degrees about the vertical axis (a camera to the side)",
+        help="turn the view by this many degrees (-360 to 360) about the vertical axis (a camera "
+        "to the side)",
     )
     p.add_argument(
-        "--frame-step", type=int, default=1, help="keep every n-th frame (30 fps -> 30 / n)",
+        "--frame-step", type=positive_int, default=1,
+        help="keep every n-th frame (30 fps -> 30 / n)",
     )  # fmt: skip
 
 

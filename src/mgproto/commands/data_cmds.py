@@ -7,8 +7,14 @@ import textwrap
 from pathlib import Path
 
 from mgproto.commands import inspect_file
-from mgproto.commands.argtypes import add_set_option, positive_int
-from mgproto.commands.outputs import add_force, output_of
+from mgproto.commands.argtypes import (
+    MAX_PREVIEW_CLIPS,
+    MAX_PREVIEW_FRAMES,
+    add_set_option,
+    preview_clips,
+    preview_frames,
+)
+from mgproto.commands.outputs import add_force, output_of, outputs_of
 from mgproto.config import dump_config, load_config
 from mgproto.data.annotations import load_annotations, save_annotations
 from mgproto.data.records import keypoint_dims
@@ -20,9 +26,25 @@ def skipped_list_path(output: Path) -> Path:
     return output.with_suffix(".skipped.txt")
 
 
+def skeleton_output(path: Path) -> Path:
+    """``path`` if it names a skeleton file that every verb reads back: ``.pkl`` (the PYSKL /
+    MMAction2 pickle) or ``.npz`` (mgproto's); else ValueError, before any work is done."""
+    if path.suffix not in (".pkl", ".npz"):
+        raise ValueError(
+            f"{path}: a skeleton file is .pkl (PYSKL / MMAction2) or .npz (mgproto); name it so"
+        )
+    return path
+
+
 def _cmd_convert(args: argparse.Namespace) -> int:
-    out = output_of(args)
-    sidecar = skipped_list_path(out)
+    # the files found under the dataset folders are inputs too (a label CSV, a skeleton file)
+    out, sidecar = outputs_of(
+        args,
+        [args.output, skipped_list_path(Path(args.output))],
+        skip=["output"],
+        scans_folders=True,
+    )
+    skeleton_output(out)
     ann, report = args.converter(args)
     save_annotations(ann, out)
     if report.skipped:
@@ -84,7 +106,7 @@ def _cmd_preview_pose(args: argparse.Namespace) -> int:
 def _cmd_add_noise(args: argparse.Namespace) -> int:
     from mgproto.data.corruption import LEVELS, EstimatorNoise, corrupt_annotations
 
-    out = output_of(args)
+    out = skeleton_output(output_of(args))
     base = LEVELS[args.level] if args.level else EstimatorNoise()
     given = {k: getattr(args, k) for k in ("jitter", "drop_joint", "drop_frame")}
     noise = EstimatorNoise(**{k: getattr(base, k) if v is None else v for k, v in given.items()})
@@ -147,9 +169,14 @@ def _add_preview_pose(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clips", nargs="*", default=None, help="frame_dir of clips to show")
     p.add_argument("--split", default=None, help="take clips from this split")
     p.add_argument(
-        "--max-clips", type=positive_int, default=12, help="default: first clip of each class"
-    )
-    p.add_argument("--frames", type=positive_int, default=6, help="frames per clip")
+        "--max-clips", type=preview_clips, default=12,
+        help=f"without --clips: the first clip of each class, at most this many (<= "
+        f"{MAX_PREVIEW_CLIPS}; default 12)",
+    )  # fmt: skip
+    p.add_argument(
+        "--frames", type=preview_frames, default=6,
+        help=f"frames per clip, <= {MAX_PREVIEW_FRAMES} (fewer for a shorter clip; default 6)",
+    )  # fmt: skip
     p.add_argument("--layout", default=None, help="layout, if the file does not record one")
     p.add_argument(
         "--video",

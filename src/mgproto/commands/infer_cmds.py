@@ -5,11 +5,20 @@ from __future__ import annotations
 import argparse
 
 from mgproto.commands.argtypes import (
+    MAX_BATCH,
+    MAX_CLIPS,
+    MAX_PIXELS,
+    MAX_SMOOTH_SECONDS,
+    MAX_WINDOW_SECONDS,
+    batch_size,
     non_negative_float,
     non_negative_int,
-    positive_float,
+    num_clips,
+    pixels,
     positive_int,
+    smooth_seconds,
     unit_float,
+    window_seconds,
 )
 from mgproto.infer.options import PredictOptions
 
@@ -68,11 +77,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     d = PredictOptions()
     value_options = (  # flag, type, default, help; each help ends with its default
-        ("--window", positive_float, d.window_s, "window length, s"),
-        ("--stride", positive_float, d.stride_s, "window step, s"),
-        ("--clips", positive_int, d.num_clips, "test clips per window"),
-        ("--batch-size", positive_int, d.batch_size, "windows per forward pass"),
-        ("--smooth", non_negative_float, d.smooth_s, "smoothing width, s"),
+        ("--window", window_seconds, d.window_s, f"window length, s (<= {MAX_WINDOW_SECONDS:g})"),
+        ("--stride", window_seconds, d.stride_s, f"window step, s (<= {MAX_WINDOW_SECONDS:g})"),
+        ("--clips", num_clips, d.num_clips, f"test clips per window (<= {MAX_CLIPS})"),
+        ("--batch-size", batch_size, d.batch_size, f"windows per forward pass (<= {MAX_BATCH})"),
+        ("--smooth", smooth_seconds, d.smooth_s, f"smoothing width, s (<= {MAX_SMOOTH_SECONDS:g})"),
         ("--min-confidence", unit_float, d.min_confidence,
          "frames whose top-class probability is lower stay unlabelled"),
         ("--min-duration", non_negative_float, d.min_duration_s, "shortest segment, s"),
@@ -96,9 +105,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] (default: %(default)s)")
     p.add_argument(
         "--render-size",
-        type=positive_int,
+        type=pixels,
         default=640,
-        help="annotated video's longer side, pixels (default: %(default)s)",
+        help=f"annotated video's longer side, pixels, <= {MAX_PIXELS} (default: %(default)s)",
     )
     p.add_argument(
         "--no-video", action="store_true", help="skip the annotated mp4 (default: written)"

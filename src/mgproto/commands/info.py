@@ -11,14 +11,14 @@ skeleton file (``.pkl`` / ``.npz`` with records).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from mgproto.commands.errors import USER_ERRORS, user_message
-from mgproto.fileio import NPZ_ERRORS, check_input, check_npz, safe_unpickle
+from mgproto.fileio import NPZ_ERRORS, UnsafeFileError, check_input, read_npz, safe_unpickle
+from mgproto.fileio.text import read_json
 
 
 def layout_text(meta: dict, records: list[dict]) -> str:
@@ -122,8 +122,9 @@ def describe_run(path: Path) -> list[str]:
         if ckpt.is_file():
             lines += ["  " + x for x in describe_checkpoint(ckpt, load_checkpoint(ckpt))]
     for test in sorted(path.glob("test_*/metrics.json")):
-        metrics = json.loads(test.read_text())
-        fused = metrics.get("fused", {})
+        metrics = read_json(test, what="test metrics file")
+        metrics = metrics if isinstance(metrics, dict) else {}
+        fused = metrics.get("fused") if isinstance(metrics.get("fused"), dict) else {}
         lines.append(f"  {test.parent.name}: fused top-1 {fused.get('top1')}, mean class acc "
                      f"{fused.get('mean_class_acc')} ({metrics.get('checkpoint')})")  # fmt: skip
     return lines
@@ -141,7 +142,9 @@ def describe_scores(path: Path, arrays: dict[str, np.ndarray]) -> list[str]:
         lines.append(f"  labels: {int((labels >= 0).sum())} of {len(labels)} clips labelled")
     ids_file = path.parent / "ids.json"
     if ids_file.is_file():
-        lines.append(f"  split: {json.loads(ids_file.read_text()).get('split')}")
+        ids_doc = read_json(ids_file, what="clip id file")
+        split = ids_doc.get("split") if isinstance(ids_doc, dict) else None
+        lines.append(f"  split: {split}")
     return lines
 
 
@@ -155,24 +158,16 @@ def describe(path: str | Path) -> list[str]:
     check_input(path)
     if path.suffix == ".npz":
         try:
-            check_npz(path)
-            with np.load(path, allow_pickle=False) as z:
-                if "frame_dirs" in z.files and "fused" in z.files:
-                    return describe_scores(path, {k: z[k] for k in z.files})
+            arrays = read_npz(path)
+        except UnsafeFileError as err:  # a zip bomb, or a member larger than it holds
+            raise ValueError(f"{path}: {err}") from None
         except NPZ_ERRORS as err:
             raise ValueError(f"{path}: not a readable .npz ({type(err).__name__})") from None
+        if "frame_dirs" in arrays and "fused" in arrays:
+            return describe_scores(path, arrays)
         return describe_skeletons(path)
     if path.suffix in (".pt", ".pth"):
-        from mgproto.engine.checkpoint import load_checkpoint
-        from mgproto.models.foreign_checkpoint import read_foreign_checkpoint
-
-        try:
-            return describe_checkpoint(path, load_checkpoint(path))
-        except ValueError:  # not ours: read safely, runner state as inert stand-ins
-            foreign = read_foreign_checkpoint(path)
-            return [f"{path}: a foreign checkpoint (MMAction2 / PYSKL?) with "
-                    f"{len(foreign.state)} tensors; convert it with `mgproto import-checkpoint`",
-                    *foreign.summary().splitlines()]  # fmt: skip
+        return _describe_torch_file(path)
     obj = safe_unpickle(path.read_bytes(), source=str(path), tensors=True)
     if isinstance(obj, list) and obj and not isinstance(obj[0], dict):
         shapes = sorted({np.shape(x) for x in obj})
@@ -182,6 +177,24 @@ def describe(path: str | Path) -> list[str]:
                                              for x in obj):  # fmt: skip
         return describe_dump(path, obj)
     return describe_skeletons(path)
+
+
+def _describe_torch_file(path: Path) -> list[str]:
+    """An mgproto checkpoint, else a foreign one (read safely, runner state as inert
+    stand-ins); a file that is no checkpoint at all is one error saying what it is."""
+    from mgproto.engine.checkpoint import UnusableCheckpointError, load_checkpoint
+    from mgproto.models.foreign_checkpoint import read_foreign_checkpoint
+
+    try:
+        state = load_checkpoint(path)
+    except UnusableCheckpointError:
+        raise
+    except ValueError:  # not ours
+        foreign = read_foreign_checkpoint(path)
+        return [f"{path}: a foreign checkpoint (MMAction2 / PYSKL?) with "
+                f"{len(foreign.state)} tensors; convert it with `mgproto import-checkpoint`",
+                *foreign.summary().splitlines()]  # fmt: skip
+    return describe_checkpoint(path, state)
 
 
 def _label_of(item: dict) -> int | None:

@@ -7,7 +7,14 @@ import dataclasses
 import json
 from pathlib import Path
 
-from mgproto.commands.argtypes import add_set_option, positive_int
+from mgproto.commands.argtypes import (
+    MAX_BATCH,
+    MAX_CLIPS,
+    add_set_option,
+    batch_size,
+    num_clips,
+    positive_int,
+)
 from mgproto.commands.outputs import add_force, output_of
 from mgproto.config import load_config
 from mgproto.fileio import check_input
@@ -24,6 +31,7 @@ def _add_config_args(p: argparse.ArgumentParser, *, required: bool) -> None:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    from mgproto.config.files import config_files
     from mgproto.engine.trainer import train
 
     if args.config is None:  # resume with the run's own config
@@ -39,6 +47,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         resume=args.resume,
         device=args.device,
         max_steps=args.max_steps,
+        inputs=tuple(config_files(args.config)),  # never replaced by the run's config.yaml
     )
     if result.best:
         print(f"best fused top-1 {result.best['fused_top1']:.4f} at epoch {result.best['epoch']}")
@@ -90,27 +99,41 @@ def _cmd_test(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_merge_init(args: argparse.Namespace) -> int:
-    from mgproto.build import model_from_config
-    from mgproto.engine.checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint
-    from mgproto.engine.merge import merge_unimodal
+def _merge_input(path: str, *, trust_file: bool) -> tuple[dict, dict | None]:
+    """(state dict, our checkpoint or None) of one merge-init input: ours, else a foreign
+    (MMAction2 / PYSKL) single-stream checkpoint; refused if a weight is NaN or inf."""
+    from mgproto.engine.checkpoint import (
+        UnusableCheckpointError,
+        check_finite,
+        load_checkpoint,
+        resolve_checkpoint,
+    )
     from mgproto.models.foreign_checkpoint import read_foreign_checkpoint
 
-    def state_of(path: str) -> tuple[dict, dict | None]:
-        path = resolve_checkpoint(path)
-        try:
-            ck = load_checkpoint(path)
-            return ck["model"], ck
-        except ValueError:  # not ours: an MMAction2 / PYSKL single-stream checkpoint
-            source = read_foreign_checkpoint(path, trust_file=args.trust_file)
-            for line in source.summary().splitlines():
-                print(f"{path}: {line}")
-            return source.state, None
+    path = resolve_checkpoint(path)
+    try:
+        ck = load_checkpoint(path)
+    except UnusableCheckpointError:  # no checkpoint at all, or ours without its weights
+        raise
+    except ValueError:  # not ours: an MMAction2 / PYSKL single-stream checkpoint
+        source = read_foreign_checkpoint(path, trust_file=trust_file)
+        for line in source.summary().splitlines():
+            print(f"{path}: {line}")
+        check_finite(source.state, source=str(path))
+        return source.state, None
+    check_finite(ck["model"], source=str(path))  # a NaN init trains nothing
+    return ck["model"], ck
+
+
+def _cmd_merge_init(args: argparse.Namespace) -> int:
+    from mgproto.build import model_from_config
+    from mgproto.engine.checkpoint import resolve_checkpoint, save_checkpoint
+    from mgproto.engine.merge import merge_unimodal
 
     inputs = [resolve_checkpoint(args.rgb), resolve_checkpoint(args.pose)]
     output = output_of(args, inputs=inputs)
-    rgb, _ = state_of(args.rgb)
-    pose, pose_ck = state_of(args.pose)
+    rgb, _ = _merge_input(args.rgb, trust_file=args.trust_file)
+    pose, pose_ck = _merge_input(args.pose, trust_file=args.trust_file)
     if args.config or args.set or pose_ck is None:
         cfg = load_config(args.config, args.set)
     else:  # the pose run's config, made two-stream (its coordinate stream, if any, kept)
@@ -169,7 +192,10 @@ def _add_test(sub: argparse._SubParsersAction) -> None:
         help="split of the annotation file (default: the run's data.test_split)",
     )
     p.add_argument(
-        "--clips", type=positive_int, default=None, help="test clips (default: the config's)"
+        "--clips",
+        type=num_clips,
+        default=None,
+        help=f"test clips per sample, <= {MAX_CLIPS} (default: the config's)",
     )
     p.add_argument(
         "--flip",
@@ -181,8 +207,9 @@ def _add_test(sub: argparse._SubParsersAction) -> None:
     add_set_option(p, "override data fields, e.g. data.annotations=other.pkl")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.add_argument(
-        "--batch-size", type=positive_int, default=None,
-        help="test clips per forward pass (default: the config's train.batch_size)",
+        "--batch-size", type=batch_size, default=None,
+        help=f"test clips per forward pass, <= {MAX_BATCH} (default: the config's "
+        "train.batch_size)",
     )  # fmt: skip
     p.set_defaults(func=_cmd_test)
 
@@ -212,12 +239,13 @@ def _add_merge_init(sub: argparse._SubParsersAction) -> None:
 
 def _cmd_import_checkpoint(args: argparse.Namespace) -> int:
     from mgproto.build import model_from_config
-    from mgproto.engine.checkpoint import save_checkpoint
+    from mgproto.engine.checkpoint import check_torch_file, save_checkpoint
     from mgproto.models.checkpoint_import import load_mmaction_weights
     from mgproto.models.foreign_checkpoint import read_foreign_checkpoint
 
     output = output_of(args)
     cfg = load_config(args.config, args.set)
+    check_torch_file(check_input(args.source, what="checkpoint"))  # a PNG is no checkpoint
     model = model_from_config(cfg)
     source = read_foreign_checkpoint(args.source, trust_file=args.trust_file)
     report = load_mmaction_weights(model, source.state, modalities=cfg.data.modalities)

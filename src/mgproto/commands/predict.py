@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mgproto.commands.outputs import outputs_of
 from mgproto.data.video import probe_video
 from mgproto.engine.checkpoint import (
     class_names,
@@ -16,10 +17,10 @@ from mgproto.engine.checkpoint import (
     model_from_state,
     resolve_checkpoint,
 )
-from mgproto.fileio import atomic_write
+from mgproto.fileio import atomic_write_npz
 from mgproto.infer.options import PredictOptions
 from mgproto.infer.predict import predict_video, video_pose
-from mgproto.infer.timeline import match_segments, read_segments, write_timeline
+from mgproto.infer.timeline import TIMELINE_FILES, match_segments, read_segments, write_timeline
 
 
 def _options(args: argparse.Namespace) -> PredictOptions:
@@ -50,39 +51,53 @@ def _print_result(args: argparse.Namespace, result, summary: dict) -> None:
         print(f"mean temporal IoU with {args.truth}: {summary['truth']['mean_tiou']:.3f}")
 
 
+def output_files(args: argparse.Namespace, out: Path) -> dict[str, Path]:
+    """Every file ``predict`` writes into ``out``, by role: the list checked against the
+    command's inputs before anything is written, and the paths the writers use."""
+    json_name, csv_name = TIMELINE_FILES
+    files = {
+        "json": out / json_name,
+        "csv": out / csv_name,
+        "scores": out / "window_scores.npz",
+        "plot": out / "confidence.png",
+        "pose": None if args.pose else out / "pose.pkl",  # an extracted pose, kept for reuse
+        "video": None if args.no_video else out / "annotated.mp4",
+        "page": None if args.no_html else out / "index.html",
+    }
+    return {k: v for k, v in files.items() if v is not None}
+
+
 def _write_outputs(
-    args: argparse.Namespace, out: Path, result, summary: dict, record: dict, layout: str
-) -> list[Path]:
+    args: argparse.Namespace, files: dict[str, Path], result, summary: dict, record: dict,
+    layout: str,
+) -> list[Path]:  # fmt: skip
     """timeline.json/csv, window_scores.npz, confidence.png, and unless switched off the mp4
-    and the page."""
+    and the page (``files``: :func:`output_files`, already checked)."""
     from mgproto.report.plots import plot_confidence
     from mgproto.report.timeline_page import write_timeline_page
     from mgproto.report.timeline_video import render_annotated_video
 
-    written = list(write_timeline(out, result.segments, summary))
+    written = list(write_timeline(files["json"].parent, result.segments, summary))
     written.append(
-        atomic_write(
-            out / "window_scores.npz",
-            lambda f: np.savez(f, windows=result.windows, **result.window_probs),
-        )
+        atomic_write_npz(files["scores"], {"windows": result.windows, **result.window_probs})
     )
     plot = plot_confidence(
-        result.probs, result.windows, result.window_probs["fused"], out / "confidence.png",
+        result.probs, result.windows, result.window_probs["fused"], files["plot"],
         fps=result.fps, min_confidence=args.min_confidence,
     )  # fmt: skip
     written.append(plot)
     shown = Path(args.video)
-    if not args.no_video:
+    if "video" in files:
         shown = render_annotated_video(
-            out / "annotated.mp4", args.video, record, result.segments, result.probs,
+            files["video"], args.video, record, result.segments, result.probs,
             fps=result.fps, layout=layout, num_classes=len(result.class_names),
             max_side=args.render_size,
         )  # fmt: skip
         written.append(shown)
-    if not args.no_html:
+    if "page" in files:
         written.append(
             write_timeline_page(
-                out / "index.html",
+                files["page"],
                 video=shown,
                 segments=result.segments,
                 info=summary,
@@ -91,6 +106,18 @@ def _write_outputs(
             )
         )
     return written
+
+
+def _read_truth(path: str | None, *, fps: float) -> list | None:
+    """The true segments of ``--truth`` (None without it); a file without any is refused, as it
+    would score a mean temporal IoU of 0 whatever the prediction."""
+    if not path:
+        return None
+    truth = read_segments(path, fps=fps)
+    if not truth:
+        raise ValueError(f"{path}: no segments; a truth file lists at least one (start, end, "
+                         "label)")  # fmt: skip
+    return truth
 
 
 def run_predict(args: argparse.Namespace) -> int:
@@ -104,14 +131,22 @@ def run_predict(args: argparse.Namespace) -> int:
     model, cfg = model_from_state(state, source=str(checkpoint))
     video = Path(args.video)
     out = Path(args.out) if args.out else video.with_name(f"{video.stem}_timeline")
+    # every file of the output folder, before any is written: none may be an input (the video,
+    # the checkpoint, the pose, the truth, the annotation file the class names may come from)
+    files = output_files(args, out)
+    outputs_of(args, files.values(), skip=["out"], inputs=[checkpoint, cfg.data.annotations],
+               replaces=True, hint="choose another output folder (-o)")  # fmt: skip
+    # everything else that can be refused, before the pose is extracted (minutes of work)
+    options, device = _options(args), resolve_device(args.device)
+    truth = _read_truth(args.truth, fps=info.fps)
     layout = cfg.data.pose.layout
     record = video_pose(args.video, layout=layout, pose=args.pose, num_frames=info.num_frames,
-                        save_to=out / "pose.pkl", force=args.force)  # fmt: skip
+                        save_to=files.get("pose"), force=args.force)  # fmt: skip
     if not args.pose:
-        print(f"pose extracted with MediaPipe: {out / 'pose.pkl'} (reuse it with --pose)")
+        print(f"pose extracted with MediaPipe: {files['pose']} (reuse it with --pose)")
     fps = float(record.get("fps") or info.fps)
-    options = _options(args)
-    device = resolve_device(args.device)
+    if truth and fps != info.fps:  # frames of the truth's seconds at the pose's frame rate
+        truth = _read_truth(args.truth, fps=fps)
     model.to(device)
     start = time.perf_counter()
     with tqdm(desc="windows", unit="win", leave=False, disable=None) as bar:
@@ -126,12 +161,12 @@ def run_predict(args: argparse.Namespace) -> int:
         "options": {k: getattr(options, k) for k in options.__dataclass_fields__},
         "classify_fps": round(result.num_frames / max(time.perf_counter() - start, 1e-9), 1),
     }
-    if args.truth:
-        ious = match_segments(read_segments(args.truth, fps=fps), result.segments)
+    if truth:
+        ious = match_segments(truth, result.segments)
         mean = round(float(np.mean(ious)), 4) if ious else 0.0
         summary["truth"] = {"file": str(args.truth), "tiou": [round(x, 4) for x in ious],
                             "mean_tiou": mean}  # fmt: skip
     _print_result(args, result, summary)
-    written = _write_outputs(args, out, result, summary, record, layout)
+    written = _write_outputs(args, files, result, summary, record, layout)
     print("wrote " + ", ".join(str(p) for p in written))
     return 0

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from mgproto.commands.argtypes import unit_float
-from mgproto.commands.outputs import add_force, output_of
-from mgproto.fileio import atomic_write, atomic_write_text
+from mgproto.commands.outputs import add_force, output_of, outputs_of
+from mgproto.fileio import atomic_write_npz, atomic_write_text
+from mgproto.fileio.text import read_json
 
 
 def _ids_and_labels(args: argparse.Namespace, split: str) -> tuple[list[str] | None, dict]:
@@ -65,12 +66,41 @@ def _read_all(paths: list[str], order: list[str] | None, stream: str) -> tuple[l
     return order, matrices
 
 
+def _ensemble_outputs(args: argparse.Namespace) -> tuple[Path, Path]:
+    """The fused scores (``-o``, an .npz) and their summary beside them (.json), both checked
+    before the first is written: neither an input, a folder or (without --force) a file."""
+    if Path(args.output).suffix != ".npz":
+        raise ValueError(
+            f"{args.output}: the fused scores are an .npz file (their summary is written beside "
+            "them as .json)"
+        )
+    out, summary = outputs_of(args, [args.output, Path(args.output).with_suffix(".json")],
+                              skip=["output"])  # fmt: skip
+    return out, summary
+
+
+def _val_scores(
+    args: argparse.Namespace, order: list[str] | None, labels: dict[str, int]
+) -> tuple[list[np.ndarray], np.ndarray, int]:
+    """The validation scores and labels of the labelled clips (the weights are searched and
+    checked on them), and the number of clips in the files."""
+    from mgproto.engine.ensemble import labelled_clips
+    from mgproto.engine.scores import load_labels
+
+    order, scores = _read_all(args.val, order, args.stream)
+    source = args.annotations or args.val[0]
+    if not labels:  # labels from our own .npz files
+        labels = load_labels(args.val[0])
+    y = np.array([labels[x] for x in order])
+    keep = labelled_clips(order, y, num_classes=scores[0].shape[1], source=source)
+    return [s[keep] for s in scores], y[keep], len(order)
+
+
 def _cmd_ensemble(args: argparse.Namespace) -> int:
     from mgproto.engine.ensemble import check_weights, fuse, search_weights
     from mgproto.engine.metrics import topk_accuracy
-    from mgproto.engine.scores import load_labels
 
-    out = output_of(args)
+    out, summary_path = _ensemble_outputs(args)
     if len(args.val) != len(args.test):
         raise ValueError(f"{len(args.val)} validation score files but {len(args.test)} test ones")
     if args.weights:
@@ -80,50 +110,32 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
     test_split = args.test_split or _recorded_split(args.test, "--test-split", "test")
     val_order, val_labels = _ids_and_labels(args, val_split)
     test_order, test_labels = _ids_and_labels(args, test_split)
-    val_order, val_scores = _read_all(args.val, val_order, args.stream)
-    if not val_labels:  # labels from our own .npz files
-        val_labels = load_labels(args.val[0])
-    labels = np.array([val_labels[x] for x in val_order])
-    if args.weights:
-        weights = list(args.weights)
-    else:
-        weights, _ = search_weights(val_scores, labels)
+    val_scores, labels, num_val = _val_scores(args, val_order, val_labels)
+    weights = list(args.weights) if args.weights else search_weights(val_scores, labels)[0]
     val_top1 = topk_accuracy(fuse(val_scores, weights), labels)
     singles = [topk_accuracy(s, labels) for s in val_scores]
     test_order, test_scores = _read_all(args.test, test_order, args.stream)
     fused = fuse(test_scores, weights)
-    if out.suffix != ".npz":
-        raise ValueError(f"{out}: the fused scores are an .npz file")
     test_y = _known_labels(test_labels or _labels_or_none(args.test[0]), test_order)
-    atomic_write(
-        out,
-        lambda f: np.savez(
-            f,
-            frame_dirs=np.array(test_order),
-            fused=fused.astype(np.float32),
-            labels=test_y if test_y is not None else np.full(len(test_order), -1),
-        ),
-    )
-    summary = {
-        "weights": weights,
-        "val_top1": val_top1,
-        "val_top1_single": singles,
-        "val": args.val,
-        "test": args.test,
-    }
+    summary = {"weights": weights, "val_top1": val_top1, "val_top1_single": singles,
+               "val_clips_labelled": len(labels), "val": args.val, "test": args.test}  # fmt: skip
     if args.annotations:
         summary["annotations"] = {"file": args.annotations, "val_split": val_split,
                                   "test_split": test_split}  # fmt: skip
     if test_y is not None:  # labelled test clips (a benchmark, not a challenge's hidden test)
         summary["test_top1_single"] = [topk_accuracy(x, test_y) for x in test_scores]
         summary["test_top1"] = topk_accuracy(fused, test_y)
-    atomic_write_text(out.with_suffix(".json"), json.dumps(summary, indent=1))
+    arrays = {"frame_dirs": np.array(test_order), "fused": fused.astype(np.float32),
+              "labels": test_y if test_y is not None else np.full(len(test_order), -1)}  # fmt: skip
+    atomic_write_npz(out, arrays)
+    atomic_write_text(summary_path, json.dumps(summary, indent=1))
     tested = summary.get("test_top1_single", [None] * len(weights))
     for path, acc, w, t in zip(args.val, singles, weights, tested):
         extra = f", test top-1 {t:.4f}" if t is not None else ""
         print(f"  {path}: weight {w:g}, val top-1 {acc:.4f}{extra}")
     extra = f", test top-1 {summary['test_top1']:.4f}" if test_y is not None else ""
-    print(f"ensemble: val top-1 {val_top1:.4f}{extra}; test scores -> {out}")
+    on = f" ({len(labels)} of {num_val} clips labelled)" if len(labels) < num_val else ""
+    print(f"ensemble: val top-1 {val_top1:.4f}{on}{extra}; test scores -> {out}")
     return 0
 
 
@@ -168,7 +180,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     ckpt = resolve_checkpoint(run_dir)
     split = args.split or default_split(ckpt, "val")
     test_dir = run_dir / f"test_{split}"
-    if args.refresh or not metrics_match(test_dir / "metrics.json", ckpt):
+    if args.refresh or not metrics_match(test_dir / "metrics.json", ckpt, split=split):
         print(f"evaluating {ckpt} on {split} (no metrics of this checkpoint yet)")
         run_test(ckpt, split=split, out_dir=test_dir, device=args.device)
         write_test_figures(test_dir)
@@ -193,7 +205,8 @@ def _test_dir(run: str, split: str | None, device: str, last: bool = False) -> P
     split = split or default_split(ckpt, "test")
     dirs = [run_dir / f"test_{split}", *([run_dir / f"test_{split}_last"] if last else [])]
     for test_dir in dirs:
-        if metrics_match(test_dir / "metrics.json", ckpt) and (test_dir / "scores.npz").is_file():
+        metrics = test_dir / "metrics.json"
+        if metrics_match(metrics, ckpt, split=split) and (test_dir / "scores.npz").is_file():
             return test_dir
     run_test(ckpt, split=split, out_dir=dirs[-1], device=device)
     return dirs[-1]
@@ -226,7 +239,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     }
     lines = ["| run | stream | top-1 | top-5 | mean class acc |", "|---|---|---:|---:|---:|"]
     for run, test_dir in zip([*groups["A"], *groups["B"]], [*dirs["A"], *dirs["B"]]):
-        metrics = json.loads((test_dir / "metrics.json").read_text())
+        metrics = read_json(test_dir / "metrics.json", what="test metrics file")
         for stream in [s for s in (*STREAMS, "fused") if s in metrics]:
             if stream == "fused" and sum(s in metrics for s in STREAMS) < 2:
                 continue
@@ -325,7 +338,8 @@ def _add_ensemble(sub: argparse._SubParsersAction) -> None:
         nargs="+",
         type=float,
         default=None,
-        help="fixed weights, one per model (default: searched on the validation scores)",
+        help="fixed weights, one per model, each in [0, 1e6] (only their ratios matter; "
+        "default: searched on the labelled validation clips)",
     )
     p.add_argument("-o", "--output", required=True, help="fused test scores (.npz)")
     add_force(p)

@@ -12,16 +12,27 @@ from typing import Annotated, Literal
 
 from mgproto.schema import (
     AnyFloat,
+    Batch,
+    Classes,
+    Clips,
     ConfigError,
+    Depth,
     Dropout,
+    Epochs,
+    Frames,
     NonNegFloat,
     NonNegInt,
+    Persons,
     PosFloat,
     PosInt,
     Prob,
     Range,
     Seed,
     Share,
+    Side,
+    Width,
+    WidthOrAuto,
+    Workers,
 )
 
 Decay = Annotated[float, Range(ge=0, lt=1)]  # a moving-average factor: momentum, Adam's betas
@@ -35,15 +46,15 @@ class PoseInputConfig:
     representation: Literal["heatmaps", "coords", "both"] = "heatmaps"  # pseudo-heatmaps
     # (PoseConv3D), normalised joint coordinates (model.arch tcn / stgcn), or both: the conv3d
     # pose pathway reads the heatmaps and a TCN stream beside it the coordinates (fused late)
-    max_persons: PosInt = 1  # persons kept by the coordinate representation (heatmaps draw all)
-    clip_len: PosInt = 32  # pose frames per clip (RGBPoseConv3D: 32)
+    max_persons: Persons = 1  # persons kept by the coordinate representation (heatmaps draw all)
+    clip_len: Frames = 32  # pose frames per clip (RGBPoseConv3D: 32)
     with_joints: bool = True  # one heatmap channel per joint
     with_limbs: bool = False  # one heatmap channel per limb (PoseConv3D "limb" model)
     sigma: PosFloat = 0.6  # Gaussian width in heatmap pixels (PoseConv3D: 0.6; RGBPose: 0.7)
     use_score: bool = True  # heatmap amplitude / coords score channel = confidence (off: 1 / 0)
-    train_size: PosInt = 56  # heatmap side after the training crop (PoseConv3D: 56)
-    test_size: PosInt = 64  # heatmap side at test time, no crop (PoseConv3D: 64)
-    pre_crop_size: PosInt = 64  # side the compacted box is resized to before the random crop
+    train_size: Side = 56  # heatmap side after the training crop (PoseConv3D: 56)
+    test_size: Side = 64  # heatmap side at test time, no crop (PoseConv3D: 64)
+    pre_crop_size: Side = 64  # side the compacted box is resized to before the random crop
     area_range: tuple[Share, Share] = (0.56, 1.0)  # RandomResizedCrop area share
     aspect_ratio_range: tuple[PosFloat, PosFloat] = (0.75, 1.3333333333333333)  # RandomResizedCrop
     # aspect ratio range, drawn log-uniform
@@ -75,12 +86,12 @@ class PoseInputConfig:
 class RGBInputConfig:
     """How video frames become the RGB input (RGBPoseConv3D's RGB pathway)."""
 
-    clip_len: PosInt = 8  # RGB frames per clip (RGBPoseConv3D: 8; Video Swin: 32)
+    clip_len: Frames = 8  # RGB frames per clip (RGBPoseConv3D: 8; Video Swin: 32)
     frame_interval: NonNegInt = 0  # 0 = uniform over the clip (RGBPoseConv3D); k > 0 = a dense
     # window of clip_len frames k apart (MMAction2 SampleFrames; Video Swin recipes: 32 x 2)
-    pre_crop_size: PosInt = 256  # side after the compact box, before the random crop (ref: 256)
-    train_size: PosInt = 224  # side after the training crop (ref: 224)
-    test_size: PosInt = 256  # side at test time, no crop (ref: 256)
+    pre_crop_size: Side = 256  # side after the compact box, before the random crop (ref: 256)
+    train_size: Side = 224  # side after the training crop (ref: 224)
+    test_size: Side = 256  # side at test time, no crop (ref: 256)
     mean: tuple[AnyFloat, AnyFloat, AnyFloat] = (
         123.675,
         116.28,
@@ -99,7 +110,7 @@ class RGBInputConfig:
 class SamplingConfig:
     """Uniform temporal sampling (PoseConv3D's UniformSampleFrames)."""
 
-    num_clips_test: PosInt = 10  # clips per sample at test time (PoseConv3D: 10)
+    num_clips_test: Clips = 10  # clips per sample at test time (PoseConv3D: 10)
     test_seed: Seed = 255  # test-mode sampling is deterministic with this seed (reference: 255)
     flip_test: bool = True  # add the mirrored view at test time (ref: pose-only yes, RGBPose no)
     short_clips: Literal["loop", "stretch"] = "loop"  # clips shorter than clip_len: loop from
@@ -117,7 +128,7 @@ class DataConfig:
     # each clip from its long <video_id>.mp4 at the record's start_frame
     modalities: tuple[str, ...] = ("rgb", "pose")  # any non-empty subset of rgb, pose
     alignment: Literal["independent", "nested"] = "independent"  # see data/sampling.py
-    num_classes: PosInt = 32  # iMiGUE / MiGA: 31 micro-gestures + 1 non-MG class
+    num_classes: Classes = 32  # iMiGUE / MiGA: 31 micro-gestures + 1 non-MG class
     train_split: str = "train"  # the split trained on (a name inside the annotation file)
     val_split: str = "val"  # the split validated on each epoch, which picks best.pt; "" = no
     # validation (a name the file lacks too, with a warning), and no best.pt
@@ -150,8 +161,8 @@ class FusionConfig:
     attend_over: Literal["time", "channel"] = "time"  # PCAN: time tokens; paper: "channels"
     gate: Literal["raw", "sigmoid"] = "raw"  # x + a*x (PCAN) or x + sigmoid(a)*x
     lateral_source: Literal["unfused", "fused"] = "unfused"  # what laterals read (PCAN: unfused)
-    heads: PosInt = 8  # attention heads over time tokens (PCAN: 8)
-    hidden: NonNegInt = 0  # projection width; 0 = the pose channels at that point (PCAN)
+    heads: Width = 8  # attention heads over time tokens (PCAN: 8)
+    hidden: WidthOrAuto = 0  # projection width; 0 = the pose channels at that point (PCAN)
     dropout: Dropout = 0.1  # dropout on the attention matrix (PCAN: 0.1)
 
 
@@ -161,7 +172,7 @@ class PrototypeConfig:
 
     enabled: bool = False  # off = cross-entropy only
     weight: NonNegFloat = 0.1  # loss = CE + weight * PR per stream (FR-Head: 0.1; PCAN: 0.2)
-    embed_dim: PosInt = 256  # projection width h (PCAN fine level: 256)
+    embed_dim: Width = 256  # projection width h (PCAN fine level: 256)
     alpha: NonNegFloat = 0.125  # strength of the FN/FP correction, alpha * (1 - p) (FR-Head: 0.125)
     tau: PosFloat = 0.125  # temperature of the cosine logits (FR-Head: 0.125)
     momentum: Prob = 0.9  # EMA momentum rho of the prototypes (FR-Head: 0.9)
@@ -177,9 +188,9 @@ class PrototypeConfig:
 class TCNConfig:
     """The temporal CNN on normalised joint coordinates (``model.arch = tcn``, the baseline)."""
 
-    width: PosInt = 128  # channels of every temporal layer
-    num_layers: PosInt = 3  # residual temporal blocks, dilations 1, 2, 4, ...
-    kernel: PosInt = 5  # temporal kernel size (odd)
+    width: Width = 128  # channels of every temporal layer
+    num_layers: Depth = 3  # residual temporal blocks, dilations 1, 2, 4, ...
+    kernel: Frames = 5  # temporal kernel size (odd)
     dropout: Dropout = 0.1  # dropout inside the blocks
     head_dropout: Dropout | None = None  # before its classifier; None = model.dropout (0.5)
     late_fusion: NonNegFloat = 1.0  # its weight beside the pose pathway's (representation both)
@@ -191,10 +202,10 @@ class GCNConfig:
 
     feature: Literal["joint", "bone", "joint_motion", "bone_motion"] = "joint"  # the input
     # stream, computed from the coordinates (PYSKL's j / b / jm / bm models)
-    base_channels: PosInt = 64  # width of the first blocks (PYSKL: 64)
-    num_stages: PosInt = 10  # blocks (PYSKL: 10)
-    inflate_stages: tuple[PosInt, ...] = (5, 8)  # 1-based blocks that double the width
-    down_stages: tuple[PosInt, ...] = (5, 8)  # 1-based blocks with temporal stride 2
+    base_channels: Width = 64  # width of the first blocks (PYSKL: 64)
+    num_stages: Depth = 10  # blocks (PYSKL: 10)
+    inflate_stages: tuple[Depth, ...] = (5, 8)  # 1-based blocks that double the width
+    down_stages: tuple[Depth, ...] = (5, 8)  # 1-based blocks with temporal stride 2
 
 
 @dataclass(frozen=True)
@@ -211,11 +222,11 @@ class SwinConfig:
     """Video Swin on RGB (``model.arch = swin``: torchvision ``swin3d_*``; MMAction2 swin)."""
 
     arch: Literal["tiny", "small", "base"] = "base"  # the paper's ensemble member: Swin-B
-    embed_dim: NonNegInt = 0  # stage-1 width; 0 = the arch's (tiny / small 96, base 128)
-    depths: tuple[PosInt, ...] = ()  # blocks per stage; () = the arch's
-    num_heads: tuple[PosInt, ...] = ()  # attention heads per stage; () = the arch's
-    patch_size: tuple[PosInt, PosInt, PosInt] = (2, 4, 4)  # (t, h, w) patches (reference)
-    window_size: tuple[PosInt, PosInt, PosInt] = (8, 7, 7)  # (t, h, w) windows (reference)
+    embed_dim: WidthOrAuto = 0  # stage-1 width; 0 = the arch's (tiny / small 96, base 128)
+    depths: tuple[Depth, ...] = ()  # blocks per stage; () = the arch's
+    num_heads: tuple[Width, ...] = ()  # attention heads per stage; () = the arch's
+    patch_size: tuple[Side, Side, Side] = (2, 4, 4)  # (t, h, w) patches (reference)
+    window_size: tuple[Side, Side, Side] = (8, 7, 7)  # (t, h, w) windows (reference)
     drop_path: Prob = 0.3  # stochastic depth of the last block (MMAction2: tiny 0.1, base 0.3)
 
 
@@ -227,15 +238,15 @@ class ModelConfig:
     # RGBPoseConv3D family (sized by preset); tcn = the coordinate baseline, stgcn = ST-GCN++
     # (both pose only, on data.pose.representation coords); swin = Video Swin (RGB only)
     preset: Literal["paper", "small", "tiny"] = "paper"  # paper = the reference sizes
-    pose_base: NonNegInt = 0  # pose pathway stem width; 0 = the preset's (paper 32, small 8)
-    pose_blocks: tuple[PosInt, ...] = ()  # blocks per pose stage (3 values); () = the preset's
-    pose_temporal_strides: tuple[PosInt, ...] = ()  # per pose stage; () = (1, 1, 1) as
+    pose_base: WidthOrAuto = 0  # pose pathway stem width; 0 = the preset's (paper 32, small 8)
+    pose_blocks: tuple[Depth, ...] = ()  # blocks per pose stage (3 values); () = the preset's
+    pose_temporal_strides: tuple[Frames, ...] = ()  # per pose stage; () = (1, 1, 1) as
     # RGBPoseConv3D (PoseConv3D alone: (1, 1, 2)); two streams need 1 where laterals leave
-    pose_conv1_kernel_t: PosInt = 1  # temporal size of the pose stem kernel (reference: 1)
-    rgb_base: NonNegInt = 0  # RGB pathway stem width; 0 = the preset's (paper 64, small 16)
-    rgb_blocks: tuple[PosInt, ...] = ()  # blocks per RGB stage (4 values); () = the preset's
+    pose_conv1_kernel_t: Frames = 1  # temporal size of the pose stem kernel (reference: 1)
+    rgb_base: WidthOrAuto = 0  # RGB pathway stem width; 0 = the preset's (paper 64, small 16)
+    rgb_blocks: tuple[Depth, ...] = ()  # blocks per RGB stage (4 values); () = the preset's
     dropout: Dropout = 0.5  # head dropout (RGBPoseHead: 0.5)
-    head_temporal_bins: tuple[PosInt, PosInt] = (1, 1)  # (rgb, pose): each head pools T into
+    head_temporal_bins: tuple[Frames, Frames] = (1, 1)  # (rgb, pose): each head pools T into
     # this many equal spans and concatenates them, so the classifier sees the order of the clip
     # (docs/recipes.md); 1 = global average (the reference)
     late_fusion: tuple[NonNegFloat, NonNegFloat] = (1.0, 1.0)  # (rgb, pose) probability weights
@@ -251,9 +262,9 @@ class ModelConfig:
 class TrainConfig:
     """Optimisation and the training loop (paper: SGD 0.0075, batch 10, 30 epochs, x0.1 at 8/22)."""
 
-    epochs: PosInt = 30  # paper: 30
-    batch_size: PosInt = 10  # per process (paper: 10 on one GPU)
-    grad_accum_steps: PosInt = 1  # micro-batches per optimiser step (same maths as more GPUs)
+    epochs: Epochs = 30  # paper: 30
+    batch_size: Batch = 10  # per process (paper: 10 on one GPU)
+    grad_accum_steps: Batch = 1  # micro-batches per optimiser step (same maths as more GPUs)
     lr: PosFloat = 0.0075  # paper / RGBPoseConv3D config: 0.0075 at batch 10
     optimizer: Literal["sgd", "adamw"] = "sgd"  # paper: SGD; Video Swin recipes: AdamW
     momentum: Decay = 0.9  # SGD momentum (reference configs)
@@ -275,9 +286,9 @@ class TrainConfig:
     amp_dtype: Literal["bfloat16", "float16"] = "bfloat16"  # float16 (+ loss scaling) for GPUs
     # without bf16 (V100, T4)
     channels_last: bool = True  # channels-last 3D memory format on CUDA
-    num_workers: NonNegInt = 2  # DataLoader workers per process
+    num_workers: Workers = 2  # DataLoader workers per process
     val_every: NonNegInt = 1  # validate every N epochs (0 = never)
-    val_clips: PosInt = 1  # test clips per sample during validation (reference val: 1)
+    val_clips: Clips = 1  # test clips per sample during validation (reference val: 1)
     eval_train: bool = False  # also score the training split (test pipeline) at each
     # validation: learning curves that tell underfitting from overfitting
     checkpoint_every: NonNegInt = 0  # save a resumable checkpoint every N steps (0 = per epoch)

@@ -21,7 +21,9 @@ from typing import Any, TypeVar
 import yaml
 
 from mgproto.config.experiment import ExperimentConfig
-from mgproto.schema import ConfigError, from_dict, merge_overrides, to_dict
+from mgproto.fileio import InputError
+from mgproto.fileio.text import read_text
+from mgproto.schema import ConfigError, from_dict, merge_overrides, to_dict, yaml_problem
 
 T = TypeVar("T")
 ANY_VALUE = object()  # a retired key that did nothing whatever its value
@@ -90,14 +92,13 @@ def _read_mapping(path: Path, named_by: Path | None) -> dict[str, Any]:
         where = f"{named_by}: base " if named_by is not None else ""
         raise ConfigError(f"{where}config file not found: {path}")
     try:
-        loaded = yaml.safe_load(path.read_bytes())
+        text = read_text(path, what="config")
+    except InputError as err:  # unreadable, or binary
+        raise ConfigError(str(err)) from None
+    try:
+        loaded = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(err, "problem", None) or "parse error"
-        raise ConfigError(f"{path}: not valid YAML{at}: {problem}") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{path}: cannot read the config ({err})") from None
+        raise ConfigError(f"{path}: not valid YAML {yaml_problem(err)}") from None
     if loaded is not None and not isinstance(loaded, dict):
         raise ConfigError(f"{path}: the top level must be a mapping")
     return loaded or {}
@@ -141,11 +142,29 @@ def load_config_text(text: str, *, source: str = "<text>") -> ExperimentConfig:
     try:
         data = yaml.safe_load(text) or {}
         data = _drop_retired(data, source=source) if isinstance(data, dict) else data
+        if not isinstance(data, dict):
+            raise ConfigError(f"the top level is a {type(data).__name__}, not a mapping")
         return from_dict(ExperimentConfig, data)
-    except (yaml.YAMLError, ConfigError) as err:
+    except yaml.YAMLError as err:
+        problem = yaml_problem(err)
+        raise ConfigError(f"{source}: saved config is not valid YAML ({problem})") from None
+    except ConfigError as err:
         raise ConfigError(f"{source}: saved config does not load ({err})") from None
 
 
 def dump_config(cfg: Any) -> str:
     """The fully resolved config as YAML (saved in every run directory and checkpoint)."""
     return yaml.safe_dump(to_dict(cfg), sort_keys=False)
+
+
+def config_files(path: str | Path) -> list[Path]:
+    """The files a config stands for: ``path``, then its ``base:`` chain (what a verb reads,
+    so none of its outputs may replace them). Call after the config loaded: errors are its."""
+    files, path = [], Path(path)
+    while path.resolve() not in {f.resolve() for f in files} and path.is_file():
+        files.append(path)
+        base = _read_mapping(path, None).get("base")
+        if not isinstance(base, str) or not base:
+            break
+        path = path.parent / base
+    return files

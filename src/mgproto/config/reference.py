@@ -44,6 +44,11 @@ mgproto config configs/cpu/pose_only.yaml --set data.pose.sigma=0.7   # the reso
   wrong type or outside their range (below), NaN and infinity are rejected with the key's path.
   Integers are accepted for floats, lists become tuples, and YAML 1.1's `1e-3` (text to PyYAML)
   is read as a number; nothing else is coerced.
+- **Bounded sizes.** Every size a run allocates memory by has an upper bound, generous for real
+  use: image and heatmap sides 1024, frames per clip 1024, test clips per sample 100, classes
+  100000, layer widths 16384, layers or stages 1000, batch 4096 (`src/mgproto/schema.py`). A
+  typo such as `data.pose.train_size=100000` is then one error naming the key, not an attempt to
+  allocate terabytes.
 - **Retired options** (table at the end) were removed after they lost their experiments
   ([experiments](experiments/README.md)). A config or checkpoint that still holds one at its
   no-op value loads with a warning; any other value is an error, since this version cannot do

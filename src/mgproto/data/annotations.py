@@ -47,7 +47,14 @@ from typing import Any
 import numpy as np
 
 from mgproto.data.layouts import get_layout
-from mgproto.fileio import NPZ_ERRORS, UnsafeFileError, atomic_write, check_npz, safe_unpickle
+from mgproto.fileio import (
+    NPZ_ERRORS,
+    UnsafeFileError,
+    atomic_write,
+    atomic_write_npz,
+    check_npz,
+    safe_unpickle,
+)
 
 # Labels must lie in -1..MAX_CLASSES-1 when the class count is not given (counting classes
 # allocates one slot per id).
@@ -383,7 +390,7 @@ def save_annotations(ann: AnnotationFile, path: str | Path) -> Path:
             if rec.get("keypoint_score") is not None:
                 arrays[f"{i}/keypoint_score"] = np.asarray(rec["keypoint_score"], np.float32)
         arrays["__doc__"] = np.frombuffer(json.dumps(doc).encode("utf-8"), dtype=np.uint8)
-        atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
+        atomic_write_npz(path, arrays, compressed=True)
     else:
         obj: dict[str, Any] = {"split": ann.split, "annotations": ann.annotations}
         if ann.meta:

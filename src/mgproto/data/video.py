@@ -12,7 +12,6 @@ Axis legend: T frames, H/W rows/columns.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -22,7 +21,7 @@ import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-from mgproto.fileio import OutputError, check_output, file_mode
+from mgproto.fileio import check_output, file_mode, temp_file, write_failure
 
 # Below this many frames into the file, decode from the start and count (exact for any stream);
 # beyond it, seek to the previous key frame and number frames by their timestamps.
@@ -213,15 +212,14 @@ class VideoWriter:
 
     def __enter__(self) -> VideoWriter:
         check_output(self.path)
+        # named as atomic_write names its temporary files (a killed writer's are removed by the
+        # next write of the target); the extension last, for the container's format
+        self._tmp = str(temp_file(self.path, suffix=f".tmp{self.path.suffix}"))
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, self._tmp = tempfile.mkstemp(
-                dir=self.path.parent, prefix=f".{self.path.stem}.", suffix=self.path.suffix
-            )
-        except OSError as err:
-            raise OutputError(f"{self.path}: cannot write here ({err.strerror})") from None
-        os.close(fd)
-        self._out = av.open(self._tmp, mode="w")
+            self._out = av.open(self._tmp, mode="w")
+        except BaseException:
+            Path(self._tmp).unlink(missing_ok=True)
+            raise
         return self
 
     def write(self, image: np.ndarray) -> None:
@@ -258,8 +256,13 @@ class VideoWriter:
             if exc_type is None:
                 os.chmod(self._tmp, file_mode())
                 os.replace(self._tmp, self.path)
+        except OSError as err:  # the last packets or the close: a full disk, the size limit
+            raise (write_failure(self.path, err, tmp=self._tmp) or err) from None
         finally:
             Path(self._tmp).unlink(missing_ok=True)
+        failure = write_failure(self.path, exc, tmp=self._tmp) if exc is not None else None
+        if failure is not None:  # a frame's write failed: one line naming the video, not its temp
+            raise failure from None
 
 
 def write_video(path: str | Path, frames: np.ndarray, *, fps: float = 25.0, **options) -> Path:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import pickle
+import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,64 @@ VERSION = 2  # 2: ST-GCN++ bone and motion streams as the reference computes the
 
 class CheckpointError(ValueError):
     """A checkpoint that is missing, unreadable or not ours; the message names the file."""
+
+
+class UnusableCheckpointError(CheckpointError):
+    """A file no checkpoint reader can use: no ``torch.save`` file at all (an image, text, a
+    plain pickle), or an mgproto checkpoint without its weights or config; unlike a foreign
+    checkpoint's error, no other reader is tried after it."""
+
+
+# torch.save's legacy (pre-zip) files start with this number, pickled (any protocol).
+_LEGACY_MAGIC = (0x1950A86A20F9469CFC6C).to_bytes(10, "little")
+_MAGIC_KINDS = (
+    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"), (b"\x1f\x8b", "a gzip file"), (b"\x93NUMPY", "a numpy .npy file"),
+    (b"\x1a\x45\xdf\xa3", "a video (Matroska / WebM)"),
+)  # fmt: skip
+
+
+def _zip_kind(path: Path) -> str | None:
+    """What a zip file is when it is not torch's zip format (no ``data.pkl`` record)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None  # a damaged torch file, perhaps: torch's own error says more
+    if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
+        return None
+    npz = names and all(n.endswith(".npy") for n in names)
+    return "an .npz array file (a score or skeleton file?)" if npz else "a zip archive"
+
+
+def torch_file_problem(path: str | Path) -> str | None:
+    """What ``path`` is instead of a ``torch.save`` file, judged by its first bytes (a PNG, a
+    plain pickle, JSON text ...); None where it may be one (torch's zip or legacy format)."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+    if head.startswith(b"PK\x03\x04"):
+        return _zip_kind(Path(path))
+    if head.startswith(b"\x80"):  # a pickle: torch's legacy format starts with its magic number
+        return None if _LEGACY_MAGIC in head else "a Python pickle without torch's header"
+    for magic, kind in _MAGIC_KINDS:
+        if head.startswith(magic):
+            return kind
+    try:
+        text = head.decode("utf-8").lstrip()
+    except UnicodeDecodeError:
+        return "bytes of no known format"
+    return "JSON text" if text[:1] in ("{", "[") else "text" if text else "blank"
+
+
+def check_torch_file(path: Path) -> None:
+    """Raise :class:`UnusableCheckpointError` naming ``path`` and what it is, if it is no
+    ``torch.save`` file at all (nothing of it is unpickled)."""
+    kind = torch_file_problem(path)
+    if kind is not None:
+        raise UnusableCheckpointError(
+            f"{path}: not a readable checkpoint: {kind}, not a torch.save file (which is a zip "
+            "archive holding data.pkl)"
+        )
 
 
 def save_checkpoint(
@@ -48,8 +108,11 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         path = check_input(path, what="checkpoint")
     except InputError as err:
         raise CheckpointError(str(err)) from None
+    check_torch_file(path)
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's note on a legacy file's pickle protocol
+            warnings.filterwarnings("ignore", "Detected pickle protocol", UserWarning)
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:  # torch's advice to unpickle fully is not for a user
         what = (
             "holds Python objects, not only tensors"
@@ -68,6 +131,13 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(
             f"{path}: not an mgproto checkpoint (for MMAction2 / PYSKL files "
             "use `mgproto import-checkpoint`)"
+        )
+    wanted = (("model", dict), ("config", str))
+    missing = [k for k, kind in wanted if not isinstance(state.get(k), kind)]
+    if missing:
+        raise UnusableCheckpointError(
+            f"{path}: an mgproto checkpoint without its {' and '.join(missing)} (damaged, or "
+            "not written by mgproto)"
         )
     return state
 
@@ -103,9 +173,7 @@ def load_model(path: str | Path) -> tuple[Recognizer, ExperimentConfig]:
 def load_init(model: torch.nn.Module, path: str | Path) -> None:
     """Start ``model`` from a checkpoint's weights (non-strict; logs what did not fit)."""
     state = load_checkpoint(path)["model"]
-    bad = non_finite_tensors(state)
-    if bad:
-        raise CheckpointError(f"{path}: {len(bad)} weight tensors hold NaN or inf ({bad[0]})")
+    check_finite(state, source=str(path))
     missing, unexpected = model.load_state_dict(state, strict=False)
     logging.getLogger("mgproto").info(
         "init from %s: %d tensors loaded, %d missing (e.g. %s), %d unexpected",
@@ -119,13 +187,14 @@ def model_from_state(
     """The model and config of an already loaded checkpoint (see :func:`load_checkpoint`)."""
     cfg = load_config_text(state["config"], source=source)
     model = model_from_config(cfg)
-    bad = non_finite_tensors(state["model"])
-    if bad:
+    check_finite(state["model"], source=source)
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as err:  # torch lists every key, one per line
+        first = (str(err).strip().splitlines() or [""])[-1].strip()
         raise CheckpointError(
-            f"{source}: {len(bad)} weight tensors hold NaN or inf (first: {bad[0]}); the run "
-            "diverged, evaluate an earlier checkpoint"
-        )
-    model.load_state_dict(state["model"])
+            f"{source}: its weights do not fit the model of its own config ({first[:200]})"
+        ) from None
     _warn_stream_definition(state, cfg, source)
     return model, cfg
 
@@ -148,6 +217,22 @@ def _warn_stream_definition(state: dict[str, Any], cfg: ExperimentConfig, source
             source, feature,
             "bone pairs" if bones_moved else "motion to the record's next frame",
         )  # fmt: skip
+
+
+def check_finite(
+    state: dict[str, Any],
+    *,
+    source: str,
+    advice: str = "the run diverged, use an earlier checkpoint",
+) -> None:
+    """Raise :class:`CheckpointError` naming ``source`` if a weight tensor holds NaN or inf
+    (a diverged run's weights: nothing evaluated, merged or trained from them means anything);
+    ``advice`` ends the message."""
+    bad = non_finite_tensors(state)
+    if bad:
+        raise CheckpointError(
+            f"{source}: {len(bad)} weight tensors hold NaN or inf (first: {bad[0]}); {advice}"
+        )
 
 
 def non_finite_tensors(state: dict[str, torch.Tensor]) -> list[str]:

@@ -19,6 +19,12 @@ import numpy as np
 
 from mgproto.engine.metrics import topk_accuracy
 from mgproto.fileio import atomic_write
+from mgproto.fileio.text import read_text
+
+# Weights are relative (only their ratios change the argmax); a larger one is a typo, and
+# 1e308 would overflow the float32 fused scores.
+MAX_WEIGHT = 1e6
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def align(ids: list[str], scores: np.ndarray, order: list[str], *, source: str) -> np.ndarray:
@@ -47,16 +53,52 @@ def fuse(scores: list[np.ndarray], weights: list[float]) -> np.ndarray:
         raise ValueError(
             f"score matrices of different shapes {sorted(shapes)}: same clips and classes?"
         )
-    return sum(w * s for w, s in zip(weights, scores))
+    fused = sum(w * np.asarray(s, np.float64) for w, s in zip(weights, scores))
+    if not (np.abs(fused) <= FLOAT32_MAX).all():  # NaN fails this too
+        raise ValueError(
+            f"the fused scores overflow float32 with weights {list(weights)}: give weights of a "
+            "smaller scale (only their ratios matter)"
+        )
+    return fused
 
 
 def check_weights(weights: list[float], num_models: int) -> list[float]:
-    """One finite, non-negative weight per model, not all zero; else ValueError."""
+    """One finite weight in [0, MAX_WEIGHT] per model, not all zero; else ValueError."""
     if len(weights) != num_models:
         raise ValueError(f"{len(weights)} weights for {num_models} models: give one per model")
-    if not all(np.isfinite(w) and w >= 0 for w in weights) or not any(weights):
-        raise ValueError(f"weights must be finite, >= 0 and not all zero, got {list(weights)}")
+    if not all(np.isfinite(w) and 0 <= w <= MAX_WEIGHT for w in weights) or not any(weights):
+        raise ValueError(
+            f"weights must be finite, >= 0 and <= {MAX_WEIGHT:g} (only their ratios matter) "
+            f"and not all zero, got {list(weights)}"
+        )
     return list(weights)
+
+
+def labelled_clips(
+    ids: list[str], labels: np.ndarray, *, num_classes: int, source: str
+) -> np.ndarray:
+    """(N,) mask of the clips whose weights can be scored: those with a label (>= 0).
+
+    Raises:
+        ValueError: naming ``source``, for a label that is no class of the scores (>= K: labels
+            of other data), or when no clip has a label (nothing to search or check weights on).
+    """
+    labels = np.asarray(labels)
+    over = np.flatnonzero(labels >= num_classes)
+    if over.size:
+        i = over[0]
+        raise ValueError(
+            f"{source}: clip {ids[i]!r} has label {labels[i]}, but the scores have "
+            f"{num_classes} classes ({over.size} clips with such labels); labels of other data?"
+        )
+    keep = labels >= 0
+    if not keep.any():
+        raise ValueError(
+            f"{source}: none of the {len(ids)} validation clips has a label (all -1); the "
+            "ensemble searches and checks its weights on labelled clips: pass --annotations "
+            "with the validation labels"
+        )
+    return keep
 
 
 def search_weights(
@@ -95,15 +137,27 @@ def search_weights(
 
 
 def read_id_list(path: str | Path) -> list[str]:
-    """Clip ids from a list file: one id per line, or iMiGUE lines ``0054_0.mp4 31``."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: id list not found")
-    ids = []
-    for line in path.read_text().splitlines():
+    """Clip ids from a list file: one id per line, or iMiGUE lines ``0054_0.mp4 31``.
+
+    Raises:
+        InputError / ValueError: naming the file: missing, binary, no ids, or an id listed
+            twice (a submission has one row per clip).
+    """
+    text = read_text(path, what="id list")
+    ids: list[str] = []
+    first_line: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
         token = line.strip().split()[0] if line.strip() else ""
-        if token:
-            ids.append(token.rsplit(".", 1)[0] if token.endswith((".mp4", ".avi")) else token)
+        if not token:
+            continue
+        clip = token.rsplit(".", 1)[0] if token.endswith((".mp4", ".avi")) else token
+        if clip in first_line:
+            raise ValueError(
+                f"{path}: line {number}: clip id {clip!r} is listed twice (first on line "
+                f"{first_line[clip]}); a submission has one row per clip"
+            )
+        first_line[clip] = number
+        ids.append(clip)
     if not ids:
         raise ValueError(f"{path}: no clip ids")
     return ids

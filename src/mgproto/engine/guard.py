@@ -53,8 +53,9 @@ class DivergenceGuard:
             raise DivergenceError(
                 f"training diverged: loss {loss:g}, gradient norm {grad_norm:g} at step {step} "
                 f"(epoch {epoch}), non-finite for {self.in_a_row} steps in a row "
-                f"(train.max_nonfinite_steps = {self.limit}); no update was applied, the last "
-                "checkpoint holds the last finite weights. Lower train.lr or check the data"
+                f"(train.max_nonfinite_steps = {self.limit}); none of these steps was applied, "
+                "and no checkpoint is ever written with NaN or inf weights (checkpoints/last.pt, "
+                "if there is one, holds those of its last save). Lower train.lr or check the data"
             )
 
 

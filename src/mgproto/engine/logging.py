@@ -1,7 +1,9 @@
 """Run directory, metrics log (JSON lines), TensorBoard events and the environment summary.
 
 Only rank 0 writes. ``metrics.jsonl`` gets one JSON object per line (flushed at once), so a
-crashed run keeps everything logged before the crash.
+crashed run keeps everything logged before the crash. A new run starts it afresh (a run killed
+before its first checkpoint leaves one behind); a resumed run first drops the records it will
+write again, so every step is logged once.
 """
 
 from __future__ import annotations
@@ -114,9 +116,16 @@ def _plain(value: Any) -> Any:
 class RunLogger:
     """Writes ``metrics.jsonl`` and TensorBoard events for rank 0; a no-op elsewhere."""
 
-    def __init__(self, run_dir: Path, *, enabled: bool, tensorboard: bool = True) -> None:
+    def __init__(
+        self, run_dir: Path, *, enabled: bool, tensorboard: bool = True, fresh: bool = False
+    ) -> None:
+        """``fresh``: a new run, whose records replace any ``metrics.jsonl`` already there."""
         self.enabled = enabled
         self.path = Path(run_dir) / "metrics.jsonl"
+        if enabled and fresh:
+            # an earlier run's, killed before its first checkpoint (the run's checks have
+            # refused a metrics.jsonl that is an input or not a regular file)
+            self.path.unlink(missing_ok=True)
         self.tb = None
         if enabled and tensorboard:
             try:

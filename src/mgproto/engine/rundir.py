@@ -1,20 +1,24 @@
 """The run directory: what it must hold to resume, and what a new run writes first.
 
 On ``--resume`` the checkpoint's config is the truth: the config given now must equal it,
-except for the keys in :data:`RESUME_SAFE`, which change nothing already computed. Nothing in
-the run directory is written before these checks pass.
+except for the keys in :data:`RESUME_SAFE`, which change nothing already computed. None of the
+files a run writes (:data:`RUN_FILES`) may be one of its inputs (the config file, ``--init``,
+the annotation file), except that a resumed run keeps its own ``config.yaml`` current. Nothing
+in the run directory is written before these checks pass.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from mgproto.config import ExperimentConfig, dump_config, load_config_text, to_dict
+from mgproto.engine.checkpoint import check_finite
 from mgproto.engine.logging import environment
-from mgproto.fileio import atomic_write_text
+from mgproto.fileio import OutputError, atomic_write_text, check_outputs, same_file
 
 log = logging.getLogger("mgproto")
 
@@ -28,6 +32,17 @@ RESUME_SAFE = (
     "train.checkpoint_every",
     "train.num_workers",
     "train.tensorboard",
+)
+
+
+# Every file a run writes into its folder (TensorBoard's event files aside, in tb/).
+RUN_FILES = (
+    "config.yaml",
+    "environment.json",
+    "metrics.jsonl",
+    "train.log",
+    "checkpoints/last.pt",
+    "checkpoints/best.pt",
 )
 
 
@@ -67,11 +82,36 @@ def check_resume_config(saved_text: str, cfg: ExperimentConfig, *, source: str) 
         log.info("resume: %s changed from %r to %r", key, a, b)
 
 
-def check_run_dir(
-    run_dir: Path, cfg: ExperimentConfig, *, resume: bool, saved: dict[str, Any] | None
+def check_run_files(
+    run_dir: Path, cfg: ExperimentConfig, *, resume: bool, inputs: Sequence[str | Path] = ()
 ) -> None:
-    """Refuse a new run over an old one, a resume with nothing to resume, or a resume whose
-    config differs (``saved``: the loaded ``last.pt``). Writes nothing."""
+    """Refuse a run whose files (:data:`RUN_FILES`) would replace one of its inputs: ``inputs``
+    (the config file and its ``base:`` chain, ``--init``) and the annotation file. A resumed
+    run reads and rewrites its own ``config.yaml`` (the settings it continues with)."""
+    own = run_dir / "config.yaml"
+    read = [p for p in inputs if p and not (resume and same_file(p, own))]
+    try:
+        check_outputs(
+            [run_dir / name for name in RUN_FILES],
+            inputs=[*read, cfg.data.annotations],
+            hint=f"keep the inputs outside the run folder or choose another --run-dir than "
+            f"{run_dir}",
+        )
+    except OutputError as err:
+        raise TrainingError(str(err)) from None
+
+
+def check_run_dir(
+    run_dir: Path,
+    cfg: ExperimentConfig,
+    *,
+    resume: bool,
+    saved: dict[str, Any] | None,
+    inputs: Sequence[str | Path] = (),
+) -> None:
+    """Refuse a new run over an old one, a resume with nothing to resume, a resume whose config
+    differs (``saved``: the loaded ``last.pt``), or a run folder whose files are ``inputs``
+    (:func:`check_run_files`). Writes nothing."""
     last = run_dir / "checkpoints" / "last.pt"
     if resume and not last.is_file():
         raise TrainingError(f"{run_dir}: nothing to resume (no checkpoints/last.pt)")
@@ -82,6 +122,10 @@ def check_run_dir(
         )
     if resume:
         check_resume_config((saved or {}).get("config", ""), cfg, source=str(last))
+        check_finite((saved or {}).get("model") or {}, source=str(last),
+                     advice="it cannot be resumed; start a new run, from --init "
+                     "checkpoints/best.pt if that one is finite")  # fmt: skip
+    check_run_files(run_dir, cfg, resume=resume, inputs=inputs)
 
 
 def write_run_dir(run_dir: Path, cfg: ExperimentConfig, *, resume: bool) -> None:

@@ -13,29 +13,33 @@ Axis legend: N clips, K classes.
 
 from __future__ import annotations
 
-import io
 import pickle
 from pathlib import Path
 
 import numpy as np
 
 from mgproto.engine.evaluate import Scores
-from mgproto.fileio import atomic_write_bytes, check_input, safe_unpickle
+from mgproto.fileio import (
+    NPZ_ERRORS,
+    UnsafeFileError,
+    atomic_write_bytes,
+    atomic_write_npz,
+    check_input,
+    read_npz,
+    safe_unpickle,
+)
 
 
 def save_scores(scores: Scores, path: str | Path) -> Path:
     """Write ``scores.npz`` (atomically)."""
-    buf = io.BytesIO()
-    arrays = {f"stream_{s}": v.astype(np.float32) for s, v in scores.streams.items()}
+    arrays = {
+        "frame_dirs": np.array(scores.frame_dirs),
+        "labels": scores.labels,
+        "fused": scores.fused.astype(np.float32),
+    }
+    arrays.update({f"stream_{s}": v.astype(np.float32) for s, v in scores.streams.items()})
     arrays.update({f"embedding_{s}": v.astype(np.float32) for s, v in scores.embeddings.items()})
-    np.savez(
-        buf,
-        frame_dirs=np.array(scores.frame_dirs),
-        labels=scores.labels,
-        fused=scores.fused.astype(np.float32),
-        **arrays,
-    )
-    return atomic_write_bytes(Path(path), buf.getvalue())
+    return atomic_write_npz(Path(path), arrays)
 
 
 def save_pyskl_results(scores: np.ndarray, path: str | Path) -> Path:
@@ -57,7 +61,7 @@ def load_scores(
     path = check_input(path, what="score file")
     if path.suffix == ".npz":
         key = "fused" if stream == "fused" else f"stream_{stream}"
-        z = _read_npz(path)
+        z = read_score_arrays(path)
         if key not in z:
             raise ScoreError(f"{path}: no scores for {stream!r} (has {sorted(z)})")
         if "frame_dirs" not in z:
@@ -92,17 +96,20 @@ def load_labelled_scores(
     """Our ``scores.npz`` -> (clip ids, (N, K) scores of ``stream``, (N,) labels): one run's
     input to :func:`mgproto.engine.stats.correct_matrix`."""
     ids, scores = load_scores(path, stream=stream)
-    z = _read_npz(Path(path))
+    z = read_score_arrays(Path(path))
     if "labels" not in z:
         raise ScoreError(f"{path}: no 'labels' (not an mgproto test output)")
     return ids, scores, z["labels"]
 
 
-def _read_npz(path: Path) -> dict[str, np.ndarray]:
+def read_score_arrays(path: str | Path) -> dict[str, np.ndarray]:
+    """Every array of one of our score files (through the shared safe ``.npz`` loader), or
+    :class:`ScoreError` naming the file."""
     try:
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
-    except Exception as err:  # BadZipFile, EOFError, ValueError, OSError for damaged files
+        return read_npz(path)
+    except UnsafeFileError as err:  # a zip bomb, or a member larger than it holds
+        raise ScoreError(f"{path}: {err}") from None
+    except NPZ_ERRORS as err:  # BadZipFile, EOFError, ValueError, OSError for damaged files
         raise ScoreError(
             f"{path}: not a readable .npz score file (truncated or corrupt: {type(err).__name__})"
         ) from None
@@ -134,7 +141,7 @@ def check_scores(ids: list[str], scores: np.ndarray, *, source: str) -> np.ndarr
 
 def load_labels(path: str | Path) -> dict[str, int]:
     """Clip id -> label from one of our ``.npz`` score files."""
-    z = _read_npz(check_input(path, what="score file"))
+    z = read_score_arrays(check_input(path, what="score file"))
     if "labels" not in z or "frame_dirs" not in z:
         raise ScoreError(f"{path}: no labels in this score file; pass --annotations")
     return dict(zip((str(x) for x in z["frame_dirs"]), z["labels"].tolist()))

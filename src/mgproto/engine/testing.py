@@ -1,6 +1,8 @@
 """``mgproto test``: evaluate a checkpoint on a split and write its metrics and scores.
 
 The figures of a test folder are drawn from these files by ``mgproto.report.test_figures``.
+``metrics.json`` records what defines its result (:func:`result_key`), so that ``report`` and
+``compare`` reuse it only for the same checkpoint, annotation file, split and test settings.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -30,7 +33,7 @@ from mgproto.engine.distributed import init_distributed, pick_device
 from mgproto.engine.evaluate import predict
 from mgproto.engine.scores import check_scores, save_pyskl_results, save_scores
 from mgproto.engine.stats import bootstrap
-from mgproto.fileio import atomic_write_text
+from mgproto.fileio import atomic_write_text, check_outputs
 from mgproto.schema import parse_override
 
 
@@ -58,13 +61,59 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def metrics_match(metrics_path: Path, ckpt: Path) -> bool:
-    """Whether ``metrics.json`` exists and was computed from this very checkpoint file."""
+def file_stamp(path: str | Path) -> dict[str, object] | None:
+    """Which version of a file: its resolved path, size and modification time (ns); None
+    where there is no such file."""
+    if not str(path):
+        return None
     try:
-        saved = json.loads(metrics_path.read_text()).get("checkpoint_sha256")
+        resolved = Path(path).resolve()
+        st = resolved.stat()
+    except (OSError, RuntimeError):
+        return None
+    return {"path": str(resolved), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def result_key(ckpt: Path, cfg: ExperimentConfig, *, split: str, clips: int) -> dict:
+    """Everything a test result depends on, as JSON values: the checkpoint's bytes, the
+    annotation file (:func:`file_stamp`), the split, the clips and every data setting of the
+    test (``test --set data.*``, ``--flip``)."""
+    key = {
+        "checkpoint_sha256": file_digest(ckpt),
+        "annotations": file_stamp(cfg.data.annotations),
+        "split": split,
+        "clips": clips,
+        "data": to_dict(cfg)["data"],
+    }
+    return json.loads(json.dumps(json_safe(key)))  # tuples as lists, as read back
+
+
+def metrics_match(metrics_path: Path, ckpt: Path, *, split: str) -> bool:
+    """Whether ``metrics.json`` exists and holds what evaluating ``ckpt`` on ``split`` with
+    its own settings would give now: the same checkpoint file, annotation file (unchanged
+    since), split and test settings (none of ``test``'s ``--set``, ``--clips``, ``--flip``)."""
+    try:
+        saved = json.loads(metrics_path.read_text()).get("result_key")
     except (OSError, ValueError, AttributeError):
         return False
-    return saved == file_digest(ckpt)
+    if not isinstance(saved, dict) or saved.get("split") != split:
+        return False
+    cfg = load_config_text(load_checkpoint(ckpt)["config"], source=str(ckpt))
+    return saved == result_key(ckpt, cfg, split=split, clips=cfg.data.sampling.num_clips_test)
+
+
+def result_files(out_dir: Path, streams: Sequence[str]) -> list[Path]:
+    """Every file ``mgproto test`` writes into ``out_dir`` for a model with ``streams``: scores,
+    result pickles, metrics, ids and the figures of ``mgproto.report.test_figures``."""
+    names = [*streams, "fused"]
+    return [
+        out_dir / "scores.npz",
+        *(out_dir / f"{name}_result.pkl" for name in names),
+        out_dir / "metrics.json",
+        out_dir / "ids.json",
+        *(out_dir / f"confusion_{name}.png" for name in names),
+        out_dir / "per_class.png",
+    ]
 
 
 def default_split(
@@ -124,6 +173,9 @@ def run_test(
     if overrides or flip is not None:
         cfg = _test_config(cfg, overrides or [], flip)
     clips = num_clips or cfg.data.sampling.num_clips_test
+    # before any work: no file of out_dir is one this test reads
+    check_outputs(result_files(out_dir, model.streams), inputs=[ckpt, cfg.data.annotations])
+    key = result_key(ckpt, cfg, split=split, clips=clips)
     try:
         records, root, meta = load_split(cfg.data, split)
     except KeyError as err:  # a split name the annotation file lacks
@@ -167,9 +219,10 @@ def run_test(
             out_dir / "metrics.json",
             {
                 "checkpoint": str(ckpt),
-                "checkpoint_sha256": file_digest(ckpt),
+                "checkpoint_sha256": key["checkpoint_sha256"],
                 "split": split,
                 "clips": clips,
+                "result_key": key,
                 **report,
             },
         )

@@ -79,6 +79,7 @@ class Trainer:
         resume: bool,
         device: str,
         max_steps: int | None,
+        inputs: tuple[str | Path, ...] = (),
     ) -> None:
         self.cfg, self.t = cfg, cfg.train
         self.run_dir, self.max_steps = Path(run_dir), max_steps
@@ -88,7 +89,7 @@ class Trainer:
         setup_console(self.info.is_main)
         last = self.run_dir / "checkpoints" / "last.pt"
         saved = load_checkpoint(last) if resume and last.is_file() else None
-        check_run_dir(self.run_dir, cfg, resume=resume, saved=saved)
+        check_run_dir(self.run_dir, cfg, resume=resume, saved=saved, inputs=(*inputs, init or ""))
         if self.t.deterministic:
             torch.use_deterministic_algorithms(True)
         torch.manual_seed(cfg.seed)
@@ -105,8 +106,9 @@ class Trainer:
         self._setup_optimization()
         self.state = TrainState()
         self.logger = RunLogger(
-            self.run_dir, enabled=self.info.is_main, tensorboard=self.t.tensorboard
-        )
+            self.run_dir, enabled=self.info.is_main, tensorboard=self.t.tensorboard,
+            fresh=not resume,
+        )  # fmt: skip
         self.guard = DivergenceGuard(limit=self.t.max_nonfinite_steps)
         if saved is not None:
             self._resume(saved, last)
@@ -374,6 +376,7 @@ def train(
     resume: bool = False,
     device: str = "auto",
     max_steps: int | None = None,
+    inputs: tuple[str | Path, ...] = (),
 ) -> TrainResult:
     """Train ``cfg`` into ``run_dir`` (see the module docstring).
 
@@ -382,7 +385,10 @@ def train(
         resume: continue the run in ``run_dir`` from ``checkpoints/last.pt``.
         device: ``auto``, ``cpu`` or ``cuda``.
         max_steps: stop (after saving ``last.pt``) once this many optimiser steps are done.
+        inputs: the files ``cfg`` was read from (config file, its ``base:`` chain), which no
+            file of the run may replace (nor ``init``, nor the annotation file).
     """
     return Trainer(
-        cfg, Path(run_dir), init=init, resume=resume, device=device, max_steps=max_steps
-    ).run()
+        cfg, Path(run_dir), init=init, resume=resume, device=device, max_steps=max_steps,
+        inputs=inputs,
+    ).run()  # fmt: skip

@@ -4,8 +4,9 @@
 only as much array memory as the pickle itself can hold: a 100-byte pickle that declares a
 (10**15,) array is refused before numpy allocates it. ``check_npz`` does the same for the
 members of an ``.npz`` (numpy allocates the shape a member's header declares before reading
-it). Both raise :class:`UnsafeFileError` with what and why; :func:`safe_unpickle` adds the
-file name and also turns a truncated or corrupt pickle into one.
+it) and for their total uncompressed size (a zip bomb), before anything is decompressed;
+``read_npz`` reads an ``.npz`` after it. Both raise :class:`UnsafeFileError` with what and why;
+:func:`safe_unpickle` adds the file name and also turns a truncated or corrupt pickle into one.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ UNPICKLE_ERRORS = (
     pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, LookupError,
     ArithmeticError, ImportError, MemoryError, RecursionError, RuntimeError,
 )  # fmt: skip
+# An .npz may decompress to at most this many bytes per byte of the file, plus the slack:
+# deflate reaches ~1000x on constant data, real score and skeleton files 1x to 3x in all.
+NPZ_BYTES_PER_FILE_BYTE, NPZ_SLACK = 64, 64 << 20
 # What a damaged .npz raises from zipfile, its decompressors, the .npy header parser or json.
 NPZ_ERRORS = (
     zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, KeyError, TypeError,
@@ -212,9 +216,23 @@ def restricted_loads(data: bytes, *, tensors: bool = False) -> Any:
 
 
 def check_npz(path: Path) -> None:
-    """Refuse an ``.npz`` with a member whose header declares more array bytes than the member
-    holds (numpy would allocate the declared size first). Raises UnsafeFileError or NPZ_ERRORS."""
+    """Refuse an ``.npz`` whose members declare more uncompressed bytes in all than the file can
+    hold (``NPZ_BYTES_PER_FILE_BYTE`` per byte of it, plus ``NPZ_SLACK``: a zip bomb, refused
+    before anything is decompressed), or with a member whose header declares more array bytes
+    than the member holds (numpy would allocate the declared size first).
+
+    Raises:
+        UnsafeFileError, or one of NPZ_ERRORS for a damaged file.
+    """
+    size = Path(path).stat().st_size
     with zipfile.ZipFile(path) as z:
+        declared = sum(info.file_size for info in z.infolist())
+        if declared > NPZ_BYTES_PER_FILE_BYTE * size + NPZ_SLACK:
+            raise UnsafeFileError(
+                f"refusing it: its members would decompress to {declared} bytes, more than a "
+                f"{size}-byte .npz holds (at most {NPZ_BYTES_PER_FILE_BYTE} per byte + "
+                f"{NPZ_SLACK >> 20} MiB; a zip bomb?)"
+            )
         for info in z.infolist():
             with z.open(info) as f:
                 version = np.lib.format.read_magic(f)
@@ -230,6 +248,14 @@ def check_npz(path: Path) -> None:
                     f"refusing member {info.filename!r}: it declares a {shape} {dtype} array "
                     f"({nbytes} bytes) but holds {info.file_size} bytes"
                 )
+
+
+def read_npz(path: str | Path) -> dict[str, np.ndarray]:
+    """Every member of an ``.npz`` (no pickled objects), after :func:`check_npz`: the one
+    loader of the ``.npz`` files a user gives. Raises UnsafeFileError or NPZ_ERRORS."""
+    check_npz(Path(path))
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
 
 
 def safe_unpickle(data: bytes, *, source: str = "<bytes>", tensors: bool = False) -> Any:

@@ -7,6 +7,9 @@ A test bed for timeline prediction: the clips of one subject, played back to bac
     OUT/pose.pkl     one record for the whole video (label -1, ``fps``), the project's format
     OUT/truth.csv    start,end,label,label_id,start_frame,end_frame of each clip
 
+None of them may be an input (the annotation file, a clip's video): all three are checked
+before the first is written.
+
 Axis legend: M persons, T frames, V joints.
 """
 
@@ -20,7 +23,11 @@ import numpy as np
 from mgproto.data.annotations import AnnotationFile, load_annotations, save_annotations
 from mgproto.data.frames import clip_path
 from mgproto.data.video import VideoWriter, iter_frames, probe_video
+from mgproto.fileio import check_outputs
 from mgproto.infer.timeline import Segment, write_segments
+
+# The files of the output folder.
+STITCH_FILES = ("video.mp4", "pose.pkl", "truth.csv")
 
 
 def pick_clips(
@@ -69,10 +76,21 @@ def stitch_clips(
     video_root: str | Path,
     class_names: Sequence[str],
     layout: str,
+    inputs: Sequence[str | Path] = (),
 ) -> tuple[Path, list[Segment]]:
-    """Concatenate ``records``' videos and keypoints; returns the folder and the true segments."""
+    """Concatenate ``records``' videos and keypoints; returns the folder and the true segments.
+
+    Args:
+        inputs: other files the caller read (the annotation file): like the clips' videos,
+            never overwritten (:class:`~mgproto.fileio.OutputError` before anything is written).
+    """
     out_dir = Path(out_dir)
     paths = [clip_path(r, video_root)[0] for r in records]
+    video_out, pose_out, truth_out = check_outputs(
+        [out_dir / name for name in STITCH_FILES],
+        inputs=[*inputs, *paths],
+        hint="choose another output folder (-o)",
+    )
     infos = [probe_video(p, count=True) for p in paths]
     shapes = {(i.height, i.width) for i in infos}
     rates = {round(i.fps, 3) for i in infos}
@@ -80,7 +98,7 @@ def stitch_clips(
         raise ValueError(f"clips differ in frame size {shapes} or rate {rates}; cannot stitch")
     fps = infos[0].fps
     segments, keypoints, scores, start = [], [], [], 0
-    with VideoWriter(out_dir / "video.mp4", fps=fps) as writer:
+    with VideoWriter(video_out, fps=fps) as writer:
         for rec, path in zip(records, paths):
             n = 0
             for _, image in iter_frames(path):
@@ -123,8 +141,8 @@ def stitch_clips(
         "fps": fps,
         "source_clips": [r["frame_dir"] for r in records],
     }
-    save_annotations(AnnotationFile([record], {}, meta), out_dir / "pose.pkl")
-    write_segments(out_dir / "truth.csv", segments)
+    save_annotations(AnnotationFile([record], {}, meta), pose_out)
+    write_segments(truth_out, segments)
     return out_dir, segments
 
 
@@ -151,4 +169,5 @@ def stitch_dataset(
         video_root=video_root or Path(annotations).parent,
         class_names=names,
         layout=ann.meta.get("layout", "coco17"),
+        inputs=[annotations],
     )

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from mgproto.fileio import atomic_write_text
+from mgproto.fileio.text import read_json, read_text
 
 
 @dataclass(frozen=True)
@@ -282,14 +283,18 @@ def write_segments(path: str | Path, segments: Sequence[Segment]) -> Path:
     return atomic_write_text(path, buf.getvalue())
 
 
+# The files :func:`write_timeline` writes into its folder.
+TIMELINE_FILES = ("timeline.json", "timeline.csv")
+
+
 def write_timeline(
     out_dir: str | Path, segments: Sequence[Segment], info: dict[str, Any]
 ) -> tuple[Path, Path]:
     """Write ``timeline.json`` (``info`` + segments) and ``timeline.csv`` atomically."""
-    out_dir = Path(out_dir)
+    json_path, csv_path = (Path(out_dir) / name for name in TIMELINE_FILES)
     doc = {**info, "segments": [asdict(s) for s in segments]}
-    json_path = atomic_write_text(out_dir / "timeline.json", json.dumps(doc, indent=2) + "\n")
-    return json_path, write_segments(out_dir / "timeline.csv", segments)
+    atomic_write_text(json_path, json.dumps(doc, indent=2) + "\n")
+    return json_path, write_segments(csv_path, segments)
 
 
 def read_segments(path: str | Path, fps: float | None = None) -> list[Segment]:
@@ -303,11 +308,13 @@ def read_segments(path: str | Path, fps: float | None = None) -> list[Segment]:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: segment file not found")
     if path.suffix == ".json":
-        doc = json.loads(path.read_text())
+        doc = read_json(path, what="segment file")
+        if not isinstance(doc, dict) or not isinstance(doc.get("segments"), list):
+            raise ValueError(f"{path}: expected a JSON object with a 'segments' list")
         rows, fps = doc["segments"], fps or doc.get("fps")
-    else:
-        with path.open(newline="") as f:
-            rows = list(csv.DictReader(f))
+    else:  # binary content: one error naming the file, not a codec's
+        text = read_text(path, what="segment file")
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
 
     def opt(row: dict, key: str, default: Any) -> Any:
         value = row.get(key)
@@ -333,6 +340,10 @@ def read_segments(path: str | Path, fps: float | None = None) -> list[Segment]:
                     confidence=float(opt(row, "confidence", 1.0)),
                 )
             )
-        except (KeyError, ValueError) as err:
+        except KeyError as err:
+            raise ValueError(
+                f"{path}: segment {i}: no {err.args[0]!r} (a segment has start, end and label)"
+            ) from None
+        except (ValueError, TypeError, AttributeError) as err:
             raise ValueError(f"{path}: segment {i}: {err}") from None
     return out

@@ -176,7 +176,8 @@ def pose_preview_figure(
     Args:
         records: records to draw (all persons of each).
         layout: their keypoint layout.
-        num_frames: frames per row.
+        num_frames: frames per row, at most the clip's (a shorter clip shows each of its own
+            frames once, the rest of its row empty).
         size, sigma: heatmap size and Gaussian width (heatmap sheet only).
         class_names: labels for the row titles.
         video: draw over this video's frames instead of the heatmaps; every record is read
@@ -187,6 +188,8 @@ def pose_preview_figure(
     """
     lay = get_layout(layout)
     rows = len(records)
+    # no more columns than the longest clip has frames (a 12-frame clip gives at most 12)
+    num_frames = max(1, min(num_frames, max(int(r["total_frames"]) for r in records)))
     cell = (1.6, 1.6)
     if video is not None:
         info = probe_video(video)  # fails early, naming the file, if it is missing or unreadable
@@ -198,16 +201,19 @@ def pose_preview_figure(
         squeeze=False,
     )
     for r, rec in enumerate(records):
-        t_idx = np.linspace(0, rec["total_frames"] - 1, num_frames).round().astype(int)
+        shown = min(num_frames, int(rec["total_frames"]))  # each frame of a shorter clip once
+        t_idx = np.linspace(0, rec["total_frames"] - 1, shown).round().astype(int)
+        for ax in axes[r][shown:]:
+            ax.axis("off")
         if video is None:
-            _draw_heatmap_row(axes[r], rec, t_idx, lay, size=size, sigma=sigma)
+            _draw_heatmap_row(axes[r][:shown], rec, t_idx, lay, size=size, sigma=sigma)
         else:
-            _draw_video_row(axes[r], rec, t_idx, lay, video)
+            _draw_video_row(axes[r][:shown], rec, t_idx, lay, video)
         label = rec["label"]
         name = class_names[label] if class_names and 0 <= label < len(class_names) else label
         axes[r][0].set_ylabel(f"{rec['frame_dir']}\n{name}", fontsize=7)
         start = int(rec.get("start_frame") or 0)
-        for c, ax in enumerate(axes[r]):
+        for c, ax in enumerate(axes[r][:shown]):
             ax.set_xticks([])
             ax.set_yticks([])
             title = f"t={t_idx[c]}" if video is None else f"frame {start + t_idx[c]}"

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import os
 from pathlib import Path
 
-import numpy as np
-
 from mgproto.engine.checkpoint import load_checkpoint
 from mgproto.engine.logging import read_metrics
+from mgproto.engine.scores import read_score_arrays
 from mgproto.fileio import atomic_write_text
+from mgproto.fileio.text import read_json
 from mgproto.models import STREAMS
 from mgproto.report.plots import plot_curves, plot_embeddings
 
@@ -60,7 +59,7 @@ def build_report(
     records = read_metrics(run_dir)
     if records:
         figures.append(("Training curves", plot_curves(records, out / "curves.png")))
-    metrics = json.loads((test_dir / "metrics.json").read_text())
+    metrics = read_json(test_dir / "metrics.json", what="test metrics file")
     for name in ("fused", "rgb", "pose"):
         if (test_dir / f"confusion_{name}.png").is_file():
             figures.append((f"Confusion matrix ({name})", test_dir / f"confusion_{name}.png"))
@@ -68,9 +67,10 @@ def build_report(
     if (test_dir / "per_class.png").is_file():
         figures.append(("Per-class accuracy", test_dir / "per_class.png"))
     ckpt = load_checkpoint(checkpoint or run_dir / "checkpoints" / "best.pt")
-    ids = json.loads((test_dir / "ids.json").read_text())
-    class_names = ids.get("class_names")
-    with np.load(test_dir / "scores.npz") as z:
+    ids = read_json(test_dir / "ids.json", what="clip id file")
+    class_names = ids.get("class_names") if isinstance(ids, dict) else None
+    z = read_score_arrays(test_dir / "scores.npz")
+    if "labels" in z:
         labels = z["labels"]
         for stream in STREAMS:
             key, proto_key = f"embedding_{stream}", f"head.{stream}.prototypes"

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
+from mgproto.fileio.text import read_json
 from mgproto.report.plots import plot_confusion, plot_per_class
 
 
@@ -17,11 +17,10 @@ def write_test_figures(test_dir: str | Path) -> list[Path]:
     metrics_path = test_dir / "metrics.json"
     if not metrics_path.is_file():  # an unlabelled split: scores only
         return []
-    metrics = json.loads(metrics_path.read_text())
-    ids = (
-        json.loads((test_dir / "ids.json").read_text()) if (test_dir / "ids.json").is_file() else {}
-    )
-    names = ids.get("class_names")
+    metrics = read_json(metrics_path, what="test metrics file")
+    ids_path = test_dir / "ids.json"
+    ids = read_json(ids_path, what="clip id file") if ids_path.is_file() else {}
+    names = ids.get("class_names") if isinstance(ids, dict) else None
     streams = {k: v for k, v in metrics.items() if isinstance(v, dict) and "confusion" in v}
     written = [
         plot_confusion(
