@@ -133,3 +133,11 @@ def tiny_settings() -> list[str]:
 @pytest.fixture
 def make_cfg():
     return tiny_config
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory, tiny_dataset, tiny_settings):
+    """The files of the table-driven bad-input tests (``tests/cli_cases.py``)."""
+    from tests.cli_cases import build_world
+
+    return build_world(tmp_path_factory.mktemp("world"), tiny_dataset, tiny_settings)

@@ -234,5 +234,7 @@ def test_add_noise_verb(tmp_path, make_rec, capsys):
     assert not np.array_equal(by_id["v_2"]["keypoint"], recs[2]["keypoint"])
     assert main(args) == 2  # the output exists: refused without --force
     assert "exists" in capsys.readouterr().err
-    assert main([*args, "--force", "--drop-joint", "1.5"]) == 2
-    assert "drop_joint must be in [0, 1)" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:  # a share is range-checked by argparse
+        main([*args, "--force", "--drop-joint", "1.5"])
+    assert exit_.value.code == 2
+    assert "argument --drop-joint: 1.5 is out of range" in capsys.readouterr().err

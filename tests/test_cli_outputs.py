@@ -129,6 +129,22 @@ def test_predict_replaces_its_own_earlier_outputs(media, tmp_path, capsys):
     assert not [p for p in os.listdir(d) if p.startswith(".")]
 
 
+def test_a_truth_file_of_class_names_is_scored_against_them(media, tmp_path, capsys):
+    # a truth CSV with labels but no label_id column scored 0 whatever was predicted (the
+    # issue-41 sweep): its labels are the model's class names, matched by index
+    argv = ["predict", str(media["video"]), "--checkpoint", str(media["checkpoint"]),
+            "--pose", str(media["pose"]), "--window", "0.2", "--stride", "0.1",
+            "--min-confidence", "0", "--min-duration", "0", "--no-video", "--no-html"]  # fmt: skip
+    assert main([*argv, "-o", str(tmp_path / "a")]) == 0
+    rows = (tmp_path / "a" / "timeline.csv").read_text().splitlines()[1:]
+    assert rows, "the untrained model predicted no segment"
+    truth = "start,end,label\n" + "".join(",".join(r.split(",")[:3]) + "\n" for r in rows)
+    _write(tmp_path / "truth.csv", truth)  # the prediction itself, labelled by name only
+    assert main([*argv, "-o", str(tmp_path / "b"), "--truth", str(tmp_path / "truth.csv")]) == 0
+    doc = json.loads((tmp_path / "b" / "timeline.json").read_text())
+    assert doc["truth"]["mean_tiou"] == 1.0, capsys.readouterr().out
+
+
 def test_stitch_refuses_to_write_over_its_annotation_file(media, tmp_path, capsys):
     d = tmp_path / "d"
     d.mkdir()
@@ -158,6 +174,24 @@ def test_stitch_refuses_to_write_over_a_clip_video(media, tmp_path, capsys):
 
 
 # ---- defect 3: train never replaces its config file (or a base of it) with the resolved one ---
+
+
+def test_ensemble_never_writes_its_summary_over_the_split_record_it_reads(tmp_path, capsys):
+    # ensemble reads the ids.json beside each score file (the split); -o d/ids.npz would
+    # write its summary there (the issue-41 sweep)
+    from mgproto.engine.evaluate import Scores
+    from mgproto.engine.scores import save_scores
+
+    d = tmp_path / "d"
+    fused = np.random.default_rng(0).uniform(0, 1, (4, 3))
+    ids = [f"c{i}" for i in range(4)]
+    scores = save_scores(Scores(ids, np.arange(4) % 3, {"pose": fused}, fused), d / "scores.npz")
+    _write(d / "ids.json", json.dumps({"split": "val", "frame_dirs": ids}))
+    before = _digests(d)
+    s = str(scores)
+    argv = ["ensemble", "--val", s, s, "--test", s, s, "-o", str(d / "ids.npz"), "--force"]
+    _refused(argv, capsys, f"{d / 'ids.json'}: is also an input of this command")
+    assert _digests(d) == before and sorted(os.listdir(d)) == ["ids.json", "scores.npz"]
 
 
 @pytest.mark.parametrize("given", ["config.yaml", "exp.yaml"])

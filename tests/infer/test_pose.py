@@ -342,8 +342,10 @@ def test_no_person_writes_zero_scores(noise_video, tmp_path, capsys):
     assert (rec["total_frames"], rec["start_frame"], rec["end_frame"]) == (5, 3, 7)
     assert main([*args, "--max-frames", "4"]) == 0
     assert load_annotations(out).annotations[0]["total_frames"] == 4
-    assert main([*args, "--start", "5"]) == 2  # the clip lasts 1 s
-    assert "noise.mp4: no frames decoded between 5 s and the end" in capsys.readouterr().err
+    assert main([*args, "--start", "5"]) == 2  # the clip lasts 1 s: refused before MediaPipe
+    assert "noise.mp4: --start 5 s is not before the end of the video (1 s)" in (
+        capsys.readouterr().err
+    )
 
 
 @pytest.mark.parametrize("content", [b"", b"\x00\x01 not a video at all" * 50])

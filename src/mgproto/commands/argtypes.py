@@ -11,6 +11,7 @@ import argparse
 import math
 from collections.abc import Callable
 
+from mgproto.data.corruption import MAX_JITTER
 from mgproto.schema import MAX_BATCH, MAX_CLIPS, MAX_WORKERS  # the config's bounds
 
 # Upper bounds of the other flags that size work (each flag's help states its own).
@@ -58,6 +59,7 @@ smooth_seconds = number_type(float, 0, strict=False, high=MAX_SMOOTH_SECONDS)
 preview_frames = number_type(int, 0, strict=True, high=MAX_PREVIEW_FRAMES)
 preview_clips = number_type(int, 0, strict=True, high=MAX_PREVIEW_CLIPS)
 workers = number_type(int, 0, strict=True, high=MAX_WORKERS)
+jitter = number_type(float, 0, strict=False, high=MAX_JITTER)
 
 
 def key_value(text: str) -> str:

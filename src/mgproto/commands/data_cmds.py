@@ -8,11 +8,15 @@ from pathlib import Path
 
 from mgproto.commands import inspect_file
 from mgproto.commands.argtypes import (
+    MAX_JITTER,
     MAX_PREVIEW_CLIPS,
     MAX_PREVIEW_FRAMES,
     add_set_option,
+    jitter,
+    non_negative_int,
     preview_clips,
     preview_frames,
+    unit_float,
 )
 from mgproto.commands.outputs import add_force, output_of, outputs_of
 from mgproto.config import dump_config, load_config
@@ -200,11 +204,16 @@ def _add_noise(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", help=".pkl or .npz skeleton file (2-D pixels)")
     p.add_argument("-o", "--output", required=True, help="file to write (.pkl or .npz)")
     p.add_argument("--level", choices=LEVELS, default=None, help="named strength")
-    p.add_argument("--jitter", type=float, default=None, help="error std, share of body size")
-    p.add_argument("--drop-joint", type=float, default=None, help="share of joints lost")
-    p.add_argument("--drop-frame", type=float, default=None, help="share of frames lost")
+    p.add_argument(
+        "--jitter",
+        type=jitter,
+        default=None,
+        help=f"error std, share of body size (<= {MAX_JITTER:g})",
+    )
+    p.add_argument("--drop-joint", type=unit_float, default=None, help="share of joints lost (< 1)")
+    p.add_argument("--drop-frame", type=unit_float, default=None, help="share of frames lost (< 1)")
     p.add_argument("--split", default=None, help="only this split's clips (default: all)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the noise draw")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the noise draw")
     add_force(p)
     p.set_defaults(func=_cmd_add_noise)
 

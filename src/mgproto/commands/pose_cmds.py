@@ -8,6 +8,7 @@ import sys
 from mgproto.commands.argtypes import non_negative_float, positive_float, positive_int, unit_float
 from mgproto.commands.outputs import add_force, output_of
 from mgproto.data.annotations import save_annotations
+from mgproto.data.video import probe_video
 from mgproto.infer.landmarks import SUPPORTED_LAYOUTS
 from mgproto.infer.person import Person, parse_person
 
@@ -42,6 +43,10 @@ def _cmd_extract_pose(args: argparse.Namespace) -> int:
         raise ValueError(f"{out}: output must end in .pkl or .npz")
     if args.end is not None and args.end <= args.start:  # each is range-checked by argparse
         raise ValueError(f"need 0 <= --start < --end, got {args.start} and {args.end}")
+    info = probe_video(args.video)  # before MediaPipe starts: a start past the end is refused
+    if info.num_frames and args.start >= info.num_frames / info.fps:
+        raise ValueError(f"{args.video}: --start {args.start:g} s is not before the end of the "
+                         f"video ({info.num_frames / info.fps:g} s)")  # fmt: skip
     ann = extract_pose(
         args.video,
         layout=args.layout,

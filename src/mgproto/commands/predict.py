@@ -20,7 +20,13 @@ from mgproto.engine.checkpoint import (
 from mgproto.fileio import atomic_write_npz
 from mgproto.infer.options import PredictOptions
 from mgproto.infer.predict import predict_video, video_pose
-from mgproto.infer.timeline import TIMELINE_FILES, match_segments, read_segments, write_timeline
+from mgproto.infer.timeline import (
+    TIMELINE_FILES,
+    match_segments,
+    read_segments,
+    with_class_ids,
+    write_timeline,
+)
 
 
 def _options(args: argparse.Namespace) -> PredictOptions:
@@ -108,16 +114,17 @@ def _write_outputs(
     return written
 
 
-def _read_truth(path: str | None, *, fps: float) -> list | None:
-    """The true segments of ``--truth`` (None without it); a file without any is refused, as it
-    would score a mean temporal IoU of 0 whatever the prediction."""
+def _read_truth(path: str | None, *, fps: float, classes: list[str]) -> list | None:
+    """The true segments of ``--truth`` (None without it), with the model's class index of
+    each; a file without any, or with a label that is no class of the model, is refused, as
+    it would score a temporal IoU of 0 whatever the prediction."""
     if not path:
         return None
     truth = read_segments(path, fps=fps)
     if not truth:
         raise ValueError(f"{path}: no segments; a truth file lists at least one (start, end, "
                          "label)")  # fmt: skip
-    return truth
+    return with_class_ids(truth, classes, source=str(path))
 
 
 def run_predict(args: argparse.Namespace) -> int:
@@ -138,7 +145,8 @@ def run_predict(args: argparse.Namespace) -> int:
                replaces=True, hint="choose another output folder (-o)")  # fmt: skip
     # everything else that can be refused, before the pose is extracted (minutes of work)
     options, device = _options(args), resolve_device(args.device)
-    truth = _read_truth(args.truth, fps=info.fps)
+    names = class_names(state, cfg)
+    truth = _read_truth(args.truth, fps=info.fps, classes=names)
     layout = cfg.data.pose.layout
     record = video_pose(args.video, layout=layout, pose=args.pose, num_frames=info.num_frames,
                         save_to=files.get("pose"), force=args.force)  # fmt: skip
@@ -146,12 +154,12 @@ def run_predict(args: argparse.Namespace) -> int:
         print(f"pose extracted with MediaPipe: {files['pose']} (reuse it with --pose)")
     fps = float(record.get("fps") or info.fps)
     if truth and fps != info.fps:  # frames of the truth's seconds at the pose's frame rate
-        truth = _read_truth(args.truth, fps=fps)
+        truth = _read_truth(args.truth, fps=fps, classes=names)
     model.to(device)
     start = time.perf_counter()
     with tqdm(desc="windows", unit="win", leave=False, disable=None) as bar:
         result = predict_video(
-            model, cfg, record, args.video, fps=fps, class_names=class_names(state, cfg),
+            model, cfg, record, args.video, fps=fps, class_names=names,
             options=options, device=device, progress=bar.update,
         )  # fmt: skip
     summary = {

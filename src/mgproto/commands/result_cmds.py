@@ -24,13 +24,19 @@ def _ids_and_labels(args: argparse.Namespace, split: str) -> tuple[list[str] | N
     return [r["frame_dir"] for r in records], {r["frame_dir"]: r["label"] for r in records}
 
 
+def _split_records(paths: list[str]) -> list[Path]:
+    """The ``ids.json`` beside each score file, which :func:`_recorded_split` reads: inputs of
+    the command, like the score files themselves."""
+    return [Path(p).with_name("ids.json") for p in paths]
+
+
 def _recorded_split(paths: list[str], flag: str, fallback: str) -> str:
     """The split the score files were computed on, as ``mgproto test`` records it in the
     ``ids.json`` beside its outputs; ``fallback`` where no file has one (other tools' files)."""
     found: dict[str, str] = {}
-    for path in paths:
+    for path, record in zip(paths, _split_records(paths), strict=True):
         try:
-            split = json.loads(Path(path).with_name("ids.json").read_text()).get("split")
+            split = json.loads(record.read_text()).get("split")
         except (OSError, ValueError, AttributeError):
             continue
         if isinstance(split, str) and split:
@@ -54,15 +60,20 @@ def _check_pickles_have_ids(args: argparse.Namespace) -> None:
         )
 
 
-def _read_all(paths: list[str], order: list[str] | None, stream: str) -> tuple[list[str], list]:
+def _read_all(
+    paths: list[str], order: list[str] | None, stream: str, listed_in: str | None
+) -> tuple[list[str], list]:
+    """Each file's scores in the clip order of ``listed_in`` (--annotations), else of the
+    first file."""
     from mgproto.engine.ensemble import align
     from mgproto.engine.scores import load_scores
 
     matrices = []
     for path in paths:
         ids, scores = load_scores(path, ids=order, stream=stream)
-        order = order or ids
-        matrices.append(align(ids, scores, order, source=path))
+        if order is None:
+            order, listed_in = ids, path
+        matrices.append(align(ids, scores, order, source=path, listed_in=listed_in or ""))
     return order, matrices
 
 
@@ -74,8 +85,10 @@ def _ensemble_outputs(args: argparse.Namespace) -> tuple[Path, Path]:
             f"{args.output}: the fused scores are an .npz file (their summary is written beside "
             "them as .json)"
         )
-    out, summary = outputs_of(args, [args.output, Path(args.output).with_suffix(".json")],
-                              skip=["output"])  # fmt: skip
+    paths = [args.output, Path(args.output).with_suffix(".json")]
+    out, summary = outputs_of(
+        args, paths, skip=["output"], inputs=_split_records([*args.val, *args.test])
+    )
     return out, summary
 
 
@@ -87,7 +100,7 @@ def _val_scores(
     from mgproto.engine.ensemble import labelled_clips
     from mgproto.engine.scores import load_labels
 
-    order, scores = _read_all(args.val, order, args.stream)
+    order, scores = _read_all(args.val, order, args.stream, args.annotations)
     source = args.annotations or args.val[0]
     if not labels:  # labels from our own .npz files
         labels = load_labels(args.val[0])
@@ -114,7 +127,7 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
     weights = list(args.weights) if args.weights else search_weights(val_scores, labels)[0]
     val_top1 = topk_accuracy(fuse(val_scores, weights), labels)
     singles = [topk_accuracy(s, labels) for s in val_scores]
-    test_order, test_scores = _read_all(args.test, test_order, args.stream)
+    test_order, test_scores = _read_all(args.test, test_order, args.stream, args.annotations)
     fused = fuse(test_scores, weights)
     test_y = _known_labels(test_labels or _labels_or_none(args.test[0]), test_order)
     summary = {"weights": weights, "val_top1": val_top1, "val_top1_single": singles,
@@ -162,7 +175,7 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     output = output_of(args)
     order = read_id_list(args.ids)
     ids, scores = load_scores(args.scores, ids=order if args.scores.endswith(".pkl") else None)
-    rows = align(ids, scores, order, source=args.scores)
+    rows = align(ids, scores, order, source=args.scores, listed_in=args.ids)
     header = args.format == "kaggle"
     name = "prediction.csv" if header else "Submission.csv"
     out = write_submission(output, order, rows, header=header, csv_name=name)

@@ -95,6 +95,8 @@ def _read_mapping(path: Path, named_by: Path | None) -> dict[str, Any]:
         text = read_text(path, what="config")
     except InputError as err:  # unreadable, or binary
         raise ConfigError(str(err)) from None
+    if not text:  # 0 bytes: a file cut short, as every reader refuses (a comment is enough)
+        raise ConfigError(f"{path}: the config file is empty (0 bytes); it holds YAML overrides")
     try:
         loaded = yaml.safe_load(text)
     except yaml.YAMLError as err:

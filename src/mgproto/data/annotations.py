@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 from typing import Any
@@ -289,12 +290,13 @@ def validate_file(
                 f"{seen[r['frame_dir']]}"
             )
         seen[r["frame_dir"]] = i
-    for name, ids in ann.split.items():
+    for name, ids in ann.split.items():  # each clip once: a repeat would weigh it twice
         missing = [x for x in ids if x not in seen]
-        if missing:
-            raise AnnotationError(
-                f"{source}: split {name!r} names {len(missing)} unknown clips, first {missing[0]!r}"
-            )
+        twice = [x for x, n in Counter(ids).items() if n > 1]
+        if missing or twice:
+            what = (f"names {len(missing)} unknown clips, first {missing[0]!r}" if missing else
+                    f"lists clip {twice[0]!r} twice (a split holds a clip once)")  # fmt: skip
+            raise AnnotationError(f"{source}: split {name!r} {what}")
     return AnnotationFile(records, {k: list(v) for k, v in ann.split.items()}, dict(ann.meta))
 
 

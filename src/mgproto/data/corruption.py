@@ -32,6 +32,10 @@ import numpy as np
 
 from mgproto.data.annotations import AnnotationFile
 
+# The largest jitter: a whole body size (the "strong" level's is 0.03); more moves joints off
+# the body, and past ~1e38 pixels off float32 (keypoints no reader accepts).
+MAX_JITTER = 1.0
+
 
 @dataclass(frozen=True)
 class EstimatorNoise:
@@ -48,8 +52,8 @@ class EstimatorNoise:
     drop_frame: float = 0.0
 
     def __post_init__(self) -> None:
-        if not (np.isfinite(self.jitter) and self.jitter >= 0):
-            raise ValueError(f"jitter must be finite and >= 0, got {self.jitter}")
+        if not (np.isfinite(self.jitter) and 0 <= self.jitter <= MAX_JITTER):
+            raise ValueError(f"jitter must be >= 0 and <= {MAX_JITTER:g}, got {self.jitter}")
         for name in ("drop_joint", "drop_frame"):
             p = getattr(self, name)
             if not 0 <= p < 1:

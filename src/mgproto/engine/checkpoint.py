@@ -45,17 +45,47 @@ _MAGIC_KINDS = (
 )  # fmt: skip
 
 
+def _torch_layout(names: set[str]) -> bool:
+    """Whether a zip's member names are torch's: ``FOLDER/data.pkl`` beside ``FOLDER/version``
+    (or ``FOLDER/.data/version``), what torch's reader needs before it unpickles anything."""
+    top = [n for n in names if n.endswith("/data.pkl") and n.count("/") == 1]
+    folders = {n[: -len("data.pkl")] for n in top}
+    return any(f"{f}version" in names or f"{f}.data/version" in names for f in folders)
+
+
 def _zip_kind(path: Path) -> str | None:
-    """What a zip file is when it is not torch's zip format (no ``data.pkl`` record)."""
+    """What a zip file is when it is not in torch's zip format."""
     try:
         with zipfile.ZipFile(path) as z:
             names = z.namelist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return None  # a damaged torch file, perhaps: torch's own error says more
-    if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
+    if _torch_layout(set(names)):
         return None
+    if any(n.endswith("data.pkl") for n in names):
+        return "a zip archive with a data.pkl out of torch's layout"
     npz = names and all(n.endswith(".npy") for n in names)
     return "an .npz array file (a score or skeleton file?)" if npz else "a zip archive"
+
+
+def _failed_member(path: Path) -> str | None:
+    """The first member of a torch zip whose bytes fail the CRC-32 its writer recorded (a file
+    damaged after it was written, which torch itself loads without checking); None where
+    every member passes or records none (``torch.serialization.set_crc32_options(False)``)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            for info in z.infolist():
+                if info.CRC == 0:
+                    continue
+                try:
+                    with z.open(info) as f:
+                        while f.read(1 << 24):
+                            pass
+                except zipfile.BadZipFile:
+                    return info.filename
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None  # not a zip (torch's legacy format), or truncated: torch's error says more
+    return None
 
 
 def torch_file_problem(path: str | Path) -> str | None:
@@ -79,12 +109,19 @@ def torch_file_problem(path: str | Path) -> str | None:
 
 def check_torch_file(path: Path) -> None:
     """Raise :class:`UnusableCheckpointError` naming ``path`` and what it is, if it is no
-    ``torch.save`` file at all (nothing of it is unpickled)."""
+    ``torch.save`` file at all, or a torch zip damaged since it was written (nothing of it is
+    unpickled)."""
     kind = torch_file_problem(path)
     if kind is not None:
         raise UnusableCheckpointError(
-            f"{path}: not a readable checkpoint: {kind}, not a torch.save file (which is a zip "
-            "archive holding data.pkl)"
+            f"{path}: not a readable checkpoint: {kind}, not a torch.save file (a zip archive "
+            "holding FOLDER/data.pkl and FOLDER/version)"
+        )
+    damaged = _failed_member(path)
+    if damaged is not None:
+        raise UnusableCheckpointError(
+            f"{path}: not a readable checkpoint: damaged (its member {damaged} fails its CRC-32 "
+            "check: the file changed after it was written)"
         )
 
 
@@ -106,8 +143,8 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read one of our checkpoints (safely) and check its format."""
     try:
         path = check_input(path, what="checkpoint")
-    except InputError as err:
-        raise CheckpointError(str(err)) from None
+    except InputError as err:  # missing, a folder, empty: no other reader does better
+        raise UnusableCheckpointError(str(err)) from None
     check_torch_file(path)
     try:
         with warnings.catch_warnings():  # torch's note on a legacy file's pickle protocol

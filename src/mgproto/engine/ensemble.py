@@ -27,20 +27,24 @@ MAX_WEIGHT = 1e6
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def align(ids: list[str], scores: np.ndarray, order: list[str], *, source: str) -> np.ndarray:
-    """Rows of ``scores`` (ids) in the order of ``order``; raises naming the first mismatch."""
+def align(
+    ids: list[str], scores: np.ndarray, order: list[str], *, source: str, listed_in: str = ""
+) -> np.ndarray:
+    """Rows of ``scores`` (ids) in the order of ``order`` (the clip list of the file
+    ``listed_in``, where one gives it); raises naming the first mismatch and both files."""
     index = {x: i for i, x in enumerate(ids)}
+    the_list = f"the list of {listed_in}" if listed_in else "the list"
     missing = [x for x in order if x not in index]
     if missing:
         raise ValueError(
-            f"{source}: no scores for clip {missing[0]!r} "
+            f"{source}: no scores for clip {missing[0]!r} of {the_list} "
             f"({len(missing)} of {len(order)} clips missing)"
         )
     extra = set(ids) - set(order)
     if extra:
         raise ValueError(
-            f"{source}: scores for clip {sorted(extra)[0]!r}, which is not in the "
-            f"list ({len(extra)} extra)"
+            f"{source}: scores for clip {sorted(extra)[0]!r}, which is not in {the_list} "
+            f"({len(extra)} extra)"
         )
     return scores[[index[x] for x in order]]
 

@@ -3,7 +3,8 @@
 Only rank 0 writes. ``metrics.jsonl`` gets one JSON object per line (flushed at once), so a
 crashed run keeps everything logged before the crash. A new run starts it afresh (a run killed
 before its first checkpoint leaves one behind); a resumed run first drops the records it will
-write again, so every step is logged once.
+write again, so every step is logged once. A log write that fails (a full disk) stops the run
+with one error naming the log, which is left as it was before that line.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import torch
 
-from mgproto.fileio import atomic_write_text
+from mgproto.fileio import OutputError, append_text, atomic_write_text
 
 log = logging.getLogger("mgproto")
 
@@ -47,9 +48,33 @@ def setup_console(is_main: bool) -> None:
         progress_log.addHandler(handler)
 
 
+class LogFile(logging.Handler):
+    """Appends each line to a file (:func:`~mgproto.fileio.append_text`, a line whole or not at
+    all). A failed write detaches the handler and raises its one-line
+    :class:`~mgproto.fileio.OutputError` naming the file into the code that logged, which stops
+    the run there (its checkpoints, written atomically, stay as they were), instead of the
+    traceback that ``logging`` prints and goes on after."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__()
+        self.path = Path(path)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + "\n"
+        except Exception:  # a logging call's own mistake: reported by logging, as always
+            self.handleError(record)
+            return
+        try:
+            append_text(self.path, line)
+        except (OutputError, OSError):  # a full disk: one line naming the log, the run stops
+            detach_log_file(self)
+            raise
+
+
 def attach_log_file(path: Path) -> logging.Handler:
     """Append every console line, and the periodic lines, to ``path`` (``train.log``)."""
-    handler = logging.FileHandler(path, mode="a", encoding="utf-8")
+    handler = LogFile(path)
     handler.setFormatter(logging.Formatter(FORMAT, datefmt="%Y-%m-%d %H:%M:%S"))
     logging.getLogger().addHandler(handler)
     progress_log.addHandler(handler)
@@ -142,8 +167,7 @@ class RunLogger:
         if not self.enabled:
             return
         record = {k: _plain(v) for k, v in record.items()}
-        with open(self.path, "a") as f:
-            f.write(json.dumps(record) + "\n")
+        append_text(self.path, json.dumps(record) + "\n")  # a failure: one line naming the file
         if self.tb is not None:
             kind = record.get("kind", "train")
             for key, value in record.items():

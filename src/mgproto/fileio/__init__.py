@@ -15,13 +15,16 @@ policy a verb applies to its outputs (docs/cli.md):
   write of the same target, or by :func:`clean_stale_temps_in` for a whole folder;
 - an output path that ends with ``/`` names a folder: it is never written as a file;
 - a write that fails (a full disk, the file size limit) is one error naming the file and the
-  cause (:func:`write_failure`), and leaves the target as it was and no temporary file.
+  cause (:func:`write_failure`), and leaves the target as it was and no temporary file;
+- a log is appended, not replaced (:func:`append_text`): a line is added whole or not at all,
+  and a failed append is the same one error naming the log.
 
 Untrusted pickles and ``.npz`` files are read through :mod:`mgproto.fileio.safe_pickle`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import os
@@ -44,7 +47,7 @@ from mgproto.fileio.safe_pickle import (
 )
 
 __all__ = [
-    "NPZ_ERRORS", "InputError", "OutputError", "UnsafeFileError", "atomic_write",
+    "NPZ_ERRORS", "InputError", "OutputError", "UnsafeFileError", "append_text", "atomic_write",
     "atomic_write_bytes", "atomic_write_npz", "atomic_write_text", "check_input", "check_npz",
     "check_output", "check_outputs", "clean_stale_temps", "clean_stale_temps_in", "file_mode",
     "read_npz", "restricted_loads", "safe_unpickle", "same_file", "temp_file",
@@ -330,6 +333,28 @@ def atomic_write_npz(path: str | Path, arrays: dict[str, Any], *, compressed: bo
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically."""
     return atomic_write(path, lambda f: f.write(data))
+
+
+def append_text(path: str | Path, text: str) -> None:
+    """Append UTF-8 ``text`` to ``path`` (a log), all of it or none: a failed write (a full disk,
+    the file size limit) cuts the file back to its length before and raises
+    :class:`OutputError` naming it (:func:`write_failure`)."""
+    path, data = Path(path), memoryview(text.encode("utf-8"))
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    except OSError as err:
+        raise OutputError(f"{path}: cannot write it ({err.strerror})") from None
+    try:
+        start = os.lseek(fd, 0, os.SEEK_END)
+        try:
+            while data:
+                data = data[os.write(fd, data) :]
+        except OSError as err:
+            with contextlib.suppress(OSError):  # else a torn last line, which readers skip
+                os.ftruncate(fd, start)
+            raise (write_failure(path, err, tmp=path) or err) from None
+    finally:
+        os.close(fd)
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:

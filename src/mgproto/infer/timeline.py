@@ -21,7 +21,7 @@ import io
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -273,6 +273,29 @@ def match_segments(truth: Sequence[Segment], predicted: Sequence[Segment]) -> li
 CSV_FIELDS = ("start", "end", "label", "confidence", "label_id", "start_frame", "end_frame")
 
 
+def with_class_ids(
+    segments: Sequence[Segment], class_names: Sequence[str], *, source: str
+) -> list[Segment]:
+    """``segments`` (a truth file's) with the class index :func:`match_segments` compares:
+    their ``label_id`` where given, else the index of their ``label`` among ``class_names``.
+
+    Raises:
+        ValueError: naming ``source`` and the segment, for a label that is no class (without a
+            ``label_id``) or a ``label_id`` out of range: it would score 0 whatever was predicted.
+    """
+    names = list(class_names)
+    out = []
+    for i, s in enumerate(segments):
+        k = s.label_id if s.label_id >= 0 else names.index(s.label) if s.label in names else -1
+        if not 0 <= k < len(names):
+            shown = ", ".join(repr(n) for n in names[:8]) + (" ..." if len(names) > 8 else "")
+            got = f"label_id {s.label_id}" if s.label_id >= 0 else f"label {s.label!r}"
+            raise ValueError(f"{source}: segment {i}: {got} is no class of the model "
+                             f"({len(names)} classes: {shown})")  # fmt: skip
+        out.append(replace(s, label_id=k))
+    return out
+
+
 def write_segments(path: str | Path, segments: Sequence[Segment]) -> Path:
     """Write segments as CSV (``CSV_FIELDS`` columns), atomically."""
     buf = io.StringIO()
@@ -324,6 +347,9 @@ def read_segments(path: str | Path, fps: float | None = None) -> list[Segment]:
     for i, row in enumerate(rows):
         try:
             start, end = float(row["start"]), float(row["end"])
+            if not (math.isfinite(start) and math.isfinite(end) and 0 <= start < end):
+                raise ValueError(f"start {start:g} and end {end:g} are not seconds with "
+                                 "0 <= start < end")  # fmt: skip
             sf, ef = opt(row, "start_frame", None), opt(row, "end_frame", None)
             if sf is None or ef is None:
                 if not fps:

@@ -61,5 +61,5 @@ def test_header_is_detected_by_its_words_only(tmp_path: Path) -> None:
 def test_unreadable_text_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "labels.csv"
     path.write_bytes(b"5,0,2\n\xff\xfe,1,2\n")
-    with pytest.raises(ConversionError, match=r"labels.csv: not a readable CSV file"):
+    with pytest.raises(ConversionError, match=r"labels.csv: not a text file \(byte 0xff is not"):
         read_range_labels(path, video_id="v")

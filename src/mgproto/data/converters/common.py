@@ -38,8 +38,17 @@ def read_csv(path: Path, *, encoding: str = "utf-8-sig") -> Iterator[tuple[int, 
     try:
         with open(path, newline="", encoding=encoding) as f:
             yield from enumerate(csv.reader(f), 1)
-    except (csv.Error, UnicodeDecodeError) as err:
+    except UnicodeDecodeError as err:
+        raise _not_text(path, err, "CSV file") from None
+    except csv.Error as err:
         raise ConversionError(f"{path}: not a readable CSV file ({err})") from None
+
+
+def _not_text(path: Path, err: UnicodeDecodeError, what: str) -> ConversionError:
+    """The error for binary content where a text file belongs (as ``fileio.text`` words it)."""
+    byte = err.object[err.start : err.start + 1].hex()
+    return ConversionError(f"{path}: not a text file (byte 0x{byte} is not UTF-8); the {what} "
+                           "is UTF-8 text")  # fmt: skip
 
 
 def read_lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -49,7 +58,7 @@ def read_lines(path: Path) -> Iterator[tuple[int, str]]:
         with open(path, encoding="utf-8-sig") as f:
             yield from enumerate(f, 1)
     except UnicodeDecodeError as err:
-        raise ConversionError(f"{path}: not a readable text file ({err})") from None
+        raise _not_text(path, err, "file") from None
 
 
 def read_range_labels(path: Path, *, video_id: str) -> list[ClipRange]:
